@@ -1,0 +1,104 @@
+// Reads MBTiles archives: ours (deduplicated map/images) and other tools' (plain tiles table).
+import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { basename, extname } from 'node:path';
+import { InputError, messageOf } from '../../errors.js';
+import { flipRow } from '../../grid/webMercator.js';
+import type { ArchiveMetadata, StoredTile, TileArchiveReader, TileFormat, ZoomSummary } from '../types.js';
+import { isGzip } from '../types.js';
+import { metadataFromRows } from './metadata.js';
+
+interface TileRow {
+  data: Buffer;
+  id?: string | null;
+}
+
+/** A tile_id that is itself a content hash can serve as the ETag without hashing the blob again. */
+const CONTENT_HASH_ID = /^[0-9a-f]{32,64}$/i;
+
+export function contentHash(data: Uint8Array): string {
+  return createHash('md5').update(data).digest('hex');
+}
+
+export function sniffFormat(data: Uint8Array | undefined): TileFormat {
+  if (!data || data.length < 4) return 'pbf';
+  if (data[0] === 0x89 && data[1] === 0x50 && data[2] === 0x4e && data[3] === 0x47) return 'png';
+  if (data[0] === 0xff && data[1] === 0xd8) return 'jpg';
+  if (data.length > 12 && data.toString().startsWith('RIFF') && Buffer.from(data.subarray(8, 12)).toString() === 'WEBP') return 'webp';
+  return 'pbf';
+}
+
+export class MBTilesReader implements TileArchiveReader {
+  readonly path: string;
+  readonly metadata: ArchiveMetadata;
+  private readonly db: Database.Database;
+  private readonly selectTile: Database.Statement<[number, number, number], TileRow>;
+
+  constructor(path: string) {
+    this.path = path;
+    try {
+      this.db = new Database(path, { readonly: true, fileMustExist: true });
+    } catch (error) {
+      throw new InputError(path, `cannot open as SQLite: ${messageOf(error)}`);
+    }
+    try {
+      const objects = new Set(
+        (this.db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table','view')").all() as { name: string }[]).map((r) => r.name),
+      );
+      if (!objects.has('tiles')) throw new InputError(path, 'not an MBTiles archive: it has no tiles table');
+      const deduplicated = objects.has('map') && objects.has('images') && this.hasColumn('map', 'tile_id') && this.hasColumn('images', 'tile_id');
+      this.selectTile = deduplicated
+        ? this.db.prepare(
+            'SELECT images.tile_data AS data, images.tile_id AS id FROM map JOIN images ON images.tile_id = map.tile_id WHERE map.zoom_level = ? AND map.tile_column = ? AND map.tile_row = ?',
+          )
+        : this.db.prepare('SELECT tile_data AS data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?');
+      this.metadata = this.readMetadata(objects.has('metadata'));
+    } catch (error) {
+      this.db.close();
+      if (error instanceof InputError) throw error;
+      throw new InputError(path, `not a readable MBTiles archive: ${messageOf(error)}`);
+    }
+  }
+
+  getTile(z: number, x: number, y: number): StoredTile | undefined {
+    const row = this.selectTile.get(z, x, flipRow(z, y));
+    if (!row || !row.data || row.data.length === 0) return undefined;
+    const data = row.data;
+    const hash = row.id && CONTENT_HASH_ID.test(row.id) ? row.id : contentHash(data);
+    return { data, hash, gzipped: isGzip(data) };
+  }
+
+  summarize(): ZoomSummary[] {
+    const rows = this.db
+      .prepare('SELECT zoom_level AS zoom, COUNT(*) AS tiles, SUM(LENGTH(tile_data)) AS bytes, MAX(LENGTH(tile_data)) AS maxBytes FROM tiles GROUP BY zoom_level ORDER BY zoom_level')
+      .all() as ZoomSummary[];
+    return rows.map((row) => ({ zoom: row.zoom, tiles: row.tiles, bytes: row.bytes ?? 0, maxBytes: row.maxBytes ?? 0 }));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private hasColumn(table: string, column: string): boolean {
+    return (this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === column);
+  }
+
+  private readMetadata(hasMetadataTable: boolean): ArchiveMetadata {
+    const rows = new Map<string, string>();
+    if (hasMetadataTable) {
+      for (const row of this.db.prepare('SELECT name, value FROM metadata').all() as { name: string; value: unknown }[]) {
+        if (typeof row.name === 'string' && row.value !== null && row.value !== undefined) rows.set(row.name, String(row.value));
+      }
+    }
+    const needsZooms = !rows.has('minzoom') || !rows.has('maxzoom');
+    const zooms = needsZooms
+      ? (this.db.prepare('SELECT MIN(zoom_level) AS min, MAX(zoom_level) AS max FROM tiles').get() as { min: number | null; max: number | null })
+      : { min: 0, max: 0 };
+    return metadataFromRows(rows, {
+      name: basename(this.path, extname(this.path)),
+      minzoom: zooms.min ?? 0,
+      maxzoom: zooms.max ?? 0,
+      format: () => sniffFormat((this.db.prepare('SELECT tile_data AS data FROM tiles LIMIT 1').get() as TileRow | undefined)?.data),
+    });
+  }
+}

@@ -1,0 +1,64 @@
+// Write-then-rename: a build writes beside its target and renames into place only when complete.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, accessSync, constants } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { InputError, messageOf } from '../errors.js';
+
+const TEMP_MARK = '.tmp-';
+
+/** A fresh temp path beside `target`, after checking the folder can be written. */
+export function tempPathFor(target: string): string {
+  const folder = dirname(target);
+  try {
+    mkdirSync(folder, { recursive: true });
+    accessSync(folder, constants.W_OK);
+  } catch (error) {
+    throw new InputError(target, `cannot write to ${folder}: ${messageOf(error)}`);
+  }
+  if (existsSync(target) && statSync(target).isDirectory()) throw new InputError(target, 'output path is a folder');
+  removeStaleTemps(target);
+  return `${target}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Temp files of builds that were killed (their process is gone) must not pile up. */
+export function removeStaleTemps(target: string): void {
+  const folder = dirname(target);
+  const prefix = basename(target) + TEMP_MARK;
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) continue;
+    if (pid === process.pid) continue;
+    rmSync(join(folder, name), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Flushes the finished temp file to disk and renames it over the target atomically. */
+export function commitTemp(tempPath: string, target: string): void {
+  const fd = openSync(tempPath, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tempPath, target);
+}
+
+export function discardTemp(tempPath: string): void {
+  for (const suffix of ['', '-journal', '-wal', '-shm']) rmSync(tempPath + suffix, { force: true });
+}

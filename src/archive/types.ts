@@ -1,0 +1,120 @@
+// The seam between building and serving: what every tile archive (MBTiles today, PMTiles tomorrow) offers.
+import type { BBox } from '../grid/webMercator.js';
+
+export type TileFormat = 'pbf' | 'png' | 'jpg' | 'webp';
+
+export type FieldType = 'String' | 'Number' | 'Boolean';
+
+/** One entry of the `vector_layers` list (TileJSON / MBTiles `json`). */
+export interface VectorLayer {
+  id: string;
+  description?: string;
+  minzoom?: number;
+  maxzoom?: number;
+  fields: Record<string, FieldType | string>;
+}
+
+/** Per-layer facts a build records beside `vector_layers` (MBTiles `json.tilestats`-like). */
+export interface LayerStats {
+  layer: string;
+  count: number;
+  geometry: string;
+  attributeCount?: number;
+}
+
+export interface ArchiveMetadata {
+  name: string;
+  format: TileFormat;
+  minzoom: number;
+  maxzoom: number;
+  bounds?: BBox;
+  /** [lon, lat, zoom] */
+  center?: [number, number, number];
+  attribution?: string;
+  description?: string;
+  version?: string;
+  /** `overlay` or `baselayer` (MBTiles 1.3). */
+  type?: string;
+  vector_layers?: VectorLayer[];
+  /** Everything else found in the metadata table or its `json`, kept as read. */
+  extra?: Record<string, unknown>;
+  layerStats?: LayerStats[];
+}
+
+/** A tile as stored: bytes exactly as in the archive (gzip for most vector archives) and a content hash. */
+export interface StoredTile {
+  data: Buffer;
+  /** Content hash of `data`: the strong ETag. */
+  hash: string;
+  /** True when `data` is gzip-compressed (vector tiles). */
+  gzipped: boolean;
+}
+
+export interface ZoomSummary {
+  zoom: number;
+  tiles: number;
+  bytes: number;
+  maxBytes: number;
+}
+
+export interface TileArchiveReader {
+  readonly path: string;
+  readonly metadata: ArchiveMetadata;
+  /** XYZ coordinates; undefined when the archive has no tile there. */
+  getTile(z: number, x: number, y: number): StoredTile | undefined;
+  /** Tile counts and sizes per zoom (walks the index: for `inspect`, not for requests). */
+  summarize(): ZoomSummary[];
+  close(): void;
+}
+
+export interface TileArchiveWriter {
+  readonly path: string;
+  /** XYZ coordinates; bytes exactly as they should be stored (gzip vector tiles beforehand). */
+  putTile(z: number, x: number, y: number, data: Buffer): void;
+  setMetadata(metadata: ArchiveMetadata): void;
+  /** Number of distinct tile contents stored so far (after deduplication). */
+  readonly uniqueTiles: number;
+  readonly tilesWritten: number;
+  /** Commits, closes and renames the temp file into place. */
+  finish(): void;
+  /** Discards the temp file; the previous archive at `path` is untouched. */
+  abort(): void;
+}
+
+export const FORMAT_CONTENT_TYPES: Record<TileFormat, string> = {
+  pbf: 'application/vnd.mapbox-vector-tile',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  webp: 'image/webp',
+};
+
+/** URL extensions that name each format. */
+export const FORMAT_EXTENSIONS: Record<TileFormat, readonly string[]> = {
+  pbf: ['pbf', 'mvt'],
+  png: ['png'],
+  jpg: ['jpg', 'jpeg'],
+  webp: ['webp'],
+};
+
+export function parseTileFormat(value: string | undefined): TileFormat | undefined {
+  switch ((value ?? '').toLowerCase()) {
+    case 'pbf':
+    case 'mvt':
+    case 'application/x-protobuf':
+    case 'application/vnd.mapbox-vector-tile':
+      return 'pbf';
+    case 'png':
+      return 'png';
+    case 'jpg':
+    case 'jpeg':
+      return 'jpg';
+    case 'webp':
+      return 'webp';
+    default:
+      return undefined;
+  }
+}
+
+export function isGzip(data: Uint8Array): boolean {
+  return data.length > 2 && data[0] === 0x1f && data[1] === 0x8b;
+}
