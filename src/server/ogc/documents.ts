@@ -1,0 +1,215 @@
+// Builds the JSON documents of OGC API – Tiles 1.0 (landing page, conformance, tile matrix sets, collections, tilesets).
+import type { ArchiveMetadata } from '../../archive/types.js';
+import { FORMAT_CONTENT_TYPES } from '../../archive/types.js';
+import {
+  tileMatrixSetLimits,
+  webMercatorQuad,
+  WEB_MERCATOR_QUAD_ID,
+  WEB_MERCATOR_QUAD_URI,
+  EPSG_3857_URI,
+  type TileMatrixSet,
+} from '../../grid/tileMatrixSets.js';
+import type { BBox } from '../../grid/webMercator.js';
+
+export interface OgcTileset {
+  id: string;
+  metadata: ArchiveMetadata;
+}
+
+export interface Link {
+  href: string;
+  rel: string;
+  type?: string;
+  title?: string;
+  templated?: boolean;
+}
+
+const REL = 'http://www.opengis.net/def/rel/ogc/1.0/';
+const JSON_TYPE = 'application/json';
+const CRS84 = 'http://www.opengis.net/def/crs/OGC/1.3/CRS84';
+
+export const CONFORMANCE_CLASSES = [
+  'http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core',
+  'http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/landing-page',
+  'http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/json',
+  'http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections',
+  'http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core',
+  'http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset',
+  'http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list',
+  'http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets',
+  'http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/collections-selection',
+  'http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/jpeg',
+  'http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/png',
+  'http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt',
+  'http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset',
+  'http://www.opengis.net/spec/tms/2.0/conf/tilematrixset',
+] as const;
+
+/** Tile matrix sets offered, by id. Only WebMercatorQuad: the archives are cut on that grid. */
+export const TILE_MATRIX_SETS: Readonly<Record<string, () => TileMatrixSet>> = { [WEB_MERCATOR_QUAD_ID]: webMercatorQuad };
+
+export type DataType = 'vector' | 'map';
+
+export function dataTypeOf(tileset: OgcTileset): DataType {
+  return tileset.metadata.format === 'pbf' ? 'vector' : 'map';
+}
+
+/** Path under /ogc/collections/{id} where the tilesets of this data type live (`tiles` or `map/tiles`). */
+export function tilesPathOf(tileset: OgcTileset): string {
+  return dataTypeOf(tileset) === 'vector' ? 'tiles' : 'map/tiles';
+}
+
+function collectionUrl(base: string, tileset: OgcTileset): string {
+  return `${base}/ogc/collections/${encodeURIComponent(tileset.id)}`;
+}
+
+function boundsOf(tileset: OgcTileset): BBox {
+  return tileset.metadata.bounds ?? [-180, -85.0511287798066, 180, 85.0511287798066];
+}
+
+export function landingPage(base: string, title = 'Mekan basemap'): object {
+  return {
+    title,
+    description: 'Vector and raster tiles of the national basemap, OGC API – Tiles',
+    links: [
+      { href: `${base}/ogc`, rel: 'self', type: JSON_TYPE, title: 'This document' },
+      { href: `${base}/ogc/conformance`, rel: 'conformance', type: JSON_TYPE, title: 'Conformance classes' },
+      { href: `${base}/ogc/conformance`, rel: `${REL}conformance`, type: JSON_TYPE, title: 'Conformance classes' },
+      { href: `${base}/ogc/tileMatrixSets`, rel: `${REL}tiling-schemes`, type: JSON_TYPE, title: 'Tile matrix sets' },
+      { href: `${base}/ogc/collections`, rel: 'data', type: JSON_TYPE, title: 'Collections' },
+      { href: `${base}/ogc/collections`, rel: `${REL}data`, type: JSON_TYPE, title: 'Collections' },
+      { href: `${base}/`, rel: 'alternate', type: 'text/html', title: 'Map viewer' },
+    ] satisfies Link[],
+  };
+}
+
+export function conformance(): object {
+  return { conformsTo: [...CONFORMANCE_CLASSES] };
+}
+
+export function tileMatrixSetList(base: string): object {
+  return {
+    tileMatrixSets: Object.values(TILE_MATRIX_SETS).map((make) => {
+      const tms = make();
+      return {
+        id: tms.id,
+        title: tms.title,
+        uri: tms.uri,
+        crs: tms.crs,
+        links: [{ href: `${base}/ogc/tileMatrixSets/${tms.id}`, rel: 'self', type: JSON_TYPE, title: tms.title }],
+      };
+    }),
+  };
+}
+
+export function tileMatrixSetDocument(id: string): TileMatrixSet | undefined {
+  return Object.hasOwn(TILE_MATRIX_SETS, id) ? TILE_MATRIX_SETS[id]() : undefined;
+}
+
+export function collection(base: string, tileset: OgcTileset): object {
+  const { metadata } = tileset;
+  const url = collectionUrl(base, tileset);
+  const vector = dataTypeOf(tileset) === 'vector';
+  const links: Link[] = [
+    { href: url, rel: 'self', type: JSON_TYPE, title: 'This collection' },
+    { href: `${url}/${tilesPathOf(tileset)}`, rel: `${REL}tilesets-${vector ? 'vector' : 'map'}`, type: JSON_TYPE, title: `${vector ? 'Vector' : 'Map'} tilesets` },
+    { href: `${base}/tiles/${encodeURIComponent(tileset.id)}.json`, rel: 'describedby', type: JSON_TYPE, title: 'TileJSON' },
+  ];
+  const doc: Record<string, unknown> = {
+    id: tileset.id,
+    title: metadata.name || tileset.id,
+    description: metadata.description ?? '',
+    extent: { spatial: { bbox: [boundsOf(tileset)], crs: CRS84 } },
+    itemType: vector ? 'feature' : 'map',
+    dataType: vector ? 'vector' : 'map',
+    crs: [EPSG_3857_URI],
+    storageCrs: EPSG_3857_URI,
+    links,
+  };
+  if (metadata.attribution) doc.attribution = metadata.attribution;
+  return doc;
+}
+
+export function collections(base: string, tilesets: readonly OgcTileset[]): object {
+  return {
+    links: [{ href: `${base}/ogc/collections`, rel: 'self', type: JSON_TYPE, title: 'This document' }],
+    collections: tilesets.map((t) => collection(base, t)),
+  };
+}
+
+function tilesetUrl(base: string, tileset: OgcTileset): string {
+  return `${collectionUrl(base, tileset)}/${tilesPathOf(tileset)}/${WEB_MERCATOR_QUAD_ID}`;
+}
+
+/** `/collections/{id}/tiles` (or `/map/tiles`): the tilesets of a collection, one per tile matrix set. */
+export function tilesetList(base: string, tileset: OgcTileset): object {
+  const url = tilesetUrl(base, tileset);
+  return {
+    links: [{ href: `${collectionUrl(base, tileset)}/${tilesPathOf(tileset)}`, rel: 'self', type: JSON_TYPE }],
+    tilesets: [
+      {
+        title: tileset.metadata.name || tileset.id,
+        dataType: dataTypeOf(tileset),
+        crs: EPSG_3857_URI,
+        tileMatrixSetURI: WEB_MERCATOR_QUAD_URI,
+        links: [
+          { href: url, rel: 'self', type: JSON_TYPE, title: 'Tileset metadata' },
+          { href: `${base}/ogc/tileMatrixSets/${WEB_MERCATOR_QUAD_ID}`, rel: `${REL}tiling-scheme`, type: JSON_TYPE, title: 'Tile matrix set' },
+        ],
+      },
+    ],
+  };
+}
+
+/** `/collections/{id}/tiles/WebMercatorQuad`: tileset metadata with its limits and the tile URI template. */
+export function tilesetMetadata(base: string, tileset: OgcTileset): object {
+  const { metadata } = tileset;
+  const url = tilesetUrl(base, tileset);
+  const contentType = FORMAT_CONTENT_TYPES[metadata.format];
+  const doc: Record<string, unknown> = {
+    title: metadata.name || tileset.id,
+    description: metadata.description ?? '',
+    dataType: dataTypeOf(tileset),
+    crs: EPSG_3857_URI,
+    tileMatrixSetURI: WEB_MERCATOR_QUAD_URI,
+    tileMatrixSetLimits: tileMatrixSetLimits(metadata.minzoom, metadata.maxzoom, boundsOf(tileset)),
+    boundingBox: { lowerLeft: boundsOf(tileset).slice(0, 2), upperRight: boundsOf(tileset).slice(2, 4), crs: CRS84 },
+    minzoom: metadata.minzoom,
+    maxzoom: metadata.maxzoom,
+    links: [
+      { href: url, rel: 'self', type: JSON_TYPE, title: 'This tileset' },
+      { href: `${base}/ogc/tileMatrixSets/${WEB_MERCATOR_QUAD_ID}`, rel: `${REL}tiling-scheme`, type: JSON_TYPE, title: 'Tile matrix set' },
+      { href: collectionUrl(base, tileset), rel: `${REL}geodata`, type: JSON_TYPE, title: 'The collection' },
+      { href: `${url}/{tileMatrix}/{tileRow}/{tileCol}`, rel: 'item', type: contentType, templated: true, title: 'Tiles' },
+    ] satisfies Link[],
+  };
+  if (metadata.center) doc.centerPoint = { coordinates: metadata.center.slice(0, 2), tileMatrix: String(metadata.center[2]), crs: CRS84 };
+  if (metadata.vector_layers) {
+    doc.layers = metadata.vector_layers.map((layer) => ({
+      id: layer.id,
+      dataType: 'vector',
+      ...(layer.description ? { description: layer.description } : {}),
+      ...(layer.minzoom !== undefined ? { minTileMatrix: String(layer.minzoom) } : {}),
+      ...(layer.maxzoom !== undefined ? { maxTileMatrix: String(layer.maxzoom) } : {}),
+      propertiesSchema: {
+        type: 'object',
+        properties: Object.fromEntries(
+          Object.entries(layer.fields).map(([name, type]) => [name, { type: jsonSchemaType(type) }]),
+        ),
+      },
+    }));
+  }
+  if (metadata.attribution) doc.attribution = metadata.attribution;
+  return doc;
+}
+
+function jsonSchemaType(fieldType: string): string {
+  switch (fieldType) {
+    case 'Number':
+      return 'number';
+    case 'Boolean':
+      return 'boolean';
+    default:
+      return 'string';
+  }
+}

@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildWmtsCapabilities, type WmtsTileset } from '../../../src/server/wmts/capabilities.js';
+import { children, parseXml, path } from '../../support/xml.js';
+
+const base = 'https://tiles.example.az/basemap';
+const tilesets: WmtsTileset[] = [
+  { id: 'ortho', metadata: { name: 'Orthophoto <2024> & "more"', format: 'webp', minzoom: 8, maxzoom: 12, bounds: [44.5, 38.3, 50.9, 41.95], description: 'Aerial' } },
+  { id: 'relief', metadata: { name: 'Relief', format: 'png', minzoom: 0, maxzoom: 2 } },
+  { id: 'basemap', metadata: { name: 'Basemap', format: 'pbf', minzoom: 0, maxzoom: 14 } },
+];
+
+test('capabilities list a layer per raster tileset with escaped titles, limits and XYZ resource URLs', () => {
+  const xml = buildWmtsCapabilities(base, tilesets);
+  const doc = parseXml(xml);
+  assert.equal(doc.tag, 'Capabilities');
+  assert.equal(doc.ns, 'http://www.opengis.net/wmts/1.0');
+  assert.equal(doc.attrs.version, '1.0.0');
+  const layers = children(path(doc, 'Contents')!, 'Layer');
+  assert.deepEqual(layers.map((l) => path(l, 'Identifier')!.text), ['ortho', 'relief']);
+
+  const ortho = layers[0];
+  assert.equal(path(ortho, 'Title')!.text, 'Orthophoto <2024> & "more"');
+  assert.equal(path(ortho, 'Format')!.text, 'image/webp');
+  assert.equal(path(ortho, 'WGS84BoundingBox', 'LowerCorner')!.text, '44.5 38.3');
+  assert.equal(path(ortho, 'WGS84BoundingBox', 'UpperCorner')!.text, '50.9 41.95');
+  const resource = path(ortho, 'ResourceURL')!;
+  assert.equal(resource.attrs.resourceType, 'tile');
+  assert.equal(resource.attrs.template, `${base}/tiles/ortho/{TileMatrix}/{TileCol}/{TileRow}.webp`);
+  const link = path(ortho, 'TileMatrixSetLink')!;
+  assert.equal(path(link, 'TileMatrixSet')!.text, 'GoogleMapsCompatible');
+  const limits = children(path(link, 'TileMatrixSetLimits')!, 'TileMatrixLimits');
+  assert.deepEqual(limits.map((l) => path(l, 'TileMatrix')!.text), ['8', '9', '10', '11', '12']);
+  // z8 over Azerbaijan: columns 159..164, rows 95..98 (rows from the top).
+  const z8 = limits[0];
+  assert.deepEqual(['MinTileCol', 'MaxTileCol', 'MinTileRow', 'MaxTileRow'].map((t) => Number(path(z8, t)!.text)), [159, 164, 95, 98]);
+
+  const sets = children(path(doc, 'Contents')!, 'TileMatrixSet');
+  assert.equal(sets.length, 1);
+  assert.equal(path(sets[0], 'Identifier')!.text, 'GoogleMapsCompatible');
+  assert.equal(path(sets[0], 'SupportedCRS')!.text, 'urn:ogc:def:crs:EPSG::3857');
+  assert.equal(path(sets[0], 'WellKnownScaleSet')!.text, 'urn:ogc:def:wkss:OGC:1.0:GoogleMapsCompatible');
+  const matrices = children(sets[0], 'TileMatrix');
+  assert.equal(matrices.length, 25);
+  assert.equal(path(matrices[0], 'TopLeftCorner')!.text, '-20037508.342789244 20037508.342789244');
+  assert.ok(Math.abs(Number(path(matrices[0], 'ScaleDenominator')!.text) - 559082264.0287178) < 1e-6);
+  assert.equal(path(matrices[5], 'MatrixWidth')!.text, '32');
+  assert.equal(path(doc, 'ServiceMetadataURL')!.attrs.href, `${base}/wmts/1.0.0/WMTSCapabilities.xml`);
+});
+
+test('ids that need escaping stay one path segment and well-formed XML', () => {
+  const xml = buildWmtsCapabilities(base, [{ id: 'a&b c', metadata: { name: 'x\u0001y', format: 'jpg', minzoom: 0, maxzoom: 1 } }]);
+  const layer = path(parseXml(xml), 'Contents', 'Layer')!;
+  assert.equal(path(layer, 'Identifier')!.text, 'a&b c');
+  assert.equal(path(layer, 'Title')!.text, 'xy');
+  assert.equal(path(layer, 'ResourceURL')!.attrs.template, `${base}/tiles/a%26b%20c/{TileMatrix}/{TileCol}/{TileRow}.jpg`);
+});
