@@ -41,4 +41,6 @@ export interface OpenSourceOptions {
   assumeCrs?: string;
   /** Text encoding of attribute data when the file does not say (Shapefile .cpg). */
   encoding?: string;
+  /** GeoPackage: the feature table to read (also written `file.gpkg:table`); default the first one. */
+  table?: string;
 }

@@ -1,0 +1,49 @@
+// Opens any supported vector file as a FeatureSource, choosing the reader by extension (and, for .json, content).
+// A GeoPackage table is named as `file.gpkg:table` (or with `options.table`); without one, the first feature table.
+import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { extname } from 'node:path';
+import { InputError } from '../errors.js';
+import type { FeatureSource, OpenSourceOptions } from './types.js';
+
+type Opener = (path: string, options: OpenSourceOptions) => Promise<FeatureSource>;
+
+const readers: Record<string, () => Promise<Opener>> = {
+  '.geojson': async () => (await import('./geojson.js')).openGeoJson,
+  '.json': async () => (await import('./geojson.js')).openGeoJson,
+  '.geojsonl': async () => (await import('./geojsonSeq.js')).openGeoJsonSeq,
+  '.geojsons': async () => (await import('./geojsonSeq.js')).openGeoJsonSeq,
+  '.geojsonseq': async () => (await import('./geojsonSeq.js')).openGeoJsonSeq,
+  '.ndjson': async () => (await import('./geojsonSeq.js')).openGeoJsonSeq,
+  '.jsonl': async () => (await import('./geojsonSeq.js')).openGeoJsonSeq,
+  '.jsonseq': async () => (await import('./geojsonSeq.js')).openGeoJsonSeq,
+};
+
+/** File extensions openSource understands, for help texts. */
+export const SOURCE_EXTENSIONS = Object.keys(readers);
+
+export async function openSource(path: string, options: OpenSourceOptions = {}): Promise<FeatureSource> {
+  let file = path;
+  const table = /^(.+\.gpkg):([^:/\\]+)$/i.exec(path);
+  if (table && !existsSync(path)) {
+    file = table[1];
+    options = { ...options, table: table[2] };
+  }
+  if (!existsSync(file)) throw new InputError(file, 'no such file');
+  if (!statSync(file).isFile()) throw new InputError(file, 'not a file');
+  let extension = extname(file).toLowerCase();
+  // GDAL writes GeoJSONSeq with a record separator before every line; such a file may still be called .json.
+  if (extension === '.json' && firstByte(file) === 0x1e) extension = '.geojsonseq';
+  const reader = readers[extension];
+  if (!reader) throw new InputError(file, `unknown vector format "${extension || '(no extension)'}"; expected one of ${SOURCE_EXTENSIONS.join(' ')}`);
+  return (await reader())(file, options);
+}
+
+function firstByte(path: string): number | undefined {
+  const descriptor = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(1);
+    return readSync(descriptor, buffer, 0, 1, 0) === 1 ? buffer[0] : undefined;
+  } finally {
+    closeSync(descriptor);
+  }
+}
