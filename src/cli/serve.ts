@@ -1,0 +1,61 @@
+// `mekan serve [PATH…]`: serves the archives of the given files and folders (default: the bundled basemap).
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfigFile } from '../config/schema.js';
+import { serverOptionsFrom } from '../config/serverOptions.js';
+import { InputError } from '../errors.js';
+import { parseCommandArgs, type Command } from './command.js';
+
+const usage = `Usage: mekan serve [PATH…] [--config FILE] [--host H] [--port P] [--public-url URL] [--workers N] [--quiet]
+
+Serves every .mbtiles archive in the given files and folders; a tileset's id is its file name without
+extension. Archives added, replaced or removed in a served folder are picked up within two seconds.
+Without PATH and without paths in the configuration: the project's build/ and data/ folders.
+
+  --config FILE      JSON or YAML configuration (paths, tilesets, cacheControl, cors, trustProxy, log…)
+  --host H           address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
+  --port P           port (default 8080; 0 picks a free one)
+  --public-url URL   base URL clients reach this server under (behind a proxy with a path prefix)
+  --workers N        N processes sharing the port (default 1)
+  --quiet            no per-request log lines`;
+
+/** The folder holding package.json, from this compiled file (dist/src/cli/serve.js). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+export function defaultServePaths(): string[] {
+  const root = packageRoot();
+  return ['build', 'data'].map((name) => join(root, name)).filter((path) => existsSync(path));
+}
+
+export const serveCommand: Command = {
+  summary: 'serve tile archives: tiles, TileJSON, catalog, health, metrics',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs('serve', usage, argv, {
+      config: { type: 'string', short: 'c' },
+      host: { type: 'string' },
+      port: { type: 'string', short: 'p' },
+      'public-url': { type: 'string' },
+      workers: { type: 'string', short: 'w' },
+      quiet: { type: 'boolean', short: 'q' },
+    });
+    const config = values.config ? loadConfigFile(values.config) : {};
+    const options = serverOptionsFrom(
+      { paths: positionals, host: values.host, port: values.port, publicUrl: values['public-url'], workers: values.workers, quiet: values.quiet },
+      config,
+    );
+    if (options.paths.length === 0 && !Object.values(options.tilesets).some((tileset) => tileset.path)) {
+      options.paths = defaultServePaths();
+      if (options.paths.length === 0) throw new InputError('mekan serve', 'nothing to serve: give PATH… or --config (no build/ or data/ folder in the project)');
+    }
+    const { runServer } = await import('../server/run.js');
+    await runServer(options, (url, served) => {
+      process.stdout.write(`Mekan listening on ${url} (${served.workers > 1 ? `${served.workers} workers` : 'one process'})\n`);
+    });
+  },
+};

@@ -1,0 +1,95 @@
+// The serve configuration file (JSON or YAML): its schema, and reading it with errors that name the key and the file.
+import { readFileSync } from 'node:fs';
+import { dirname, extname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { InputError, messageOf } from '../errors.js';
+
+/**
+ * One tileset entry. With `path` it adds an archive under that id; without, its options apply to the
+ * tileset of that id found in a served folder. Issue 6 adds `private` and tokens here.
+ */
+export const tilesetEntrySchema = z
+  .object({
+    path: z.string().min(1).optional(),
+    cacheControl: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    /** Files and folders to serve, relative to the configuration file. */
+    paths: z.array(z.string().min(1)).optional(),
+    tilesets: z.record(z.string().regex(/^[^/\\?#]+$/, 'a tileset id may not contain / \\ ? or #'), tilesetEntrySchema).optional(),
+    host: z.string().min(1).optional(),
+    port: z.number().int().min(0).max(65535).optional(),
+    /** Base URL the public reaches this server under, e.g. https://tiles.example.az/basemap */
+    publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+    workers: z.number().int().min(1).max(64).optional(),
+    /** Honour X-Forwarded-Proto/Host/Prefix (only behind a proxy that sets them). */
+    trustProxy: z.boolean().optional(),
+    cors: z
+      .object({
+        /** `["*"]` (the default) for any origin, `[]` to send no CORS headers, or a list of origins. */
+        origins: z.array(z.string().min(1)),
+      })
+      .strict()
+      .optional(),
+    /** Default Cache-Control of tiles; per tileset in `tilesets.ID.cacheControl`. */
+    cacheControl: z.string().min(1).optional(),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+        requests: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type ServeConfig = z.infer<typeof configSchema>;
+
+/** The key a zod issue is about, as `tilesets.ortho.path` (the file's root when empty). */
+function keyOf(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? '(top level)' : path.map((part) => (typeof part === 'number' ? `[${part}]` : String(part))).join('.').replace(/\.\[/g, '[');
+}
+
+/** Validates parsed file content; errors name the file and the key. */
+export function validateConfig(content: unknown, file: string): ServeConfig {
+  const result = configSchema.safeParse(content ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  let path: readonly PropertyKey[] = issue.path;
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    path = [...issue.path, issue.keys[0]];
+    message = 'unknown key';
+  }
+  throw new InputError(file, `${keyOf(path)}: ${message}`);
+}
+
+/** Reads a JSON or YAML configuration file; relative paths in it become relative to its folder. */
+export function loadConfigFile(file: string): ServeConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InputError(file, `cannot read the configuration: ${messageOf(error)}`);
+  }
+  let content: unknown;
+  try {
+    content = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new InputError(file, `not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${messageOf(error).split('\n')[0]}`);
+  }
+  const config = validateConfig(content, file);
+  const base = dirname(resolve(file));
+  const absolute = (path: string) => (isAbsolute(path) ? path : resolve(base, path));
+  return {
+    ...config,
+    paths: config.paths?.map(absolute),
+    tilesets: config.tilesets
+      ? Object.fromEntries(Object.entries(config.tilesets).map(([id, entry]) => [id, { ...entry, path: entry.path ? absolute(entry.path) : undefined }]))
+      : undefined,
+  };
+}

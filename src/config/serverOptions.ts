@@ -1,0 +1,76 @@
+// What the server runs with, built from command-line flags over the configuration file over defaults.
+import { resolve } from 'node:path';
+import { InputError } from '../errors.js';
+import type { ServeConfig } from './schema.js';
+import { configSchema } from './schema.js';
+
+/** Tiles change only when an archive is rebuilt; an hour keeps browsers and CDNs useful without stale maps for long. */
+export const DEFAULT_CACHE_CONTROL = 'public, max-age=3600';
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_HOST = '127.0.0.1';
+
+export interface TilesetOptions {
+  /** The archive; absent when the entry only sets options for a tileset found in a served folder. */
+  path?: string;
+  cacheControl?: string;
+}
+
+export interface ServerOptions {
+  /** Archive files and folders of archives; ids are file names without extension. */
+  paths: string[];
+  /** Explicit tilesets and per-tileset options, by id. */
+  tilesets: Record<string, TilesetOptions>;
+  host: string;
+  port: number;
+  /** Base URL without trailing slash, e.g. `https://tiles.example.az/basemap`; from each request when absent. */
+  publicUrl?: string;
+  workers: number;
+  trustProxy: boolean;
+  /** `['*']` any origin; `[]` no CORS headers; otherwise the allowed origins. */
+  corsOrigins: string[];
+  cacheControl: string;
+  log: { level: string; requests: boolean };
+  /** How often served files and folders are checked for changes. */
+  reloadIntervalMs: number;
+}
+
+/** Flags as the CLI parsed them (strings), all optional. */
+export interface ServeFlags {
+  paths?: string[];
+  host?: string;
+  port?: string;
+  publicUrl?: string;
+  workers?: string;
+  quiet?: boolean;
+}
+
+function integerFlag(flag: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < min || number > max) throw new InputError(flag, `expected an integer ${min}..${max}, got "${value}"`);
+  return number;
+}
+
+export function normalizePublicUrl(url: string, subject: string): string {
+  const parsed = configSchema.shape.publicUrl.safeParse(url);
+  if (!parsed.success) throw new InputError(subject, `expected an absolute http(s) URL, got "${url}"`);
+  return url.replace(/\/+$/, '');
+}
+
+/** Flags win over the configuration file, which wins over defaults. */
+export function serverOptionsFrom(flags: ServeFlags, config: ServeConfig = {}): ServerOptions {
+  const publicUrl = flags.publicUrl ?? config.publicUrl;
+  return {
+    paths: [...(flags.paths ?? []).map((path) => resolve(path)), ...(config.paths ?? [])],
+    tilesets: { ...(config.tilesets ?? {}) },
+    host: flags.host ?? config.host ?? DEFAULT_HOST,
+    port: integerFlag('--port', flags.port, 0, 65535) ?? config.port ?? DEFAULT_PORT,
+    publicUrl: publicUrl === undefined ? undefined : normalizePublicUrl(publicUrl, flags.publicUrl ? '--public-url' : 'publicUrl'),
+    workers: integerFlag('--workers', flags.workers, 1, 64) ?? config.workers ?? 1,
+    trustProxy: config.trustProxy ?? false,
+    corsOrigins: config.cors?.origins ?? ['*'],
+    cacheControl: config.cacheControl ?? DEFAULT_CACHE_CONTROL,
+    log: { level: config.log?.level ?? 'info', requests: flags.quiet ? false : (config.log?.requests ?? true) },
+    reloadIntervalMs: 500,
+  };
+}

@@ -1,0 +1,170 @@
+// Assembles the server: a registry of tilesets, raw fast paths ahead of Koa, and Koa with the modules' routes.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { Router } from '@koa/router';
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import type { ServerOptions } from '../config/serverOptions.js';
+import { isInputError, messageOf } from '../errors.js';
+import { makeCors } from './cors.js';
+import { createLogger } from './logger.js';
+import { Metrics } from './metrics.js';
+import type { FastPath, RouteModule, ServerContext } from './module.js';
+import { defaultModules } from './modules.js';
+import { publicBaseUrl } from './publicUrl.js';
+import { TilesetRegistry } from './registry.js';
+import { catalogModule } from './routes/catalog.js';
+
+export interface AppOptions {
+  options: ServerOptions;
+  logger?: Logger;
+  /** Route modules; `defaultModules` when absent. The catalog module is always added. */
+  modules?: RouteModule[];
+}
+
+export interface MekanApp {
+  readonly server: Server;
+  readonly koa: Koa;
+  readonly context: ServerContext;
+  /** Starts listening on options.host/port; resolves with the URL to print. */
+  listen(): Promise<string>;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), closes modules and archives. */
+  close(graceMs?: number): Promise<void>;
+}
+
+function sendJsonError(response: ServerResponse, status: number, message: string): void {
+  const body = JSON.stringify({ error: message });
+  response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  response.end(body);
+}
+
+export function createApp({ options, logger = createLogger(options.log.level), modules = defaultModules }: AppOptions): MekanApp {
+  const registry = new TilesetRegistry({
+    paths: options.paths,
+    tilesets: options.tilesets,
+    cacheControl: options.cacheControl,
+    logger,
+    reloadIntervalMs: options.reloadIntervalMs,
+  });
+  const fallbackHost = () => {
+    const address = server.address() as AddressInfo | null;
+    const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+    const shown = host.includes(':') ? `[${host}]` : host;
+    return address ? `${shown}:${address.port}` : shown;
+  };
+  const context: ServerContext = {
+    registry,
+    options,
+    logger,
+    metrics: new Metrics(),
+    cors: makeCors(options.corsOrigins),
+    publicUrl: (request: IncomingMessage) => publicBaseUrl(request, { publicUrl: options.publicUrl, trustProxy: options.trustProxy, fallbackHost }),
+  };
+  const allModules: RouteModule[] = [...modules, catalogModule(() => allModules)];
+
+  const koa = new Koa();
+  koa.silent = true;
+  const router = new Router();
+  koa.use(async (ctx, next) => {
+    const started = performance.now();
+    const cors = ctx.method === 'OPTIONS' ? context.cors.preflight(ctx.req) : context.cors.simple(ctx.req);
+    if (cors) {
+      ctx.set(cors.headers);
+      if (cors.varyOrigin) ctx.vary('Origin');
+    }
+    try {
+      if (ctx.method === 'OPTIONS') {
+        ctx.set('Allow', 'GET, HEAD, OPTIONS');
+        ctx.status = 204;
+        return;
+      }
+      await next();
+      if (ctx.body === undefined || ctx.body === null) {
+        if (ctx.status === 404) {
+          const allowed = ctx.method === 'GET' || ctx.method === 'HEAD';
+          if (!allowed) ctx.set('Allow', 'GET, HEAD, OPTIONS');
+          ctx.status = allowed ? 404 : 405;
+          ctx.body = { error: allowed ? `no such resource: ${ctx.path}` : `method ${ctx.method} not allowed` };
+        }
+      }
+    } catch (error) {
+      const status = (error as { status?: unknown }).status;
+      if (isInputError(error)) {
+        ctx.status = error.status;
+        ctx.body = { error: error.status === 404 && error.message.endsWith(': not found') ? `no such resource: ${ctx.path}` : error.message };
+      } else if (typeof status === 'number' && status >= 400 && status < 500) {
+        // Koa and the router throw http-errors for malformed input (a bad %-escape in a parameter…).
+        ctx.status = status;
+        ctx.body = { error: messageOf(error) };
+      } else {
+        logger.error({ err: error, method: ctx.method, url: ctx.url }, `request failed: ${messageOf(error)}`);
+        ctx.status = 500;
+        ctx.body = { error: 'internal error' };
+      }
+      ctx.set('Cache-Control', 'no-store');
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      const route = ctx.method === 'OPTIONS' ? 'preflight' : typeof ctx._matchedRoute === 'string' ? ctx._matchedRoute : 'unmatched';
+      context.metrics.observe(route, ctx.status, seconds);
+      if (options.log.requests) logger.info({ method: ctx.method, url: ctx.url, status: ctx.status, ms: Math.round(seconds * 1e6) / 1e3 }, 'request');
+    }
+  });
+  for (const module of allModules) module.register?.(router, context);
+  koa.use(router.routes());
+
+  const fastPaths: FastPath[] = allModules.flatMap((module) => (module.fastPath ? [module.fastPath(context)] : []));
+  const koaHandler = koa.callback();
+  const handle = (request: IncomingMessage, response: ServerResponse) => {
+    try {
+      for (const fastPath of fastPaths) if (fastPath(request, response)) return;
+    } catch (error) {
+      logger.error({ err: error, url: request.url }, `request failed: ${messageOf(error)}`);
+      if (!response.headersSent) sendJsonError(response, 500, 'internal error');
+      else response.destroy();
+      return;
+    }
+    void koaHandler(request, response);
+  };
+  const server: Server = createServer({ keepAliveTimeout: 65_000 }, handle);
+  // A request node:http cannot even parse gets a 400, never a dropped socket or a 5xx.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+    const body = JSON.stringify({ error: 'malformed HTTP request' });
+    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    koa,
+    context,
+    listen() {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options.port, options.host, () => {
+          server.off('error', reject);
+          const base = options.publicUrl ?? `http://${fallbackHost()}`;
+          resolve(base);
+        });
+      });
+    },
+    close(graceMs = 10_000) {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          if (!server.listening) return resolve();
+          const force = setTimeout(() => server.closeAllConnections(), graceMs);
+          force.unref();
+          server.close(() => {
+            clearTimeout(force);
+            resolve();
+          });
+          server.closeIdleConnections();
+        });
+        for (const module of allModules) await module.close?.();
+        registry.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,14 @@
+// The route modules a Mekan server runs, in order. Add a module here with one line (see module.ts for the shape).
+import type { RouteModule } from './module.js';
+import { healthModule } from './routes/health.js';
+import { metricsModule } from './routes/metrics.js';
+import { tileJsonModule } from './routes/tilejson.js';
+import { tilesModule } from './routes/tiles.js';
+
+/** Every module but the catalog, which the app adds itself (it reads the others' `catalog` hooks). */
+export const defaultModules: RouteModule[] = [
+  tilesModule,
+  tileJsonModule,
+  healthModule,
+  metricsModule,
+];

@@ -1,0 +1,232 @@
+// The tilesets being served, found in files and folders, kept current as archives are added, replaced or removed.
+import { readdirSync, statSync, type Stats } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { isArchivePath, openArchive } from '../archive/open.js';
+import type { ArchiveMetadata, TileArchiveReader, TileFormat } from '../archive/types.js';
+import { FORMAT_CONTENT_TYPES, FORMAT_EXTENSIONS } from '../archive/types.js';
+import type { TilesetOptions } from '../config/serverOptions.js';
+import { messageOf } from '../errors.js';
+import { bboxToTileRange, MAX_LATITUDE, type BBox, type TileRange } from '../grid/webMercator.js';
+
+/** One served archive. Replaced as a whole (never mutated) when its file changes. */
+export interface Tileset {
+  readonly id: string;
+  readonly path: string;
+  readonly archive: TileArchiveReader;
+  readonly metadata: ArchiveMetadata;
+  readonly format: TileFormat;
+  readonly contentType: string;
+  /** URL extensions accepted for its tiles (`pbf`, `mvt` for vector). */
+  readonly extensions: readonly string[];
+  readonly cacheControl: string;
+  readonly options: TilesetOptions;
+  /** Whether an absent tile at z/x/y lies inside the tileset (→ 204) or outside it (→ 404). */
+  covers(z: number, x: number, y: number): boolean;
+}
+
+export interface RegistryOptions {
+  paths: string[];
+  tilesets: Record<string, TilesetOptions>;
+  cacheControl: string;
+  logger: Logger;
+  /** Poll period; 0 disables reloading. */
+  reloadIntervalMs: number;
+  /** How long a replaced archive stays open for requests that already hold it. */
+  closeDelayMs?: number;
+}
+
+interface Candidate {
+  id: string;
+  path: string;
+}
+
+interface Entry {
+  tileset: Tileset;
+  signature: string;
+}
+
+const WORLD: BBox = [-180, -MAX_LATITUDE, 180, MAX_LATITUDE];
+
+function signatureOf(stats: Stats): string {
+  return `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
+}
+
+function makeTileset(id: string, path: string, archive: TileArchiveReader, options: TilesetOptions, defaultCacheControl: string): Tileset {
+  const metadata = archive.metadata;
+  const bounds = metadata.bounds && metadata.bounds[0] < metadata.bounds[2] ? metadata.bounds : WORLD;
+  const ranges = new Map<number, TileRange>();
+  for (let z = metadata.minzoom; z <= metadata.maxzoom; z++) ranges.set(z, bboxToTileRange(bounds, z));
+  return {
+    id,
+    path,
+    archive,
+    metadata,
+    format: metadata.format,
+    contentType: FORMAT_CONTENT_TYPES[metadata.format],
+    extensions: FORMAT_EXTENSIONS[metadata.format],
+    cacheControl: options.cacheControl ?? defaultCacheControl,
+    options,
+    covers(z, x, y) {
+      const range = ranges.get(z);
+      return range !== undefined && x >= range.minX && x <= range.maxX && y >= range.minY && y <= range.maxY;
+    },
+  };
+}
+
+export class TilesetRegistry {
+  private entries = new Map<string, Entry>();
+  /** Files that failed to open, by path, with the signature that failed: retried only when the file changes. */
+  private failures = new Map<string, string>();
+  /** Changed files wait one poll with an unchanged signature before they are opened (a copy may be in progress). */
+  private pendingChanges = new Map<string, string>();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly retiring = new Map<NodeJS.Timeout, TileArchiveReader>();
+
+  constructor(private readonly options: RegistryOptions) {
+    this.scan(true);
+    if (options.reloadIntervalMs > 0) {
+      this.timer = setInterval(() => this.scan(false), options.reloadIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  get(id: string): Tileset | undefined {
+    return this.entries.get(id)?.tileset;
+  }
+
+  list(): Tileset[] {
+    return [...this.entries.values()].map((entry) => entry.tileset).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** Archives that could not be opened, path → reason is in the log; here only their paths. */
+  failedPaths(): string[] {
+    return [...this.failures.keys()];
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const [timer, archive] of this.retiring) {
+      clearTimeout(timer);
+      archive.close();
+    }
+    this.retiring.clear();
+    for (const entry of this.entries.values()) entry.tileset.archive.close();
+    this.entries.clear();
+  }
+
+  /** Checks every served file and folder now (the timer calls this; tests may too). */
+  refresh(): void {
+    this.scan(false);
+  }
+
+  /** The archives the configured paths name right now, with their ids; explicit tilesets first. */
+  private candidates(logErrors: boolean): Candidate[] {
+    const { logger } = this.options;
+    const found: Candidate[] = [];
+    for (const [id, entry] of Object.entries(this.options.tilesets)) {
+      if (entry.path) found.push({ id, path: resolve(entry.path) });
+    }
+    for (const path of this.options.paths) {
+      let stats: Stats;
+      try {
+        stats = statSync(path);
+      } catch (error) {
+        if (logErrors) logger.error({ path, reason: messageOf(error) }, `cannot serve ${path}: ${messageOf(error)}`);
+        continue;
+      }
+      if (stats.isDirectory()) {
+        let names: string[];
+        try {
+          names = readdirSync(path).filter(isArchivePath).sort();
+        } catch (error) {
+          if (logErrors) logger.error({ path, reason: messageOf(error) }, `cannot read folder ${path}: ${messageOf(error)}`);
+          continue;
+        }
+        for (const name of names) found.push({ id: basename(name, extname(name)), path: join(path, name) });
+      } else {
+        found.push({ id: basename(path, extname(path)), path });
+      }
+    }
+    const byId = new Map<string, Candidate>();
+    for (const candidate of found) {
+      const first = byId.get(candidate.id);
+      if (!first) byId.set(candidate.id, candidate);
+      else if (logErrors && first.path !== candidate.path) logger.warn({ id: candidate.id, path: candidate.path, served: first.path }, `tileset id "${candidate.id}" of ${candidate.path} is already taken by ${first.path}; skipped`);
+    }
+    return [...byId.values()];
+  }
+
+  private scan(initial: boolean): void {
+    if (this.closed) return;
+    const { logger } = this.options;
+    const seen = new Set<string>();
+    for (const { id, path } of this.candidates(initial)) {
+      seen.add(id);
+      let signature: string;
+      try {
+        const stats = statSync(path);
+        if (!stats.isFile()) throw new Error('not a file');
+        signature = signatureOf(stats);
+      } catch (error) {
+        // Vanished between readdir and stat, or named but missing: gone for now.
+        if (initial || this.entries.has(id)) logger.error({ id, path, reason: messageOf(error) }, `cannot serve ${path}: ${messageOf(error)}`);
+        this.remove(id);
+        continue;
+      }
+      const current = this.entries.get(id);
+      if (current && current.tileset.path === path && current.signature === signature) continue;
+      if (this.failures.get(path) === signature) continue;
+      if (!initial && this.pendingChanges.get(path) !== signature) {
+        this.pendingChanges.set(path, signature);
+        continue;
+      }
+      this.pendingChanges.delete(path);
+      this.load(id, path, signature, current !== undefined);
+    }
+    for (const id of [...this.entries.keys()]) {
+      if (!seen.has(id)) {
+        logger.info({ id }, `tileset ${id} removed`);
+        this.remove(id);
+      }
+    }
+  }
+
+  private load(id: string, path: string, signature: string, replacing: boolean): void {
+    const { logger } = this.options;
+    let archive: TileArchiveReader;
+    try {
+      archive = openArchive(path);
+    } catch (error) {
+      this.failures.set(path, signature);
+      logger.error({ id, path, reason: messageOf(error) }, `cannot serve ${path}: ${messageOf(error)}`);
+      this.remove(id);
+      return;
+    }
+    this.failures.delete(path);
+    const tileset = makeTileset(id, path, archive, this.options.tilesets[id] ?? {}, this.options.cacheControl);
+    const previous = this.entries.get(id);
+    this.entries.set(id, { tileset, signature });
+    if (previous) this.retire(previous.tileset.archive);
+    logger.info({ id, path, format: tileset.format, minzoom: tileset.metadata.minzoom, maxzoom: tileset.metadata.maxzoom }, `${replacing ? 'reloaded' : 'serving'} ${id} from ${path}`);
+  }
+
+  private remove(id: string): void {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    this.entries.delete(id);
+    this.retire(entry.tileset.archive);
+  }
+
+  /** Closes a replaced archive later: requests are synchronous today, but a future async reader may still hold it. */
+  private retire(archive: TileArchiveReader): void {
+    const timer = setTimeout(() => {
+      this.retiring.delete(timer);
+      archive.close();
+    }, this.options.closeDelayMs ?? 5000);
+    timer.unref();
+    this.retiring.set(timer, archive);
+  }
+}

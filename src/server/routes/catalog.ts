@@ -1,0 +1,36 @@
+// GET /catalog.json: every tileset with its URLs, plus what other modules contribute (styles…).
+import type { CatalogSections, RouteModule } from '../module.js';
+import { tileJsonUrl, tileUrlTemplate } from './tilejson.js';
+
+/** The catalog gathers sections from every module that has a `catalog` hook; `modules` is the app's list. */
+export function catalogModule(modules: () => readonly RouteModule[]): RouteModule {
+  return {
+    name: 'catalog',
+    register(router, context) {
+      router.get('/catalog.json', async (ctx) => {
+        const baseUrl = context.publicUrl(ctx.req);
+        const catalog: CatalogSections = {
+          tilesets: context.registry.list().map((tileset) => ({
+            id: tileset.id,
+            name: tileset.metadata.name,
+            format: tileset.format,
+            minzoom: tileset.metadata.minzoom,
+            maxzoom: tileset.metadata.maxzoom,
+            bounds: tileset.metadata.bounds,
+            attribution: tileset.metadata.attribution,
+            tilejson: tileJsonUrl(baseUrl, tileset),
+            tiles: tileUrlTemplate(baseUrl, tileset),
+          })),
+          styles: [],
+        };
+        for (const module of modules()) {
+          if (!module.catalog) continue;
+          const sections = await module.catalog(baseUrl, context);
+          for (const [key, entries] of Object.entries(sections)) catalog[key] = [...(catalog[key] ?? []), ...entries];
+        }
+        ctx.set('Cache-Control', 'no-cache');
+        ctx.body = catalog;
+      });
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// GET /tiles/{id}.json: TileJSON 3.0.0 with absolute tile URLs.
+import { InputError } from '../../errors.js';
+import { MAX_LATITUDE } from '../../grid/webMercator.js';
+import type { RouteModule } from '../module.js';
+import type { Tileset } from '../registry.js';
+
+/** The tile URL template of a tileset under a base URL, as TileJSON, WMTS and catalogs print it. */
+export function tileUrlTemplate(baseUrl: string, tileset: Tileset): string {
+  return `${baseUrl}/tiles/${encodeURIComponent(tileset.id)}/{z}/{x}/{y}.${tileset.extensions[0]}`;
+}
+
+export function tileJsonUrl(baseUrl: string, tileset: Tileset): string {
+  return `${baseUrl}/tiles/${encodeURIComponent(tileset.id)}.json`;
+}
+
+export function tileJson(baseUrl: string, tileset: Tileset): Record<string, unknown> {
+  const m = tileset.metadata;
+  const bounds = m.bounds ?? [-180, -MAX_LATITUDE, 180, MAX_LATITUDE];
+  const center = m.center ?? [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, m.minzoom];
+  const json: Record<string, unknown> = {
+    tilejson: '3.0.0',
+    id: tileset.id,
+    name: m.name,
+    tiles: [tileUrlTemplate(baseUrl, tileset)],
+    scheme: 'xyz',
+    format: tileset.format,
+    minzoom: m.minzoom,
+    maxzoom: m.maxzoom,
+    bounds,
+    center: [center[0], center[1], Math.min(Math.max(Math.round(center[2]), m.minzoom), m.maxzoom)],
+  };
+  if (m.attribution) json.attribution = m.attribution;
+  if (m.description) json.description = m.description;
+  if (m.version) json.version = m.version;
+  if (tileset.format === 'pbf') json.vector_layers = m.vector_layers ?? [];
+  return json;
+}
+
+export const tileJsonModule: RouteModule = {
+  name: 'tilejson',
+  register(router, context) {
+    router.get('/tiles/:file', (ctx) => {
+      const file = ctx.params.file;
+      if (!file.endsWith('.json')) throw new InputError(ctx.path, 'not found', 404);
+      const id = file.slice(0, -'.json'.length);
+      const tileset = context.registry.get(id);
+      if (!tileset) throw new InputError(ctx.path, `no tileset "${id}"`, 404);
+      ctx.set('Cache-Control', 'public, max-age=60');
+      ctx.body = tileJson(context.publicUrl(ctx.req), tileset);
+    });
+  },
+};

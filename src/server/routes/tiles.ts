@@ -1,0 +1,171 @@
+// GET /tiles/{id}/{z}/{x}/{y}.{ext}: the hot path, answered on raw node:http ahead of Koa.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { StoredTile } from '../../archive/types.js';
+import { messageOf } from '../../errors.js';
+import { MAX_ZOOM } from '../../grid/webMercator.js';
+import { acceptsGzip, CorruptTileError, encodeTile, matchesEtag } from '../encoding.js';
+import type { FastPath, RouteModule, ServerContext } from '../module.js';
+
+const PREFIX = '/tiles/';
+
+export type TileRequest = { id: string; z: number; x: number; y: number; ext: string } | { error: string; status: 400 };
+
+/** Digits only, at most 10 of them; -1 otherwise. */
+function parseIndex(text: string): number {
+  if (text.length === 0 || text.length > 10) return -1;
+  let value = 0;
+  for (let i = 0; i < text.length; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/**
+ * Parses `/tiles/{id}/{z}/{x}/{y}.{ext}` (query string already removed). Undefined when the path has
+ * another shape (left to the router: /tiles/{id}.json, or a 404); an error for malformed coordinates.
+ */
+export function parseTilePath(path: string): TileRequest | undefined {
+  if (!path.startsWith(PREFIX)) return undefined;
+  const s1 = path.indexOf('/', PREFIX.length);
+  if (s1 === -1) return undefined;
+  const s2 = path.indexOf('/', s1 + 1);
+  if (s2 === -1) return undefined;
+  const s3 = path.indexOf('/', s2 + 1);
+  if (s3 === -1 || path.indexOf('/', s3 + 1) !== -1) return undefined;
+  const last = path.slice(s3 + 1);
+  const dot = last.lastIndexOf('.');
+  if (dot <= 0 || dot === last.length - 1) return { error: 'expected /tiles/{id}/{z}/{x}/{y}.{ext}', status: 400 };
+  let id = path.slice(PREFIX.length, s1);
+  if (id.indexOf('%') !== -1) {
+    try {
+      id = decodeURIComponent(id);
+    } catch {
+      return { error: 'malformed tileset id', status: 400 };
+    }
+  }
+  const z = parseIndex(path.slice(s1 + 1, s2));
+  const x = parseIndex(path.slice(s2 + 1, s3));
+  const y = parseIndex(last.slice(0, dot));
+  if (z < 0 || x < 0 || y < 0) return { error: 'z, x and y must be non-negative integers', status: 400 };
+  if (z > MAX_ZOOM) return { error: `zoom ${z} is above ${MAX_ZOOM}`, status: 400 };
+  const size = 2 ** z;
+  if (x >= size || y >= size) return { error: `x and y must be in 0..${size - 1} at zoom ${z}`, status: 400 };
+  return { id, z, x, y, ext: last.slice(dot + 1).toLowerCase() };
+}
+
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+export function tilesFastPath(context: ServerContext): FastPath {
+  const { registry, metrics, cors, logger, options } = context;
+  const logRequests = options.log.requests;
+
+  const finish = (request: IncomingMessage, response: ServerResponse, status: number, started: number, body?: Buffer | string) => {
+    response.statusCode = status;
+    if (request.method === 'HEAD' || body === undefined) response.end();
+    else response.end(body);
+    const seconds = (performance.now() - started) / 1000;
+    metrics.observe('tile', status, seconds);
+    if (logRequests) logger.info({ method: request.method, url: request.url, status, ms: Math.round(seconds * 1e6) / 1e3 }, 'request');
+  };
+
+  const fail = (request: IncomingMessage, response: ServerResponse, status: number, message: string, started: number) => {
+    const body = JSON.stringify({ error: message });
+    response.setHeader('Content-Type', 'application/json; charset=utf-8');
+    response.setHeader('Content-Length', Buffer.byteLength(body));
+    response.setHeader('Cache-Control', 'no-store');
+    finish(request, response, status, started, body);
+  };
+
+  return (request, response) => {
+    const url = request.url ?? '/';
+    if (!url.startsWith(PREFIX)) return false;
+    const parsed = parseTilePath(pathOf(url));
+    if (parsed === undefined) return false;
+    const started = performance.now();
+    const method = request.method;
+
+    const corsHeaders = method === 'OPTIONS' ? cors.preflight(request) : cors.simple(request);
+    if (method === 'OPTIONS') {
+      if (corsHeaders) {
+        for (const name in corsHeaders.headers) response.setHeader(name, corsHeaders.headers[name]);
+        if (corsHeaders.varyOrigin) response.setHeader('Vary', 'Origin');
+      }
+      response.setHeader('Allow', 'GET, HEAD, OPTIONS');
+      finish(request, response, 204, started);
+      return true;
+    }
+    if (corsHeaders) for (const name in corsHeaders.headers) response.setHeader(name, corsHeaders.headers[name]);
+    if (method !== 'GET' && method !== 'HEAD') {
+      response.setHeader('Allow', 'GET, HEAD, OPTIONS');
+      fail(request, response, 405, `method ${method} not allowed`, started);
+      return true;
+    }
+    if ('error' in parsed) {
+      fail(request, response, parsed.status, parsed.error, started);
+      return true;
+    }
+    const tileset = registry.get(parsed.id);
+    if (!tileset) {
+      fail(request, response, 404, `no tileset "${parsed.id}"`, started);
+      return true;
+    }
+    if (!tileset.extensions.includes(parsed.ext)) {
+      fail(request, response, 400, `tileset "${tileset.id}" serves .${tileset.extensions.join(' or .')} tiles, not .${parsed.ext}`, started);
+      return true;
+    }
+    const { z, x, y } = parsed;
+    const vary = tileset.format === 'pbf' ? (corsHeaders?.varyOrigin ? 'Accept-Encoding, Origin' : 'Accept-Encoding') : corsHeaders?.varyOrigin ? 'Origin' : undefined;
+    if (vary) response.setHeader('Vary', vary);
+
+    let stored: StoredTile | undefined;
+    try {
+      stored = tileset.archive.getTile(z, x, y);
+    } catch (error) {
+      logger.error({ tileset: tileset.id, path: tileset.path, z, x, y, reason: messageOf(error) }, `reading tile ${z}/${x}/${y} of ${tileset.id} failed`);
+      fail(request, response, 500, `tile ${z}/${x}/${y} of "${tileset.id}" could not be read`, started);
+      return true;
+    }
+    if (!stored) {
+      if (z >= tileset.metadata.minzoom && z <= tileset.metadata.maxzoom && tileset.covers(z, x, y)) {
+        // An empty tile inside the tileset: clients draw nothing and keep the tile cached like any other.
+        response.setHeader('Cache-Control', tileset.cacheControl);
+        finish(request, response, 204, started);
+      } else {
+        fail(request, response, 404, `tile ${z}/${x}/${y} is outside tileset "${tileset.id}"`, started);
+      }
+      return true;
+    }
+    let answer;
+    try {
+      answer = encodeTile(stored, tileset.format, acceptsGzip(request.headers['accept-encoding']));
+    } catch (error) {
+      if (!(error instanceof CorruptTileError)) throw error;
+      logger.error({ tileset: tileset.id, path: tileset.path, z, x, y, reason: error.message }, `tile ${z}/${x}/${y} of ${tileset.id} is corrupt`);
+      fail(request, response, 500, `tile ${z}/${x}/${y} of "${tileset.id}" is corrupt in the archive`, started);
+      return true;
+    }
+    response.setHeader('ETag', answer.etag);
+    response.setHeader('Cache-Control', tileset.cacheControl);
+    if (matchesEtag(request.headers['if-none-match'], answer.etag)) {
+      finish(request, response, 304, started);
+      return true;
+    }
+    response.setHeader('Content-Type', tileset.contentType);
+    response.setHeader('Content-Length', answer.body.length);
+    if (answer.contentEncoding) response.setHeader('Content-Encoding', answer.contentEncoding);
+    metrics.tileServed(tileset.id, answer.body.length);
+    finish(request, response, 200, started, answer.body);
+    return true;
+  };
+}
+
+export const tilesModule: RouteModule = {
+  name: 'tiles',
+  fastPath: tilesFastPath,
+};

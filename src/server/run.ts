@@ -1,0 +1,70 @@
+// Runs the server as a process: one process, or N workers on one port with node:cluster; stops cleanly on SIGTERM/SIGINT.
+import cluster from 'node:cluster';
+import type { ServerOptions } from '../config/serverOptions.js';
+import { createApp } from './app.js';
+import { createLogger } from './logger.js';
+
+/** Starts serving and resolves with the URL once listening; the process exits 0 after SIGTERM/SIGINT. */
+export async function runServer(options: ServerOptions, announce: (url: string, options: ServerOptions) => void): Promise<void> {
+  if (options.workers > 1 && cluster.isPrimary) return runPrimary(options, announce);
+  const logger = createLogger(options.log.level);
+  const app = createApp({ options, logger });
+  const url = await app.listen();
+  if (cluster.isWorker) process.send?.({ mekan: 'listening', url });
+  else announce(url, options);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    void app.close().then(() => {
+      logger.info('stopped');
+      logger.flush(() => process.exit(0));
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  // In a worker, the primary going away (cluster disconnect) also means stop.
+  if (cluster.isWorker) process.on('disconnect', () => stop('disconnect'));
+}
+
+/** The primary forks the workers (each runs the same command), announces once they all listen, and stops them on a signal. */
+function runPrimary(options: ServerOptions, announce: (url: string, options: ServerOptions) => void): Promise<void> {
+  const logger = createLogger(options.log.level);
+  let listening = 0;
+  let stopping = false;
+  return new Promise((resolve, reject) => {
+    for (let i = 0; i < options.workers; i++) cluster.fork();
+    cluster.on('message', (_worker, message: { mekan?: string; url?: string }) => {
+      if (message?.mekan !== 'listening' || !message.url) return;
+      if (++listening === options.workers) {
+        announce(message.url, options);
+        resolve();
+      }
+    });
+    cluster.on('exit', (worker, code, signal) => {
+      if (stopping) {
+        if (Object.keys(cluster.workers ?? {}).length === 0) logger.flush(() => process.exit(0));
+        return;
+      }
+      if (listening < options.workers) {
+        reject(new Error(`worker ${worker.process.pid} exited before listening (code ${code ?? signal})`));
+        stopping = true;
+        for (const other of Object.values(cluster.workers ?? {})) other?.kill('SIGTERM');
+        return;
+      }
+      logger.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
+      cluster.fork();
+    });
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down workers');
+      const workers = Object.values(cluster.workers ?? {});
+      if (workers.length === 0) process.exit(0);
+      for (const worker of workers) worker?.process.kill('SIGTERM');
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+}
