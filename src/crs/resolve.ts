@@ -97,3 +97,21 @@ export function fromWgs84(crs: ResolvedCrs): PointTransform {
     return [x, y];
   };
 }
+
+/** A transform from EPSG:3857 metres into the CRS: raster warping walks destination pixels back to the source. */
+export function fromMercator(crs: ResolvedCrs): PointTransform {
+  const converter = proj4('EPSG:3857', crs.definition);
+  return (x, y) => {
+    const [sx, sy] = converter.forward([x, y]);
+    return [sx, sy];
+  };
+}
+
+/** A transform from the CRS into EPSG:3857 metres (a raster's footprint on the web map). */
+export function toMercator(crs: ResolvedCrs): PointTransform {
+  const converter = proj4(crs.definition, 'EPSG:3857');
+  return (x, y) => {
+    const [mx, my] = converter.forward([x, y]);
+    return [mx, my];
+  };
+}

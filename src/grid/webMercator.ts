@@ -137,3 +137,15 @@ export function childTiles(tile: TileCoord): TileCoord[] {
 export function tileKey(tile: TileCoord): string {
   return `${tile.z}/${tile.x}/${tile.y}`;
 }
+
+/** The first zoom whose pixels are as small as `metresPerPixel` (EPSG:3857 metres) or smaller, as gdal2tiles picks a max zoom. */
+export function zoomForResolution(metresPerPixel: number, tileSize = 256): number {
+  for (let z = 0; z < MAX_ZOOM; z++) if (resolutionAtZoom(z, tileSize) <= metresPerPixel) return z;
+  return MAX_ZOOM;
+}
+
+/** The deepest zoom at which an extent of `metres` still fits inside one tile. */
+export function zoomForExtent(metres: number): number {
+  for (let z = MAX_ZOOM; z > 0; z--) if (resolutionAtZoom(z, 1) >= metres) return z;
+  return 0;
+}

@@ -1,0 +1,132 @@
+// Renders one block: the max-zoom tiles under a tile of the block zoom, warped from the sources, then the levels
+// between them by 2×2 averaging, depth first so that only one path of raw tiles is held at a time.
+import { isInputError, messageOf } from '../errors.js';
+import type { PointTransform } from '../crs/resolve.js';
+import { childTiles, tileToMercatorBBox } from '../grid/webMercator.js';
+import { encodeTile } from './encode.js';
+import { coverageOf, downsampleChildren } from './pyramid.js';
+import { compositeOver, kernelRadius, resampleInto } from './resample.js';
+import { mercatorToSourcePixel, tilePixelMap } from './transformGrid.js';
+import { TILE_SIZE, type BlockResult, type BlockTask, type RasterSource, type WorkerSetup } from './types.js';
+import { WindowReader } from './windowReader.js';
+
+export class BlockRenderer {
+  private readonly setup: WorkerSetup;
+  private readonly readers = new Map<string, Promise<WindowReader>>();
+  private readonly transforms = new Map<string, PointTransform>();
+  private readonly bad = new Set<string>();
+
+  constructor(setup: WorkerSetup) {
+    this.setup = setup;
+  }
+
+  async renderBlock(task: BlockTask): Promise<BlockResult> {
+    const result: BlockResult = { id: task.id, tiles: [], empty: {}, raw: null, skipped: [] };
+    const raw = await this.render(task.z, task.x, task.y, result);
+    if (task.wantRaw) result.raw = raw;
+    return result;
+  }
+
+  async close(): Promise<void> {
+    for (const reader of this.readers.values()) await (await reader).close();
+    this.readers.clear();
+  }
+
+  /** Sources (in mosaic order) whose footprint touches the tile. */
+  private sourcesFor(z: number, x: number, y: number): RasterSource[] {
+    const [west, south, east, north] = tileToMercatorBBox(z, x, y);
+    return this.setup.sources.filter((s) => {
+      const [w, s2, e, n] = s.mercatorBBox;
+      return !this.bad.has(s.path) && w < east && e > west && s2 < north && n > south;
+    });
+  }
+
+  private async render(z: number, x: number, y: number, result: BlockResult): Promise<Uint8Array | null> {
+    if (this.sourcesFor(z, x, y).length === 0) return null;
+    let rgba: Uint8Array | null;
+    if (z === this.setup.maxzoom) {
+      rgba = await this.warp(z, x, y, result);
+    } else {
+      const children: (Uint8Array | null)[] = [];
+      for (const child of childTiles({ z, x, y })) children.push(await this.render(child.z, child.x, child.y, result));
+      rgba = children.some((c) => c !== null) ? downsampleChildren(children) : null;
+    }
+    const coverage = rgba ? coverageOf(rgba) : 'empty';
+    if (!rgba || coverage === 'empty') {
+      result.empty[z] = (result.empty[z] ?? 0) + 1;
+      return null;
+    }
+    const data = await encodeTile(rgba, coverage, this.setup);
+    // A copy owns its ArrayBuffer, so it can be transferred to the main thread (sharp's may be external memory).
+    result.tiles.push({ z, x, y, data: new Uint8Array(data) });
+    return rgba;
+  }
+
+  /** Warps every source touching the tile into it; later sources are drawn over earlier ones. */
+  private async warp(z: number, x: number, y: number, result: BlockResult): Promise<Uint8Array | null> {
+    let tile: Uint8Array | null = null;
+    for (const source of this.sourcesFor(z, x, y)) {
+      let layer: Uint8Array | null;
+      try {
+        layer = await this.warpSource(source, z, x, y);
+      } catch (error) {
+        if (!this.setup.skipBad || !isInputError(error)) throw error;
+        this.bad.add(source.path);
+        result.skipped.push({ path: source.path, reason: messageOf(error) });
+        continue;
+      }
+      if (!layer) continue;
+      if (!tile) tile = layer;
+      else compositeOver(tile, layer);
+    }
+    return tile;
+  }
+
+  private async warpSource(source: RasterSource, z: number, x: number, y: number): Promise<Uint8Array | null> {
+    let toSource = this.transforms.get(source.path);
+    if (!toSource) {
+      toSource = mercatorToSourcePixel(source);
+      this.transforms.set(source.path, toSource);
+    }
+    const { coords } = tilePixelMap(toSource, z, x, y);
+    // How many source pixels one tile pixel spans: kernels widen when the tile is coarser than the source.
+    const centre = (128 * TILE_SIZE + 128) * 2;
+    const spanX = Math.hypot(coords[centre + 2] - coords[centre], coords[centre + 3] - coords[centre + 1]);
+    const spanY = Math.hypot(coords[centre + TILE_SIZE * 2] - coords[centre], coords[centre + TILE_SIZE * 2 + 1] - coords[centre + 1]);
+    const scale = this.setup.resampling === 'nearest' ? 1 : Math.max(1, spanX, spanY);
+
+    let minX = Infinity;
+    let minY = Infinity;
+    let maxX = -Infinity;
+    let maxY = -Infinity;
+    for (let i = 0; i < coords.length; i += 2) {
+      const sx = coords[i];
+      const sy = coords[i + 1];
+      if (sx < minX) minX = sx;
+      if (sx > maxX) maxX = sx;
+      if (sy < minY) minY = sy;
+      if (sy > maxY) maxY = sy;
+    }
+    const margin = Math.ceil(kernelRadius(this.setup.resampling) * scale) + 1;
+    const x0 = Math.max(0, Math.floor(minX) - margin);
+    const y0 = Math.max(0, Math.floor(minY) - margin);
+    const x1 = Math.min(source.width, Math.ceil(maxX) + margin);
+    const y1 = Math.min(source.height, Math.ceil(maxY) + margin);
+    if (!(x0 < x1 && y0 < y1)) return null;
+
+    const reader = await this.reader(source);
+    const window = await reader.read(x0, y0, x1, y1);
+    const layer = new Uint8Array(TILE_SIZE * TILE_SIZE * 4);
+    const covered = resampleInto(layer, coords, window, source.width, source.height, this.setup.resampling, scale);
+    return covered > 0 ? layer : null;
+  }
+
+  private reader(source: RasterSource): Promise<WindowReader> {
+    let reader = this.readers.get(source.path);
+    if (!reader) {
+      reader = WindowReader.open(source);
+      this.readers.set(source.path, reader);
+    }
+    return reader;
+  }
+}

@@ -1,0 +1,333 @@
+// The raster build: GeoTIFFs → a raster tile archive. Max-zoom blocks are warped in worker threads; the zooms below
+// the block zoom are averaged here from the blocks' raw tiles, in quadtree order, as soon as all four children are in.
+import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, extname } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { createArchive } from '../archive/open.js';
+import type { TileFormat } from '../archive/types.js';
+import { InputError, isInputError, messageOf } from '../errors.js';
+import { bboxToTileRange, mercatorToLonLat, tileToMercatorBBox, zoomForExtent, zoomForResolution, type BBox, type TileCoord } from '../grid/webMercator.js';
+import { silentProgress, type Progress } from '../progress.js';
+import { encodeTile } from './encode.js';
+import { coverageOf, downsampleChildren } from './pyramid.js';
+import { openRasterSource, type SourceOptions } from './source.js';
+import type { BlockResult, BlockTask, RasterSource, RasterTileFormat, Resampling, WorkerMessage, WorkerSetup } from './types.js';
+
+export const SUPPORTED_TILE_MATRIX_SETS = ['WebMercatorQuad'] as const;
+/** A block is the max-zoom tiles under one tile this many zooms up (8×8): one worker task. */
+const BLOCK_LEVELS = 3;
+
+export interface RasterBuildOptions extends SourceOptions {
+  inputs: string[];
+  output: string;
+  format?: RasterTileFormat;
+  quality?: number;
+  minzoom?: number;
+  maxzoom?: number;
+  resampling?: Resampling;
+  /** Go on without inputs that cannot be read, and report them. */
+  skipBad?: boolean;
+  name?: string;
+  attribution?: string;
+  description?: string;
+  type?: 'baselayer' | 'overlay';
+  tms?: string;
+  /** JPEG background for transparent pixels (default white). */
+  background?: [number, number, number];
+  workers?: number;
+  progress?: Progress;
+}
+
+export interface RasterBuildSummary {
+  output: string;
+  minzoom: number;
+  maxzoom: number;
+  sources: number;
+  /** Tiles written per zoom. */
+  tilesPerZoom: Record<number, number>;
+  /** Tiles inside the data's footprint that came out fully transparent and were not written. */
+  emptySkipped: number;
+  tilesWritten: number;
+  uniqueTiles: number;
+  archiveBytes: number;
+  seconds: number;
+  skipped: { path: string; reason: string }[];
+  bounds: BBox;
+}
+
+const ARCHIVE_FORMATS: Record<RasterTileFormat, TileFormat> = { webp: 'webp', jpeg: 'jpg', png: 'png' };
+
+export async function buildRaster(options: RasterBuildOptions): Promise<RasterBuildSummary> {
+  const started = Date.now();
+  const progress = options.progress ?? silentProgress;
+  const tms = options.tms ?? 'WebMercatorQuad';
+  if (!(SUPPORTED_TILE_MATRIX_SETS as readonly string[]).includes(tms)) {
+    throw new InputError('--tms', `tile matrix set "${tms}" is not supported yet; only ${SUPPORTED_TILE_MATRIX_SETS.join(', ')}`);
+  }
+  if (options.inputs.length === 0) throw new InputError('mekan build raster', 'no input GeoTIFF given');
+  const format = options.format ?? 'webp';
+  const quality = options.quality ?? (format === 'png' ? 100 : 85);
+  if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw new InputError('--quality', `expected an integer 1..100, got ${quality}`);
+
+  progress.stage('reading headers', options.inputs.length);
+  const sources: RasterSource[] = [];
+  const skipped: { path: string; reason: string }[] = [];
+  for (const path of options.inputs) {
+    try {
+      sources.push(await openRasterSource(path, options));
+    } catch (error) {
+      if (!options.skipBad || !isInputError(error)) throw error;
+      skipped.push({ path, reason: error.message });
+      progress.note(`skipped ${error.message}`);
+    }
+    progress.advance();
+  }
+  progress.end();
+  if (sources.length === 0) throw new InputError('mekan build raster', `none of the ${options.inputs.length} input(s) could be read`);
+
+  const footprint = unionBBox(sources.map((s) => s.mercatorBBox));
+  const maxzoom = options.maxzoom ?? zoomForResolution(Math.min(...sources.map((s) => s.mercatorPixelSize)));
+  const minzoom = options.minzoom ?? Math.min(maxzoom, zoomForExtent(Math.max(footprint[2] - footprint[0], footprint[3] - footprint[1])));
+  if (minzoom > maxzoom) throw new InputError('--minzoom', `minzoom ${minzoom} is above maxzoom ${maxzoom}`);
+  const blockZoom = Math.max(minzoom, maxzoom - BLOCK_LEVELS);
+  const bounds = lonLatBBox(footprint);
+
+  const setup: WorkerSetup = {
+    sources,
+    minzoom,
+    maxzoom,
+    resampling: options.resampling ?? 'bilinear',
+    format,
+    quality,
+    background: options.background ?? [255, 255, 255],
+    skipBad: options.skipBad ?? false,
+  };
+  const tasks = blockTasks(sources, blockZoom, blockZoom > minzoom);
+  const archive = createArchive(options.output);
+  const tilesPerZoom: Record<number, number> = {};
+  let emptySkipped = 0;
+  try {
+    const put = (z: number, x: number, y: number, data: Uint8Array) => {
+      archive.putTile(z, x, y, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      tilesPerZoom[z] = (tilesPerZoom[z] ?? 0) + 1;
+    };
+    const pyramid = new PyramidBelowBlocks(tasks, blockZoom, minzoom, setup, put, () => emptySkipped++);
+    const maxzoomTiles = tasks.reduce((sum, t) => sum + maxzoomTilesUnder(t, maxzoom, footprint), 0);
+    progress.stage(`tiling z${minzoom}–${maxzoom} (max-zoom tiles)`, maxzoomTiles);
+    await runWorkers(tasks, setup, options.workers, (task, result) => {
+      for (const tile of result.tiles) put(tile.z, tile.x, tile.y, tile.data);
+      for (const count of Object.values(result.empty)) emptySkipped += count;
+      for (const bad of result.skipped) {
+        skipped.push(bad);
+        progress.note(`skipped ${bad.reason} (tiles already made keep its pixels)`);
+      }
+      pyramid.childDone(task, result.raw);
+      progress.advance(maxzoomTilesUnder(task, maxzoom, footprint));
+    });
+    await pyramid.drain();
+    progress.end();
+
+    archive.setMetadata({
+      name: options.name ?? basename(options.output, extname(options.output)),
+      format: ARCHIVE_FORMATS[format],
+      minzoom,
+      maxzoom,
+      bounds,
+      center: [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, Math.min(maxzoom, minzoom + 2)],
+      attribution: options.attribution,
+      description: options.description ?? `Imagery from ${sources.map((s) => basename(s.path)).join(', ')}`.slice(0, 500),
+      type: options.type ?? 'baselayer',
+    });
+    const uniqueTiles = archive.uniqueTiles;
+    const tilesWritten = archive.tilesWritten;
+    archive.finish();
+    return {
+      output: options.output,
+      minzoom,
+      maxzoom,
+      sources: sources.length,
+      tilesPerZoom,
+      emptySkipped,
+      tilesWritten,
+      uniqueTiles,
+      archiveBytes: statSync(options.output).size,
+      seconds: (Date.now() - started) / 1000,
+      skipped,
+      bounds,
+    };
+  } catch (error) {
+    archive.abort();
+    throw error;
+  }
+}
+
+function unionBBox(boxes: BBox[]): BBox {
+  return boxes.reduce<BBox>((u, b) => [Math.min(u[0], b[0]), Math.min(u[1], b[1]), Math.max(u[2], b[2]), Math.max(u[3], b[3])], [Infinity, Infinity, -Infinity, -Infinity]);
+}
+
+function lonLatBBox(mercator: BBox): BBox {
+  const [west, south] = mercatorToLonLat(mercator[0], mercator[1]);
+  const [east, north] = mercatorToLonLat(mercator[2], mercator[3]);
+  return [west, south, east, north];
+}
+
+function intersects(a: BBox, b: BBox): boolean {
+  return a[0] < b[2] && a[2] > b[0] && a[1] < b[3] && a[3] > b[1];
+}
+
+/** Block tiles touching any source, in Morton (Z) order so that siblings finish close together. */
+function blockTasks(sources: RasterSource[], blockZoom: number, wantRaw: boolean): BlockTask[] {
+  const seen = new Set<string>();
+  const tiles: TileCoord[] = [];
+  for (const source of sources) {
+    const range = bboxToTileRange(lonLatBBox(source.mercatorBBox), blockZoom);
+    for (let x = range.minX; x <= range.maxX; x++) {
+      for (let y = range.minY; y <= range.maxY; y++) {
+        const key = `${x}/${y}`;
+        if (seen.has(key) || !intersects(tileToMercatorBBox(blockZoom, x, y), source.mercatorBBox)) continue;
+        seen.add(key);
+        tiles.push({ z: blockZoom, x, y });
+      }
+    }
+  }
+  tiles.sort((a, b) => morton(a.x, a.y) - morton(b.x, b.y));
+  return tiles.map((t, id) => ({ id, z: t.z, x: t.x, y: t.y, wantRaw }));
+}
+
+function morton(x: number, y: number): number {
+  let code = 0;
+  for (let bit = 0; bit < 26; bit++) code += (((x >> bit) & 1) * 2 + ((y >> bit) & 1)) * 4 ** bit;
+  return code;
+}
+
+function maxzoomTilesUnder(task: BlockTask, maxzoom: number, footprint: BBox): number {
+  const shift = maxzoom - task.z;
+  const range = bboxToTileRange(lonLatBBox(footprint), maxzoom);
+  const minX = Math.max(range.minX, task.x << shift);
+  const maxX = Math.min(range.maxX, ((task.x + 1) << shift) - 1);
+  const minY = Math.max(range.minY, task.y << shift);
+  const maxY = Math.min(range.maxY, ((task.y + 1) << shift) - 1);
+  return Math.max(0, maxX - minX + 1) * Math.max(0, maxY - minY + 1);
+}
+
+/**
+ * Zooms below the block zoom: each tile waits for its children that touch the data, then is averaged, encoded and
+ * written, and its raw pixels wait in its parent until that completes. Memory: a few tiles per pending parent.
+ */
+class PyramidBelowBlocks {
+  private readonly pending = new Map<string, { expected: number; received: number; children: (Uint8Array | null)[] }>();
+  private readonly work: Promise<void>[] = [];
+  private failure: unknown;
+
+  constructor(
+    tasks: BlockTask[],
+    private readonly blockZoom: number,
+    private readonly minzoom: number,
+    private readonly setup: WorkerSetup,
+    private readonly put: (z: number, x: number, y: number, data: Uint8Array) => void,
+    private readonly countEmpty: () => void,
+  ) {
+    let level = tasks.map((t) => ({ x: t.x, y: t.y }));
+    for (let z = blockZoom - 1; z >= minzoom; z--) {
+      const parents = new Map<string, { x: number; y: number }>();
+      for (const child of level) {
+        const key = `${z}/${child.x >> 1}/${child.y >> 1}`;
+        const entry = this.pending.get(key);
+        if (entry) entry.expected++;
+        else {
+          this.pending.set(key, { expected: 1, received: 0, children: [null, null, null, null] });
+          parents.set(key, { x: child.x >> 1, y: child.y >> 1 });
+        }
+      }
+      level = [...parents.values()];
+    }
+  }
+
+  childDone(tile: TileCoord, raw: Uint8Array | null): void {
+    if (tile.z <= this.minzoom) return;
+    const z = tile.z - 1;
+    const x = tile.x >> 1;
+    const y = tile.y >> 1;
+    const key = `${z}/${x}/${y}`;
+    const entry = this.pending.get(key);
+    if (!entry) throw new Error(`pyramid: unexpected child ${tile.z}/${tile.x}/${tile.y}`);
+    entry.children[(tile.y & 1) * 2 + (tile.x & 1)] = raw;
+    entry.received++;
+    if (entry.received < entry.expected) return;
+    this.pending.delete(key);
+    const children = entry.children;
+    this.work.push(
+      this.complete({ z, x, y }, children).catch((error: unknown) => {
+        this.failure ??= error;
+      }),
+    );
+  }
+
+  async drain(): Promise<void> {
+    // Completing a tile may queue its parent: keep awaiting until nothing new was queued.
+    for (let done = 0; done < this.work.length; done++) await this.work[done];
+    if (this.failure) throw this.failure;
+    if (this.pending.size > 0 && this.blockZoom > this.minzoom) throw new Error(`pyramid: ${this.pending.size} tiles never completed`);
+  }
+
+  private async complete(tile: TileCoord, children: (Uint8Array | null)[]): Promise<void> {
+    let raw: Uint8Array | null = children.some((c) => c !== null) ? downsampleChildren(children) : null;
+    const coverage = raw ? coverageOf(raw) : 'empty';
+    if (raw && coverage !== 'empty') {
+      const data = await encodeTile(raw, coverage, this.setup);
+      this.put(tile.z, tile.x, tile.y, data);
+    } else {
+      raw = null;
+      this.countEmpty();
+    }
+    this.childDone(tile, raw);
+  }
+}
+
+/** Hands tasks to a pool of warp workers, one at a time each, calling onResult on this thread as results arrive. */
+async function runWorkers(tasks: BlockTask[], setup: WorkerSetup, requested: number | undefined, onResult: (task: BlockTask, result: BlockResult) => void): Promise<void> {
+  if (tasks.length === 0) return;
+  const count = Math.max(1, Math.min(requested ?? availableParallelism(), tasks.length));
+  const workers: Worker[] = [];
+  let next = 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let finished = 0;
+      let failed = false;
+      const fail = (error: unknown) => {
+        if (failed) return;
+        failed = true;
+        reject(error);
+      };
+      const feed = (worker: Worker) => {
+        if (next < tasks.length) worker.postMessage({ kind: 'task', task: tasks[next++] });
+      };
+      for (let i = 0; i < count; i++) {
+        // geotiff.js loads web-worker, whose Node shim expects an object in workerData on any non-main thread.
+        const worker = new Worker(new URL('./warpWorker.js', import.meta.url), { workerData: {} });
+        workers.push(worker);
+        worker.on('message', (message: WorkerMessage) => {
+          if (failed) return;
+          if (message.kind === 'error') {
+            fail(message.input ? new InputError(message.path, message.path ? message.message.slice(message.path.length + 2) : message.message) : new Error(`warp worker: ${message.message}`));
+            return;
+          }
+          try {
+            onResult(tasks[message.result.id], message.result);
+          } catch (error) {
+            fail(error);
+            return;
+          }
+          if (++finished === tasks.length) resolve();
+          else feed(worker);
+        });
+        worker.on('error', (error) => fail(new Error(`warp worker crashed: ${messageOf(error)}`)));
+        worker.postMessage({ kind: 'setup', setup });
+        feed(worker);
+      }
+    });
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,190 @@
+// Samples an RGBA source window at fractional pixel positions (nearest, bilinear, cubic, lanczos) into a tile,
+// weighting by alpha (premultiplied) so that nodata never bleeds colour into valid pixels.
+import type { SourceWindow } from './windowReader.js';
+import { TILE_SIZE, type Resampling } from './types.js';
+
+/** Kernel half-width in source pixels at scale 1. */
+export function kernelRadius(resampling: Resampling): number {
+  switch (resampling) {
+    case 'nearest':
+      return 0.5;
+    case 'bilinear':
+      return 1;
+    case 'cubic':
+      return 2;
+    case 'lanczos':
+      return 3;
+  }
+}
+
+function weight(resampling: Resampling, t: number): number {
+  const x = Math.abs(t);
+  switch (resampling) {
+    case 'bilinear':
+      return x < 1 ? 1 - x : 0;
+    case 'cubic': {
+      // Keys' cubic convolution with a = -0.5, as GDAL's `cubic`.
+      const a = -0.5;
+      if (x < 1) return (a + 2) * x * x * x - (a + 3) * x * x + 1;
+      if (x < 2) return a * x * x * x - 5 * a * x * x + 8 * a * x - 4 * a;
+      return 0;
+    }
+    case 'lanczos': {
+      if (x === 0) return 1;
+      if (x >= 3) return 0;
+      const px = Math.PI * x;
+      return (3 * Math.sin(px) * Math.sin(px / 3)) / (px * px);
+    }
+    default:
+      return x < 0.5 ? 1 : 0;
+  }
+}
+
+/**
+ * Fills `tile` (RGBA 256×256, premultiplied-free) from `window` for every pixel whose centre maps inside the image
+ * (`coords` from tilePixelMap). `scale` ≥ 1 widens the kernel when the tile is coarser than the source.
+ * Pixels mapping outside the image stay untouched (transparent). Returns how many pixels got any data.
+ */
+export function resampleInto(
+  tile: Uint8Array,
+  coords: Float64Array,
+  window: SourceWindow,
+  imageWidth: number,
+  imageHeight: number,
+  resampling: Resampling,
+  scale: number,
+): number {
+  const { x0, y0, width, height, rgba } = window;
+  let covered = 0;
+  if (resampling === 'nearest' || (resampling === 'bilinear' && scale <= 1)) {
+    for (let p = 0; p < TILE_SIZE * TILE_SIZE; p++) {
+      const sx = coords[p * 2];
+      const sy = coords[p * 2 + 1];
+      if (!(sx >= 0 && sy >= 0 && sx < imageWidth && sy < imageHeight)) continue;
+      const o = p * 4;
+      if (resampling === 'nearest') {
+        const i = ((Math.floor(sy) - y0) * width + (Math.floor(sx) - x0)) * 4;
+        if (rgba[i + 3] === 0) continue;
+        tile[o] = rgba[i];
+        tile[o + 1] = rgba[i + 1];
+        tile[o + 2] = rgba[i + 2];
+        tile[o + 3] = rgba[i + 3];
+        covered++;
+        continue;
+      }
+      // Bilinear between the four nearest pixel centres; taps beyond the image edge repeat the edge.
+      const u = sx - 0.5;
+      const v = sy - 0.5;
+      const ui = Math.floor(u);
+      const vi = Math.floor(v);
+      const fx = u - ui;
+      const fy = v - vi;
+      const xa = Math.max(0, ui) - x0;
+      const xb = Math.min(imageWidth - 1, ui + 1) - x0;
+      const ya = Math.max(0, vi) - y0;
+      const yb = Math.min(imageHeight - 1, vi + 1) - y0;
+      const i00 = (ya * width + xa) * 4;
+      const i10 = (ya * width + xb) * 4;
+      const i01 = (yb * width + xa) * 4;
+      const i11 = (yb * width + xb) * 4;
+      const w00 = (1 - fx) * (1 - fy) * rgba[i00 + 3];
+      const w10 = fx * (1 - fy) * rgba[i10 + 3];
+      const w01 = (1 - fx) * fy * rgba[i01 + 3];
+      const w11 = fx * fy * rgba[i11 + 3];
+      const alpha = w00 + w10 + w01 + w11;
+      if (alpha < 0.5) continue;
+      tile[o] = (rgba[i00] * w00 + rgba[i10] * w10 + rgba[i01] * w01 + rgba[i11] * w11) / alpha + 0.5;
+      tile[o + 1] = (rgba[i00 + 1] * w00 + rgba[i10 + 1] * w10 + rgba[i01 + 1] * w01 + rgba[i11 + 1] * w11) / alpha + 0.5;
+      tile[o + 2] = (rgba[i00 + 2] * w00 + rgba[i10 + 2] * w10 + rgba[i01 + 2] * w01 + rgba[i11 + 2] * w11) / alpha + 0.5;
+      tile[o + 3] = alpha + 0.5;
+      covered++;
+    }
+    return covered;
+  }
+
+  // General separable kernel, widened by `scale` when downsampling so that every source pixel contributes.
+  const radius = kernelRadius(resampling) * scale;
+  const taps = Math.ceil(radius) * 2 + 1;
+  const wx = new Float64Array(taps);
+  const wy = new Float64Array(taps);
+  const xs = new Int32Array(taps);
+  const ys = new Int32Array(taps);
+  for (let p = 0; p < TILE_SIZE * TILE_SIZE; p++) {
+    const sx = coords[p * 2];
+    const sy = coords[p * 2 + 1];
+    if (!(sx >= 0 && sy >= 0 && sx < imageWidth && sy < imageHeight)) continue;
+    const u = sx - 0.5;
+    const v = sy - 0.5;
+    const firstX = Math.floor(u - radius) + 1;
+    const firstY = Math.floor(v - radius) + 1;
+    let nx = 0;
+    let ny = 0;
+    for (let k = 0; k < taps; k++) {
+      const col = firstX + k;
+      const w = weight(resampling, (col - u) / scale);
+      if (w !== 0) {
+        wx[nx] = w;
+        xs[nx++] = Math.min(imageWidth - 1, Math.max(0, col)) - x0;
+      }
+      const row = firstY + k;
+      const h = weight(resampling, (row - v) / scale);
+      if (h !== 0) {
+        wy[ny] = h;
+        ys[ny++] = Math.min(imageHeight - 1, Math.max(0, row)) - y0;
+      }
+    }
+    let r = 0;
+    let g = 0;
+    let b = 0;
+    let a = 0;
+    let total = 0;
+    for (let j = 0; j < ny; j++) {
+      const rowStart = ys[j] * width;
+      for (let i = 0; i < nx; i++) {
+        const w = wx[i] * wy[j];
+        const s = (rowStart + xs[i]) * 4;
+        const wa = w * rgba[s + 3];
+        r += rgba[s] * wa;
+        g += rgba[s + 1] * wa;
+        b += rgba[s + 2] * wa;
+        a += wa;
+        total += w;
+      }
+    }
+    const alpha = a / total;
+    if (!(alpha >= 0.5)) continue;
+    const o = p * 4;
+    tile[o] = clampByte(r / a);
+    tile[o + 1] = clampByte(g / a);
+    tile[o + 2] = clampByte(b / a);
+    tile[o + 3] = clampByte(alpha);
+    covered++;
+  }
+  void height;
+  return covered;
+}
+
+function clampByte(value: number): number {
+  return value <= 0 ? 0 : value >= 255 ? 255 : value + 0.5;
+}
+
+/** Draws `top` over `bottom` (both straight-alpha RGBA): where the later source is transparent the earlier shows. */
+export function compositeOver(bottom: Uint8Array, top: Uint8Array): void {
+  for (let o = 0; o < bottom.length; o += 4) {
+    const ta = top[o + 3];
+    if (ta === 0) continue;
+    const ba = bottom[o + 3];
+    if (ta === 255 || ba === 0) {
+      bottom[o] = top[o];
+      bottom[o + 1] = top[o + 1];
+      bottom[o + 2] = top[o + 2];
+      bottom[o + 3] = ta;
+      continue;
+    }
+    const t = ta / 255;
+    const b = (ba / 255) * (1 - t);
+    const out = t + b;
+    for (let c = 0; c < 3; c++) bottom[o + c] = (top[o + c] * t + bottom[o + c] * b) / out + 0.5;
+    bottom[o + 3] = out * 255 + 0.5;
+  }
+}

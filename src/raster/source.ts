@@ -1,0 +1,197 @@
+// Opens one GeoTIFF and resolves what the build needs from it: size, georeferencing, CRS, bands, nodata, rescale.
+import { fromFile, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
+import { open as openFile } from 'node:fs/promises';
+import { InputError, isInputError, messageOf } from '../errors.js';
+import { resolveCrs, resolveEpsg, toMercator, type ResolvedCrs } from '../crs/resolve.js';
+import { supersedingEpsg } from '../crs/supersededEpsg.js';
+import type { GeoTransform, RasterSource } from './types.js';
+import { sampleValueRange } from './stats.js';
+
+export interface SourceOptions {
+  /** 1-based bands: one (grey) or three (RGB), optionally one more for alpha. */
+  bands?: number[];
+  rescale?: [number, number];
+  nodata?: number;
+  /** CRS text (`EPSG:n`, WKT, proj4) that overrides or supplies the file's. */
+  srs?: string;
+}
+
+const USER_DEFINED = 32767;
+const PHOTOMETRIC_PALETTE = 3;
+const SAMPLE_FORMAT_UINT = 1;
+
+/** Reads the header of `path` and checks everything up front, so that a bad file fails before tiling starts. */
+export async function openRasterSource(path: string, options: SourceOptions = {}): Promise<RasterSource> {
+  await checkTiffSignature(path);
+  let tiff: GeoTIFF;
+  let image: GeoTIFFImage;
+  try {
+    tiff = await fromFile(path);
+    image = await tiff.getImage(0);
+  } catch (error) {
+    throw new InputError(path, `not a readable TIFF: ${messageOf(error)}`);
+  }
+  try {
+    return await describe(path, image, options);
+  } catch (error) {
+    if (isInputError(error)) throw error;
+    throw new InputError(path, messageOf(error));
+  } finally {
+    await tiff.close();
+  }
+}
+
+async function checkTiffSignature(path: string): Promise<void> {
+  let handle;
+  try {
+    handle = await openFile(path, 'r');
+  } catch (error) {
+    throw new InputError(path, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : messageOf(error));
+  }
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4), 0, 4, 0);
+    const magic = buffer.toString('latin1', 0, 2);
+    const version = magic === 'II' ? buffer.readUInt16LE(2) : buffer.readUInt16BE(2);
+    if (bytesRead < 4 || (magic !== 'II' && magic !== 'MM') || (version !== 42 && version !== 43)) {
+      throw new InputError(path, 'not a TIFF file (no TIFF signature)');
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+async function describe(path: string, image: GeoTIFFImage, options: SourceOptions): Promise<RasterSource> {
+  const width = image.getWidth();
+  const height = image.getHeight();
+  const samples = image.getSamplesPerPixel();
+  const directory = image.getFileDirectory();
+  if (directory.getValue('PhotometricInterpretation') === PHOTOMETRIC_PALETTE) {
+    throw new InputError(path, 'palette (colour-mapped) images are not supported; expand them first: gdal_translate -expand rgba');
+  }
+  const geoTransform = await readGeoTransform(path, image);
+  const crs = options.srs ? resolveCrs(options.srs, `${path} (--srs)`) : crsFromGeoKeys(path, image);
+  const { colorBands, alphaBand } = chooseBands(path, image, samples, options.bands);
+
+  const sampleFormat = image.getSampleFormat(colorBands[0]);
+  const bits = image.getBitsPerSample(colorBands[0]);
+  const fileNodata = image.getGDALNoData();
+  const nodata = options.nodata ?? (fileNodata === null ? undefined : fileNodata);
+  const alphaMax = alphaBand === undefined ? 255 : 2 ** image.getBitsPerSample(alphaBand) - 1;
+
+  const source: RasterSource = {
+    path,
+    width,
+    height,
+    geoTransform,
+    crs,
+    colorBands,
+    alphaBand,
+    alphaMax,
+    nodata,
+    mercatorBBox: [0, 0, 0, 0],
+    mercatorPixelSize: 0,
+  };
+  if (options.rescale) source.rescale = options.rescale;
+  else if (!(bits === 8 && sampleFormat === SAMPLE_FORMAT_UINT)) {
+    // 16-bit and float imagery has no natural display range: stretch from the data (2–98 % of a sample).
+    source.rescale = await sampleValueRange(image, source);
+  }
+  placeOnWebMap(source);
+  return source;
+}
+
+async function readGeoTransform(path: string, image: GeoTIFFImage): Promise<GeoTransform> {
+  const directory = image.getFileDirectory();
+  const keys = image.getGeoKeys();
+  // PixelIsPoint tie points name pixel centres; GDAL shifts them half a pixel to corners, and so do we.
+  const pointShift = keys?.GTRasterTypeGeoKey === 2 ? 0.5 : 0;
+  if (directory.hasTag('ModelTransformation')) {
+    const m = (await directory.loadValue('ModelTransformation')) as number[];
+    const [a, b, , d, e, f, , h] = m;
+    return [d - (a + b) * pointShift, a, b, h - (e + f) * pointShift, e, f];
+  }
+  if (directory.hasTag('ModelTiepoint') && directory.hasTag('ModelPixelScale')) {
+    const tie = (await directory.loadValue('ModelTiepoint')) as number[];
+    const scale = (await directory.loadValue('ModelPixelScale')) as number[];
+    const [i, j, , x, y] = tie;
+    const [sx, sy] = scale;
+    if (!(sx > 0) || !(sy > 0)) throw new InputError(path, 'georeferencing has a zero or negative pixel size');
+    return [x - (i + pointShift) * sx, sx, 0, y + (j + pointShift) * sy, 0, -sy];
+  }
+  throw new InputError(path, 'no georeferencing (no ModelTiepoint/ModelPixelScale or ModelTransformation tags); georeference it first, e.g. with gdal_translate -a_srs -a_ullr');
+}
+
+function crsFromGeoKeys(path: string, image: GeoTIFFImage): ResolvedCrs {
+  const keys = image.getGeoKeys();
+  if (!keys) throw new InputError(path, 'no GeoKeys: the CRS is unknown; name it with --srs EPSG:n');
+  const projected = keys.ProjectedCSTypeGeoKey as number | undefined;
+  const geographic = keys.GeographicTypeGeoKey as number | undefined;
+  const code = projected && projected !== USER_DEFINED ? projected : keys.GTModelTypeGeoKey !== 1 && geographic && geographic !== USER_DEFINED ? geographic : undefined;
+  if (code === undefined) {
+    throw new InputError(path, 'the CRS is user-defined in the GeoKeys (no EPSG code); name it with --srs (EPSG:n, WKT or proj4)');
+  }
+  try {
+    return resolveEpsg(code, path);
+  } catch (error) {
+    const replacement = supersedingEpsg(code);
+    if (replacement) return { ...resolveEpsg(replacement, path), label: `EPSG:${replacement} (file says deprecated EPSG:${code})` };
+    throw error;
+  }
+}
+
+/** Colour and alpha samples: `--bands` if given, else grey, grey+alpha, RGB or RGBA from the sample count. */
+function chooseBands(path: string, image: GeoTIFFImage, samples: number, bands: number[] | undefined): { colorBands: number[]; alphaBand?: number } {
+  if (bands) {
+    for (const band of bands) {
+      if (!Number.isInteger(band) || band < 1 || band > samples) throw new InputError(path, `--bands names band ${band}, but the file has ${samples} band(s)`);
+    }
+    const zeroBased = bands.map((b) => b - 1);
+    if (bands.length === 1 || bands.length === 3) return { colorBands: zeroBased };
+    if (bands.length === 2 || bands.length === 4) return { colorBands: zeroBased.slice(0, -1), alphaBand: zeroBased[zeroBased.length - 1] };
+    throw new InputError(path, '--bands takes 1 (grey) or 3 (RGB) bands, plus optionally an alpha band');
+  }
+  const extra = (image.getFileDirectory().getValue('ExtraSamples') as number[] | undefined) ?? [];
+  // ExtraSamples 1 and 2 mark associated and unassociated alpha.
+  const lastIsAlpha = extra.length > 0 && (extra[extra.length - 1] === 1 || extra[extra.length - 1] === 2);
+  if (samples === 1) return { colorBands: [0] };
+  if (samples === 3) return { colorBands: [0, 1, 2] };
+  if (samples === 2 && lastIsAlpha) return { colorBands: [0], alphaBand: 1 };
+  if (samples === 4 && lastIsAlpha) return { colorBands: [0, 1, 2], alphaBand: 3 };
+  throw new InputError(path, `${samples} bands and no alpha marked: choose the bands to show with --bands (e.g. --bands 3,2,1)`);
+}
+
+/** Footprint and pixel size in EPSG:3857, from the image outline sampled densely (edges curve after reprojection). */
+function placeOnWebMap(source: RasterSource): void {
+  const project = toMercator(source.crs);
+  const [g0, g1, g2, g3, g4, g5] = source.geoTransform;
+  const toWorld = (col: number, row: number): [number, number] => [g0 + col * g1 + row * g2, g3 + col * g4 + row * g5];
+  let west = Infinity;
+  let south = Infinity;
+  let east = -Infinity;
+  let north = -Infinity;
+  const steps = 32;
+  const add = (col: number, row: number) => {
+    const [x, y] = toWorld(col, row);
+    const [mx, my] = project(x, y);
+    if (!Number.isFinite(mx) || !Number.isFinite(my)) return;
+    west = Math.min(west, mx);
+    east = Math.max(east, mx);
+    south = Math.min(south, my);
+    north = Math.max(north, my);
+  };
+  for (let i = 0; i <= steps; i++) {
+    const t = i / steps;
+    add(t * source.width, 0);
+    add(t * source.width, source.height);
+    add(0, t * source.height);
+    add(source.width, t * source.height);
+  }
+  if (!(west < east && south < north)) throw new InputError(source.path, `the georeferencing does not place the image on the web map (CRS ${source.crs.label})`);
+  const limit = 20037508.342789244;
+  source.mercatorBBox = [Math.max(-limit, west), Math.max(-limit, south), Math.min(limit, east), Math.min(limit, north)];
+  const [cx, cy] = [source.width / 2, source.height / 2];
+  const [ax, ay] = project(...toWorld(cx, cy));
+  const [bx, by] = project(...toWorld(cx + 1, cy));
+  const [dx, dy] = project(...toWorld(cx, cy + 1));
+  source.mercatorPixelSize = Math.min(Math.hypot(bx - ax, by - ay), Math.hypot(dx - ax, dy - ay));
+}

@@ -1,0 +1,101 @@
+// Where each pixel of a web tile falls in a source image: exact proj4 on a coarse grid, interpolated inside,
+// with the interpolation error checked against the exact transform and the grid refined until it is under 1/8 pixel.
+import { fromMercator, type PointTransform } from '../crs/resolve.js';
+import { tileToMercatorBBox } from '../grid/webMercator.js';
+import { TILE_SIZE, type RasterSource } from './types.js';
+
+export const MAX_GRID_ERROR = 0.125;
+const FIRST_STEP = 32;
+
+/** Maps EPSG:3857 metres to fractional source pixel coordinates (0,0 is the top-left corner of the image). */
+export function mercatorToSourcePixel(source: RasterSource): PointTransform {
+  const toSourceCrs = fromMercator(source.crs);
+  const [g0, g1, g2, g3, g4, g5] = source.geoTransform;
+  const det = g1 * g5 - g2 * g4;
+  return (mx, my) => {
+    const [x, y] = toSourceCrs(mx, my);
+    const dx = x - g0;
+    const dy = y - g3;
+    return [(g5 * dx - g2 * dy) / det, (g1 * dy - g4 * dx) / det];
+  };
+}
+
+export interface PixelMap {
+  /** Source column and row of each tile pixel's centre, interleaved (x, y), row by row. */
+  coords: Float64Array;
+  /** Grid step finally used (1 = exact for every pixel). */
+  step: number;
+  /** Largest error seen at the check points, in source pixels. */
+  maxError: number;
+}
+
+/** Source pixel coordinates of every pixel centre of tile z/x/y. */
+export function tilePixelMap(toSource: PointTransform, z: number, x: number, y: number): PixelMap {
+  const [west, , east, north] = tileToMercatorBBox(z, x, y);
+  const res = (east - west) / TILE_SIZE;
+  // Position u, v in tile pixels (continuous, 0..256) → exact source pixel.
+  const exact = (u: number, v: number): [number, number] => toSource(west + u * res, north - v * res);
+  for (let step = FIRST_STEP; step >= 2; step /= 2) {
+    const nodes = TILE_SIZE / step + 1;
+    const grid = new Float64Array(nodes * nodes * 2);
+    for (let j = 0; j < nodes; j++) {
+      for (let i = 0; i < nodes; i++) {
+        const [sx, sy] = exact(i * step, j * step);
+        grid[(j * nodes + i) * 2] = sx;
+        grid[(j * nodes + i) * 2 + 1] = sy;
+      }
+    }
+    // Check at each cell's centre, where bilinear interpolation strays furthest from the exact transform.
+    let maxError = 0;
+    for (let j = 0; j < nodes - 1 && maxError <= MAX_GRID_ERROR; j++) {
+      for (let i = 0; i < nodes - 1; i++) {
+        const [ex, ey] = exact((i + 0.5) * step, (j + 0.5) * step);
+        const a = (j * nodes + i) * 2;
+        const b = a + 2;
+        const c = a + nodes * 2;
+        const d = c + 2;
+        const ix = (grid[a] + grid[b] + grid[c] + grid[d]) / 4;
+        const iy = (grid[a + 1] + grid[b + 1] + grid[c + 1] + grid[d + 1]) / 4;
+        const error = Math.hypot(ix - ex, iy - ey);
+        if (!Number.isFinite(error) || error > maxError) maxError = Number.isFinite(error) ? error : Infinity;
+        if (maxError > MAX_GRID_ERROR) break;
+      }
+    }
+    if (maxError <= MAX_GRID_ERROR) return { coords: interpolate(grid, nodes, step), step, maxError };
+  }
+  const coords = new Float64Array(TILE_SIZE * TILE_SIZE * 2);
+  for (let py = 0; py < TILE_SIZE; py++) {
+    for (let px = 0; px < TILE_SIZE; px++) {
+      const [sx, sy] = exact(px + 0.5, py + 0.5);
+      coords[(py * TILE_SIZE + px) * 2] = sx;
+      coords[(py * TILE_SIZE + px) * 2 + 1] = sy;
+    }
+  }
+  return { coords, step: 1, maxError: 0 };
+}
+
+function interpolate(grid: Float64Array, nodes: number, step: number): Float64Array {
+  const coords = new Float64Array(TILE_SIZE * TILE_SIZE * 2);
+  for (let py = 0; py < TILE_SIZE; py++) {
+    const v = (py + 0.5) / step;
+    const j = Math.min(nodes - 2, Math.floor(v));
+    const fy = v - j;
+    for (let px = 0; px < TILE_SIZE; px++) {
+      const u = (px + 0.5) / step;
+      const i = Math.min(nodes - 2, Math.floor(u));
+      const fx = u - i;
+      const a = (j * nodes + i) * 2;
+      const b = a + 2;
+      const c = a + nodes * 2;
+      const d = c + 2;
+      const w00 = (1 - fx) * (1 - fy);
+      const w10 = fx * (1 - fy);
+      const w01 = (1 - fx) * fy;
+      const w11 = fx * fy;
+      const o = (py * TILE_SIZE + px) * 2;
+      coords[o] = grid[a] * w00 + grid[b] * w10 + grid[c] * w01 + grid[d] * w11;
+      coords[o + 1] = grid[a + 1] * w00 + grid[b + 1] * w10 + grid[c + 1] * w01 + grid[d + 1] * w11;
+    }
+  }
+  return coords;
+}

@@ -1,0 +1,80 @@
+// Shapes shared by the raster build's main thread and its warp workers (all structured-clone safe).
+import type { ResolvedCrs } from '../crs/resolve.js';
+
+export type Resampling = 'nearest' | 'bilinear' | 'cubic' | 'lanczos';
+export const RESAMPLINGS: readonly Resampling[] = ['nearest', 'bilinear', 'cubic', 'lanczos'];
+
+export type RasterTileFormat = 'webp' | 'jpeg' | 'png';
+export const RASTER_FORMATS: readonly RasterTileFormat[] = ['webp', 'jpeg', 'png'];
+
+/** Six affine coefficients in GDAL's order: x = g0 + col·g1 + row·g2, y = g3 + col·g4 + row·g5 (pixel corners). */
+export type GeoTransform = [number, number, number, number, number, number];
+
+/** What a worker needs to read one GeoTIFF as RGBA: resolved once on the main thread, reopened in each worker. */
+export interface RasterSource {
+  path: string;
+  width: number;
+  height: number;
+  geoTransform: GeoTransform;
+  crs: ResolvedCrs;
+  /** 0-based samples that give grey (one) or red, green, blue (three). */
+  colorBands: number[];
+  /** 0-based sample holding alpha, if any. */
+  alphaBand?: number;
+  /** Largest value of the alpha sample (255 for 8-bit, 65535 for 16-bit). */
+  alphaMax: number;
+  /** Pixels whose colour samples all equal this are transparent. */
+  nodata?: number;
+  /** Linear stretch of the colour samples to 0..255; absent for 8-bit data shown as is. */
+  rescale?: [min: number, max: number];
+  /** Footprint in EPSG:3857 metres [west, south, east, north]. */
+  mercatorBBox: [number, number, number, number];
+  /** Source pixel size on the web map (EPSG:3857 metres), at the footprint's centre. */
+  mercatorPixelSize: number;
+}
+
+export interface WorkerSetup {
+  sources: RasterSource[];
+  maxzoom: number;
+  minzoom: number;
+  resampling: Resampling;
+  format: RasterTileFormat;
+  quality: number;
+  /** JPEG has no alpha: transparent pixels are flattened onto this colour. */
+  background: [number, number, number];
+  /** Go on without a source whose data turns out corrupt, reporting it, instead of failing the build. */
+  skipBad: boolean;
+}
+
+export interface EncodedTile {
+  z: number;
+  x: number;
+  y: number;
+  data: Uint8Array;
+}
+
+/** One block of the max zoom (a tile of `blockZoom` and everything under it), done by one worker. */
+export interface BlockTask {
+  id: number;
+  z: number;
+  x: number;
+  y: number;
+  /** Whether the main thread needs the block tile's raw RGBA to build lower zooms. */
+  wantRaw: boolean;
+}
+
+export interface BlockResult {
+  id: number;
+  tiles: EncodedTile[];
+  /** Tiles inside the data's range that came out fully transparent, per zoom. */
+  empty: Record<number, number>;
+  raw: Uint8Array | null;
+  /** Sources dropped during this block because their data could not be decoded (only with skipBad). */
+  skipped: { path: string; reason: string }[];
+}
+
+export type WorkerMessage =
+  | { kind: 'result'; result: BlockResult }
+  | { kind: 'error'; id: number; path: string; message: string; input: boolean };
+
+export const TILE_SIZE = 256;

@@ -1,0 +1,176 @@
+// Reads source windows as 8-bit RGBA through a small LRU cache of decoded chunks aligned to the file's own blocks.
+import { fromFile, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
+import { InputError, messageOf } from '../errors.js';
+import type { RasterSource } from './types.js';
+
+/** Decoded RGBA kept per reader (per worker and source); a tile's window spans a few chunks. */
+const CACHE_BYTES = 64 * 1024 * 1024;
+const TARGET_CHUNK_PIXELS = 512 * 512;
+
+interface Chunk {
+  x0: number;
+  y0: number;
+  width: number;
+  height: number;
+  rgba: Uint8Array;
+}
+
+/** An RGBA window with its origin in source pixels. */
+export interface SourceWindow {
+  x0: number;
+  y0: number;
+  width: number;
+  height: number;
+  rgba: Uint8Array;
+}
+
+export class WindowReader {
+  readonly source: RasterSource;
+  private readonly tiff: GeoTIFF;
+  private readonly image: GeoTIFFImage;
+  private readonly chunkWidth: number;
+  private readonly chunkHeight: number;
+  private readonly cache = new Map<number, Chunk>();
+  private cachedBytes = 0;
+
+  private constructor(source: RasterSource, tiff: GeoTIFF, image: GeoTIFFImage) {
+    this.source = source;
+    this.tiff = tiff;
+    this.image = image;
+    // Chunks are whole file blocks (tiles or strips), so no block is ever decoded twice while its chunk is cached.
+    const blockWidth = image.getTileWidth();
+    const blockHeight = image.getTileHeight();
+    if (image.isTiled) {
+      const perSide = Math.max(1, Math.round(Math.sqrt(TARGET_CHUNK_PIXELS) / Math.max(blockWidth, blockHeight)));
+      this.chunkWidth = blockWidth * perSide;
+      this.chunkHeight = blockHeight * perSide;
+    } else {
+      this.chunkWidth = source.width;
+      const rows = Math.max(1, Math.ceil(TARGET_CHUNK_PIXELS / source.width));
+      this.chunkHeight = Math.max(blockHeight, Math.ceil(rows / blockHeight) * blockHeight);
+    }
+  }
+
+  static async open(source: RasterSource): Promise<WindowReader> {
+    try {
+      const tiff = await fromFile(source.path);
+      return new WindowReader(source, tiff, await tiff.getImage(0));
+    } catch (error) {
+      throw new InputError(source.path, `cannot reopen: ${messageOf(error)}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.cache.clear();
+    await this.tiff.close();
+  }
+
+  /** RGBA of source pixels [x0, x1) × [y0, y1), clipped to the image by the caller. */
+  async read(x0: number, y0: number, x1: number, y1: number): Promise<SourceWindow> {
+    const width = x1 - x0;
+    const height = y1 - y0;
+    const rgba = new Uint8Array(width * height * 4);
+    const cx0 = Math.floor(x0 / this.chunkWidth);
+    const cx1 = Math.floor((x1 - 1) / this.chunkWidth);
+    const cy0 = Math.floor(y0 / this.chunkHeight);
+    const cy1 = Math.floor((y1 - 1) / this.chunkHeight);
+    for (let cy = cy0; cy <= cy1; cy++) {
+      for (let cx = cx0; cx <= cx1; cx++) {
+        const chunk = await this.chunk(cx, cy);
+        const ix0 = Math.max(x0, chunk.x0);
+        const ix1 = Math.min(x1, chunk.x0 + chunk.width);
+        const iy0 = Math.max(y0, chunk.y0);
+        const iy1 = Math.min(y1, chunk.y0 + chunk.height);
+        const rowBytes = (ix1 - ix0) * 4;
+        for (let y = iy0; y < iy1; y++) {
+          const from = ((y - chunk.y0) * chunk.width + (ix0 - chunk.x0)) * 4;
+          rgba.set(chunk.rgba.subarray(from, from + rowBytes), ((y - y0) * width + (ix0 - x0)) * 4);
+        }
+      }
+    }
+    return { x0, y0, width, height, rgba };
+  }
+
+  private async chunk(cx: number, cy: number): Promise<Chunk> {
+    const key = cy * 1_000_003 + cx;
+    const hit = this.cache.get(key);
+    if (hit) {
+      // Map keeps insertion order: re-inserting makes this the most recently used.
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
+    const x0 = cx * this.chunkWidth;
+    const y0 = cy * this.chunkHeight;
+    const width = Math.min(this.chunkWidth, this.source.width - x0);
+    const height = Math.min(this.chunkHeight, this.source.height - y0);
+    const chunk: Chunk = { x0, y0, width, height, rgba: await this.decode(x0, y0, width, height) };
+    this.cache.set(key, chunk);
+    this.cachedBytes += chunk.rgba.length;
+    for (const [oldKey, old] of this.cache) {
+      if (this.cachedBytes <= CACHE_BYTES) break;
+      this.cache.delete(oldKey);
+      this.cachedBytes -= old.rgba.length;
+    }
+    return chunk;
+  }
+
+  private async decode(x0: number, y0: number, width: number, height: number): Promise<Uint8Array> {
+    const { colorBands, alphaBand } = this.source;
+    const samples = alphaBand === undefined ? colorBands : [...colorBands, alphaBand];
+    let values: ArrayLike<number>;
+    try {
+      values = (await this.image.readRasters({ window: [x0, y0, x0 + width, y0 + height], samples, interleave: true })) as unknown as ArrayLike<number>;
+    } catch (error) {
+      throw new InputError(this.source.path, `cannot decode the pixels of rows ${y0}–${y0 + height - 1}: ${messageOf(error)}`);
+    }
+    if (values.length < width * height * samples.length) throw new InputError(this.source.path, `truncated pixel data in rows ${y0}–${y0 + height - 1}`);
+    return toRgba(values, width * height, this.source);
+  }
+}
+
+/** Interleaved sample values → RGBA: rescale to 8 bits, grey to RGB, nodata and alpha to transparency. */
+export function toRgba(values: ArrayLike<number>, pixels: number, source: RasterSource): Uint8Array {
+  const rgba = new Uint8Array(pixels * 4);
+  const colors = source.colorBands.length;
+  const stride = colors + (source.alphaBand === undefined ? 0 : 1);
+  const hasAlpha = source.alphaBand !== undefined;
+  const alphaScale = 255 / source.alphaMax;
+  const nodata = source.nodata;
+  const nodataIsNaN = nodata !== undefined && Number.isNaN(nodata);
+  const [low, high] = source.rescale ?? [0, 255];
+  const gain = 255 / (high - low);
+  const identity = source.rescale === undefined;
+  const level = (v: number): number => {
+    if (identity) return v;
+    const scaled = (v - low) * gain;
+    return scaled <= 0 ? 0 : scaled >= 255 ? 255 : Math.round(scaled);
+  };
+  for (let p = 0, i = 0, o = 0; p < pixels; p++, i += stride, o += 4) {
+    let alpha = hasAlpha ? Math.round(values[i + colors] * alphaScale) : 255;
+    if (nodata !== undefined) {
+      let allNodata = true;
+      for (let c = 0; c < colors; c++) {
+        const v = values[i + c];
+        if (!(nodataIsNaN ? Number.isNaN(v) : v === nodata)) {
+          allNodata = false;
+          break;
+        }
+      }
+      if (allNodata) alpha = 0;
+    }
+    if (alpha === 0) continue;
+    if (colors === 1) {
+      const g = level(values[i]);
+      rgba[o] = g;
+      rgba[o + 1] = g;
+      rgba[o + 2] = g;
+    } else {
+      rgba[o] = level(values[i]);
+      rgba[o + 1] = level(values[i + 1]);
+      rgba[o + 2] = level(values[i + 2]);
+    }
+    rgba[o + 3] = alpha;
+  }
+  return rgba;
+}
