@@ -1,0 +1,75 @@
+// `mekan build vector`: parses the flags into a build plan, runs the build with progress, prints the summary.
+import { InputError } from '../errors.js';
+import { createProgress } from '../progress.js';
+import { buildVectorTiles } from '../vector/build.js';
+import { loadRecipe, quickPlan, type PlanOverrides } from '../vector/recipe.js';
+import { formatSummary } from '../vector/summary.js';
+import { formatBytes, parseCommandArgs, parseZoomOption, type Command } from './command.js';
+
+const usage = `Usage: mekan build vector INPUT… -o OUT.mbtiles [options]
+       mekan build vector --recipe RECIPE.yaml -o OUT.mbtiles [options]
+
+Vector layers (GeoJSON, GeoJSONSeq, Shapefile, GeoPackage, FlatGeobuf, CSV) to a vector-tile MBTiles archive.
+Without a recipe each INPUT becomes one layer named after its file.
+  -o, --output FILE        the archive to write (replaced only when the build succeeds)
+  --minzoom Z              first zoom (default 0)
+  --maxzoom Z              last zoom (default 14)
+  --layer NAME             layer name: once per INPUT, or once for all inputs in one layer
+  --recipe FILE            JSON or YAML recipe: layers, sources, zooms, attributes, filters, ranks
+  --name TEXT              tileset name (default: the output file name)
+  --description TEXT
+  --attribution TEXT
+  --max-tile-bytes N       size budget per gzipped tile (default 512000); fuller tiles are reduced
+  --workers N              worker threads (default: one a core)
+  --strict                 stop at the first bad feature instead of skipping it
+  --quiet                  no progress, no summary`;
+
+export const buildVectorCommand: Command = {
+  summary: 'vector layers to a vector-tile archive',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs('build vector', usage, argv, {
+      output: { type: 'string', short: 'o' },
+      minzoom: { type: 'string' },
+      maxzoom: { type: 'string' },
+      layer: { type: 'string', multiple: true },
+      recipe: { type: 'string' },
+      name: { type: 'string' },
+      description: { type: 'string' },
+      attribution: { type: 'string' },
+      'max-tile-bytes': { type: 'string' },
+      workers: { type: 'string' },
+      strict: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+    });
+    if (!values.output) throw new InputError('mekan build vector', 'missing -o OUT.mbtiles');
+    const overrides: PlanOverrides = {
+      output: values.output,
+      name: values.name,
+      description: values.description,
+      attribution: values.attribution,
+      minzoom: parseZoomOption('--minzoom', values.minzoom),
+      maxzoom: parseZoomOption('--maxzoom', values.maxzoom),
+      maxTileBytes: positiveInteger('--max-tile-bytes', values['max-tile-bytes'], 1024),
+      strict: values.strict,
+    };
+    let plan;
+    if (values.recipe) {
+      if (positionals.length) throw new InputError('mekan build vector', 'give either INPUT files or --recipe, not both');
+      if (values.layer?.length) throw new InputError('--layer', 'layer names come from the recipe');
+      plan = loadRecipe(values.recipe, overrides);
+    } else {
+      plan = quickPlan(positionals, values.layer ?? [], overrides);
+    }
+    const progress = createProgress({ quiet: values.quiet });
+    const summary = await buildVectorTiles(plan, { progress, workers: positiveInteger('--workers', values.workers, 1) });
+    if (!values.quiet) process.stderr.write(formatSummary(summary, formatBytes).join('\n') + '\n');
+  },
+};
+
+function positiveInteger(flag: string, value: string | undefined, minimum: number): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < minimum) throw new InputError(flag, `expected an integer of at least ${minimum}, got "${value}"`);
+  return number;
+}

@@ -1,0 +1,100 @@
+// Keeps every tile within the size budget: a tile over it is simplified harder, then loses its lowest-ranked
+// (or smallest) features, until it fits. Nothing is ever written oversize.
+import type { PropertyValue } from '../sources/types.js';
+import type { RankRule } from './plan.js';
+import type { TileFeature, TileLayer } from './encode.js';
+import { ringArea, simplifyFlat } from './geometry.js';
+
+export interface RankedLayer extends TileLayer {
+  rank?: RankRule;
+}
+
+export interface BudgetResult {
+  /** The bytes to store, or undefined when not even one feature fits (the tile is left out). */
+  data: Uint8Array | undefined;
+  reduced: boolean;
+  featuresDropped: number;
+}
+
+/** Encodes and compresses a tile; `pack` returns undefined for an empty tile. */
+export type PackTile = (layers: TileLayer[]) => Uint8Array | undefined;
+
+// Tolerances (tile units of 4096) tried before any feature is dropped: 1 then 4 pixels of a 512 px tile.
+const SIMPLIFY_STEPS = [8, 32];
+const MAX_DROP_ROUNDS = 16;
+
+export function fitTile(layers: RankedLayer[], maxBytes: number, pack: PackTile): BudgetResult {
+  let data = pack(layers);
+  if (!data || data.length <= maxBytes) return { data, reduced: false, featuresDropped: 0 };
+
+  let simplified: RankedLayer[] = layers;
+  for (const tolerance of SIMPLIFY_STEPS) {
+    simplified = layers.map((layer) => ({ ...layer, features: layer.features.map((f) => simplifyFeature(f, tolerance)) }));
+    data = pack(simplified);
+    if (!data || data.length <= maxBytes) return { data, reduced: true, featuresDropped: 0 };
+  }
+
+  const ordered = simplified.map((layer) => ({ ...layer, features: byPriority(layer) }));
+  const total = ordered.reduce((n, layer) => n + layer.features.length, 0);
+  let fraction = 1;
+  let size = data.length;
+  for (let round = 0; round < MAX_DROP_ROUNDS; round++) {
+    // Aim a little under the budget: compressed size shrinks less than linearly with the feature count.
+    fraction *= Math.min(0.9, (maxBytes / size) * 0.85);
+    const kept = ordered.map((layer) => ({ ...layer, features: layer.features.slice(0, Math.floor(layer.features.length * fraction)) }));
+    const keptCount = kept.reduce((n, layer) => n + layer.features.length, 0);
+    data = pack(kept);
+    if (!data) return { data: undefined, reduced: true, featuresDropped: total };
+    if (data.length <= maxBytes) return { data, reduced: true, featuresDropped: total - keptCount };
+    size = data.length;
+  }
+  return { data: undefined, reduced: true, featuresDropped: total };
+}
+
+/** Features most worth keeping first: by the rank rule, else the largest shapes, else points spread evenly. */
+function byPriority(layer: RankedLayer): TileFeature[] {
+  const features = layer.features;
+  const rank = layer.rank;
+  if (rank) {
+    const sign = rank.order === 'asc' ? 1 : -1;
+    return [...features].sort((a, b) => compareRank(a.tags[rank.field], b.tags[rank.field], sign));
+  }
+  const sizes = features.map(featureSize);
+  const order = features.map((_, i) => i);
+  if (sizes.some((size) => size > 0)) order.sort((a, b) => sizes[b] - sizes[a] || a - b);
+  else order.sort((a, b) => spreadKey(a, features.length) - spreadKey(b, features.length));
+  return order.map((i) => features[i]);
+}
+
+function compareRank(a: PropertyValue | undefined, b: PropertyValue | undefined, sign: number): number {
+  // Features without a value go last whatever the order.
+  const aMissing = a === null || a === undefined;
+  const bMissing = b === null || b === undefined;
+  if (aMissing || bMissing) return aMissing === bMissing ? 0 : aMissing ? 1 : -1;
+  if (typeof a === 'number' && typeof b === 'number') return sign * (a - b);
+  return sign * String(a).localeCompare(String(b));
+}
+
+/** Bit-reversed index: any prefix of the order 0, n/2, n/4, 3n/4, … samples the whole list evenly. */
+function spreadKey(index: number, count: number): number {
+  const bits = Math.max(1, Math.ceil(Math.log2(count)));
+  let reversed = 0;
+  for (let b = 0; b < bits; b++) if (index & (1 << b)) reversed |= 1 << (bits - 1 - b);
+  return reversed;
+}
+
+function featureSize(feature: TileFeature): number {
+  if (feature.type === 1) return 0;
+  let size = 0;
+  for (const ring of feature.rings) {
+    if (feature.type === 3) size += ringArea(ring);
+    else for (let i = 2; i < ring.length; i += 2) size += Math.hypot(ring[i] - ring[i - 2], ring[i + 1] - ring[i - 1]);
+  }
+  return feature.type === 3 ? Math.abs(size) : size;
+}
+
+function simplifyFeature(feature: TileFeature, tolerance: number): TileFeature {
+  if (feature.type === 1) return feature;
+  const sq = tolerance * tolerance;
+  return { ...feature, rings: feature.rings.map((ring) => simplifyFlat(Float64Array.from(ring), sq)) };
+}

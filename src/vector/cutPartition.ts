@@ -1,0 +1,165 @@
+// Cuts one partition's spilled features into finished tiles: a geojson-vt index per layer over this partition
+// only, walked depth-first from the partition tile, each tile encoded, gzipped and held to the size budget.
+import { gzipSync } from 'node:zlib';
+import type { Feature } from 'geojson';
+import GeoJSONVT, { type RawFeature, type RawTile } from 'geojson-vt';
+import type { PropertyValue } from '../sources/types.js';
+import { fitTile, type RankedLayer } from './budget.js';
+import { encodeTile, type TileFeature, type TileLayer } from './encode.js';
+import { unprojectGeometry } from './geometry.js';
+import { EXTENT, type RankRule } from './plan.js';
+import { readSpill } from './spill.js';
+
+/** What a worker needs to know about the layers (the same for every partition of a build). */
+export interface CutSettings {
+  layers: { id: string; minzoom: number; maxzoom: number; tolerance: number; rank?: RankRule }[];
+  buffer: number;
+  maxTileBytes: number;
+  gzipLevel: number;
+}
+
+export interface PartitionTask {
+  id: number;
+  /** `z/x/y` of the partition tile, or `low` for the pre-simplified index of the zooms below the partition zoom. */
+  key: string;
+  spillPath: string;
+  /** The partition tile: only tiles inside it are emitted. */
+  z: number;
+  x: number;
+  y: number;
+  /** Zooms emitted (inclusive). */
+  minzoom: number;
+  maxzoom: number;
+}
+
+export interface CutTile {
+  z: number;
+  x: number;
+  y: number;
+  data: Uint8Array;
+}
+
+export interface CutStats {
+  tilesReduced: number;
+  featuresDropped: number;
+  /** Tiles that not even one feature of could fit in the budget. */
+  tilesLeftOut: number;
+}
+
+interface FeatureFacts {
+  /** First zoom at which the feature shows. */
+  minzoom: number;
+  /** A single point's exact projected position (geojson-vt hands back only rounded tile coordinates). */
+  point?: [number, number];
+}
+
+interface LayerIndex {
+  layer: number;
+  index: GeoJSONVT;
+  maxzoom: number;
+  /** Per-feature facts keyed by the attribute object, which geojson-vt carries through as `tags`. */
+  facts: WeakMap<object, FeatureFacts>;
+}
+
+export function cutPartition(task: PartitionTask, settings: CutSettings, emit: (tile: CutTile) => void): CutStats {
+  const stats: CutStats = { tilesReduced: 0, featuresDropped: 0, tilesLeftOut: 0 };
+  const indexes = buildIndexes(task, settings);
+  if (indexes.length === 0) return stats;
+  const pack = (layers: TileLayer[]) => {
+    const encoded = encodeTile(layers, EXTENT);
+    return encoded && gzipSync(encoded, { level: settings.gzipLevel });
+  };
+
+  const visit = (z: number, x: number, y: number): void => {
+    const layers: RankedLayer[] = [];
+    let content = false;
+    for (const entry of indexes) {
+      if (z > entry.maxzoom) continue;
+      const raw = entry.index.getTileRaw(z, x, y);
+      if (!raw || raw.features.length === 0) continue;
+      content = true;
+      const plan = settings.layers[entry.layer];
+      if (z < task.minzoom || z < plan.minzoom) continue;
+      const features = tileFeatures(raw, z, x, y, entry.facts);
+      if (features.length) layers.push({ name: plan.id, features, rank: plan.rank });
+    }
+    if (layers.length) {
+      const fitted = fitTile(layers, settings.maxTileBytes, pack);
+      if (fitted.reduced) stats.tilesReduced++;
+      stats.featuresDropped += fitted.featuresDropped;
+      if (fitted.data) emit({ z, x, y, data: fitted.data });
+      else if (fitted.reduced) stats.tilesLeftOut++;
+    }
+    // An empty tile has empty children: the buffered child area lies inside the buffered parent.
+    if (content && z < task.maxzoom) {
+      for (const [cx, cy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
+        visit(z + 1, 2 * x + cx, 2 * y + cy);
+        for (const entry of indexes) forgetTile(entry.index, z + 1, 2 * x + cx, 2 * y + cy);
+      }
+    }
+  };
+  visit(task.z, task.x, task.y);
+  return stats;
+}
+
+function buildIndexes(task: PartitionTask, settings: CutSettings): LayerIndex[] {
+  const collections = settings.layers.map(() => [] as Feature[]);
+  const factMaps = settings.layers.map(() => new WeakMap<object, FeatureFacts>());
+  for (const record of readSpill(task.spillPath)) {
+    const properties = record.properties;
+    const geometry = record.geometry;
+    const point = geometry.kind === 1 && geometry.points.length === 2 ? ([geometry.points[0], geometry.points[1]] as [number, number]) : undefined;
+    if (record.minzoom > 0 || point) factMaps[record.layer].set(properties, { minzoom: record.minzoom, point });
+    collections[record.layer].push({ type: 'Feature', geometry: unprojectGeometry(record.geometry), properties });
+  }
+  const indexes: LayerIndex[] = [];
+  collections.forEach((features, layer) => {
+    const plan = settings.layers[layer];
+    const maxzoom = Math.min(plan.maxzoom, task.maxzoom);
+    if (features.length === 0 || maxzoom < task.z) return;
+    const index = new GeoJSONVT(
+      { type: 'FeatureCollection', features },
+      // indexMaxZoom 0: no eager cutting; each tile is drilled down to when the walk asks for it.
+      { maxZoom: maxzoom, indexMaxZoom: 0, tolerance: plan.tolerance, extent: EXTENT, buffer: settings.buffer },
+    );
+    indexes.push({ layer, index, maxzoom, facts: factMaps[layer] });
+  });
+  return indexes;
+}
+
+function tileFeatures(raw: RawTile, z: number, x: number, y: number, facts: WeakMap<object, FeatureFacts>): TileFeature[] {
+  const features: TileFeature[] = [];
+  for (const feature of raw.features as RawFeature[]) {
+    const tags = (feature.tags ?? {}) as Record<string, PropertyValue>;
+    const known = facts.get(tags);
+    if (known && known.minzoom > z) continue;
+    if (feature.type === 4) {
+      const point = known?.point;
+      const rings = point ? [[pointCoordinate(point[0], z, x), pointCoordinate(point[1], z, y)]] : [[feature.x, feature.y]];
+      features.push({ type: 1, rings, tags });
+    } else if (feature.type === 1) features.push({ type: 1, rings: [feature.geometry], tags });
+    else features.push({ type: feature.type, rings: feature.geometry, tags });
+  }
+  return features;
+}
+
+/**
+ * A point's tile coordinate, rounded like geojson-vt but never across a tile edge: a point is inside the
+ * extent [0, 4096) of exactly the tile that holds it, and in the others' buffers, within one unit of its place.
+ */
+export function pointCoordinate(projected: number, z: number, tile: number): number {
+  const exact = (projected * 2 ** z - tile) * EXTENT;
+  const rounded = Math.round(exact);
+  if (rounded === 0 && exact < 0) return -1;
+  if (rounded === EXTENT) return exact < EXTENT ? EXTENT - 1 : EXTENT + 1;
+  return rounded;
+}
+
+/**
+ * geojson-vt keeps every tile it has cut; a partition walked to zoom 14 would keep them all. A finished
+ * subtree is never asked for again, so its tiles are dropped (geojson-vt's tile id: ((2^z·y + x)·32) + z).
+ */
+function forgetTile(index: GeoJSONVT, z: number, x: number, y: number): void {
+  const tiles = (index as unknown as { tiles?: Record<number, unknown> }).tiles;
+  if (tiles) delete tiles[((1 << z) * y + x) * 32 + z];
+}

@@ -1,0 +1,67 @@
+// The internal description of a vector build: what the quick CLI form and a recipe file both become.
+import type { FilterExpression } from './filter.js';
+
+export interface AttributeRules {
+  /** Only these attributes survive (before renaming); absent means all. */
+  keep?: string[];
+  drop?: string[];
+  /** old name → new name. */
+  rename?: Record<string, string>;
+}
+
+export interface RankRule {
+  field: string;
+  /** `desc`: larger values survive first (population); `asc`: smaller values survive first (scalerank). */
+  order: 'asc' | 'desc';
+}
+
+export interface LayerPlan {
+  id: string;
+  /** Resolved file paths. */
+  sources: string[];
+  minzoom: number;
+  maxzoom: number;
+  attributes: AttributeRules;
+  filter?: FilterExpression;
+  /** Simplification tolerance in tile units (of 4096), as geojson-vt counts it. */
+  tolerance: number;
+  rank?: RankRule;
+  /** A numeric attribute naming the first zoom at which each feature appears (Natural Earth's `min_zoom`). */
+  zoomField?: string;
+  description?: string;
+}
+
+export interface BuildPlan {
+  output: string;
+  name: string;
+  description?: string;
+  attribution?: string;
+  minzoom: number;
+  maxzoom: number;
+  /** Largest gzipped tile written; a fuller tile is reduced. */
+  maxTileBytes: number;
+  /** Tile buffer in tile units (of 4096). */
+  buffer: number;
+  /** Any feature problem stops the build. */
+  strict: boolean;
+  layers: LayerPlan[];
+  /** Zoom at which the work is cut into partitions; chosen from the zoom range when absent. */
+  partitionZoom?: number;
+}
+
+export const EXTENT = 4096;
+export const DEFAULT_MAX_TILE_BYTES = 500 * 1024;
+export const DEFAULT_BUFFER = 64;
+export const DEFAULT_TOLERANCE = 3;
+export const DEFAULT_MINZOOM = 0;
+export const DEFAULT_MAXZOOM = 14;
+
+/**
+ * The partition zoom: tiles below it come from one pre-simplified world index, tiles at and above it from
+ * one index per partition tile. Three levels above maxzoom keeps a partition's subtree small (85 tiles for
+ * 3 levels) while the partitions stay numerous enough to spread over the cores; 8 caps the partition count.
+ */
+export function choosePartitionZoom(plan: Pick<BuildPlan, 'minzoom' | 'maxzoom' | 'partitionZoom'>): number {
+  const chosen = plan.partitionZoom ?? Math.min(8, plan.maxzoom - 3);
+  return Math.max(plan.minzoom, Math.min(plan.maxzoom, chosen));
+}

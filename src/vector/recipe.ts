@@ -1,0 +1,187 @@
+// Reads a build recipe (JSON or YAML), validates it with errors naming the key, and turns it — or the quick
+// command-line form — into a BuildPlan.
+import { readFileSync } from 'node:fs';
+import { basename, dirname, extname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { InputError, messageOf } from '../errors.js';
+import { MAX_ZOOM } from '../grid/webMercator.js';
+import { compileFilter, FilterSyntaxError } from './filter.js';
+import {
+  DEFAULT_BUFFER,
+  DEFAULT_MAX_TILE_BYTES,
+  DEFAULT_MAXZOOM,
+  DEFAULT_MINZOOM,
+  DEFAULT_TOLERANCE,
+  type BuildPlan,
+  type LayerPlan,
+} from './plan.js';
+
+const zoom = z.number().int().min(0).max(MAX_ZOOM);
+const layerId = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a layer id uses letters, digits, "_", "-" or "."');
+
+const layerSchema = z.strictObject({
+  id: layerId,
+  description: z.string().optional(),
+  sources: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  minzoom: zoom.optional(),
+  maxzoom: zoom.optional(),
+  attributes: z
+    .strictObject({
+      keep: z.array(z.string()).optional(),
+      drop: z.array(z.string()).optional(),
+      rename: z.record(z.string(), z.string()).optional(),
+    })
+    .optional(),
+  filter: z.array(z.unknown()).optional(),
+  simplification: z.number().min(0).max(4096).optional(),
+  rank: z.strictObject({ field: z.string().min(1), order: z.enum(['asc', 'desc']).default('desc') }).optional(),
+  zoomField: z.string().min(1).optional(),
+});
+
+const recipeSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  description: z.string().optional(),
+  attribution: z.string().optional(),
+  minzoom: zoom.optional(),
+  maxzoom: zoom.optional(),
+  maxTileBytes: z.number().int().min(1024).optional(),
+  buffer: z.number().int().min(0).max(4096).optional(),
+  layers: z.array(layerSchema).min(1),
+});
+
+export type Recipe = z.infer<typeof recipeSchema>;
+
+/** Settings the command line can give beside (and over) a recipe. */
+export interface PlanOverrides {
+  output: string;
+  name?: string;
+  description?: string;
+  attribution?: string;
+  minzoom?: number;
+  maxzoom?: number;
+  maxTileBytes?: number;
+  strict?: boolean;
+}
+
+export function loadRecipe(path: string, overrides: PlanOverrides): BuildPlan {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InputError(path, `cannot read the recipe: ${messageOf(error)}`);
+  }
+  let raw: unknown;
+  try {
+    raw = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new InputError(path, `not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${messageOf(error).split('\n')[0]}`);
+  }
+  return recipeToPlan(raw, path, overrides);
+}
+
+/** Validates a parsed recipe; source paths are taken relative to the recipe file. */
+export function recipeToPlan(raw: unknown, recipePath: string, overrides: PlanOverrides): BuildPlan {
+  const parsed = recipeSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InputError(recipePath, `${keyPath(issue.path) || '(top level)'}: ${issue.message}`);
+  }
+  const recipe = parsed.data;
+  const minzoom = overrides.minzoom ?? recipe.minzoom ?? DEFAULT_MINZOOM;
+  const maxzoom = overrides.maxzoom ?? recipe.maxzoom ?? DEFAULT_MAXZOOM;
+  checkZoomRange(recipePath, '', minzoom, maxzoom);
+  const seen = new Set<string>();
+  const folder = dirname(resolve(recipePath));
+  const layers = recipe.layers.map((layer, index): LayerPlan => {
+    const at = `layers[${index}]`;
+    if (seen.has(layer.id)) throw new InputError(recipePath, `${at}.id: layer "${layer.id}" is defined twice`);
+    seen.add(layer.id);
+    const layerMin = Math.max(minzoom, layer.minzoom ?? minzoom);
+    const layerMax = Math.min(maxzoom, layer.maxzoom ?? maxzoom);
+    checkZoomRange(recipePath, `${at}.`, layerMin, layerMax);
+    if (layer.filter) {
+      try {
+        compileFilter(layer.filter);
+      } catch (error) {
+        if (error instanceof FilterSyntaxError) throw new InputError(recipePath, `${at}.filter${error.path}: ${error.message}`);
+        throw error;
+      }
+    }
+    const sources = (Array.isArray(layer.sources) ? layer.sources : [layer.sources]).map((source) => resolve(folder, source));
+    return {
+      id: layer.id,
+      description: layer.description,
+      sources,
+      minzoom: layerMin,
+      maxzoom: layerMax,
+      attributes: layer.attributes ?? {},
+      filter: layer.filter,
+      tolerance: layer.simplification ?? DEFAULT_TOLERANCE,
+      rank: layer.rank,
+      zoomField: layer.zoomField,
+    };
+  });
+  return {
+    output: overrides.output,
+    name: overrides.name ?? recipe.name ?? basename(recipePath, extname(recipePath)),
+    description: overrides.description ?? recipe.description,
+    attribution: overrides.attribution ?? recipe.attribution,
+    minzoom,
+    maxzoom,
+    maxTileBytes: overrides.maxTileBytes ?? recipe.maxTileBytes ?? DEFAULT_MAX_TILE_BYTES,
+    buffer: recipe.buffer ?? DEFAULT_BUFFER,
+    strict: overrides.strict ?? false,
+    layers,
+  };
+}
+
+/** The quick form: one layer per input file, named after the file (or `--layer`, one name per input). */
+export function quickPlan(inputs: string[], layerNames: string[], overrides: PlanOverrides): BuildPlan {
+  if (inputs.length === 0) throw new InputError('mekan build vector', 'expected at least one INPUT file (or --recipe FILE)');
+  if (layerNames.length > 0 && layerNames.length !== inputs.length) {
+    // One --layer for several inputs merges them into that one layer.
+    if (layerNames.length !== 1) throw new InputError('--layer', `give one name per input (${inputs.length}) or a single name for all`);
+  }
+  const minzoom = overrides.minzoom ?? DEFAULT_MINZOOM;
+  const maxzoom = overrides.maxzoom ?? DEFAULT_MAXZOOM;
+  checkZoomRange('mekan build vector', '--', minzoom, maxzoom);
+  const byId = new Map<string, LayerPlan>();
+  inputs.forEach((input, index) => {
+    const id = layerNames.length === 1 ? layerNames[0] : (layerNames[index] ?? layerNameOf(input));
+    const known = byId.get(id);
+    if (known) {
+      known.sources.push(resolve(input));
+      return;
+    }
+    byId.set(id, { id, sources: [resolve(input)], minzoom, maxzoom, attributes: {}, tolerance: DEFAULT_TOLERANCE });
+  });
+  return {
+    output: overrides.output,
+    name: overrides.name ?? basename(overrides.output, extname(overrides.output)),
+    description: overrides.description,
+    attribution: overrides.attribution,
+    minzoom,
+    maxzoom,
+    maxTileBytes: overrides.maxTileBytes ?? DEFAULT_MAX_TILE_BYTES,
+    buffer: DEFAULT_BUFFER,
+    strict: overrides.strict ?? false,
+    layers: [...byId.values()],
+  };
+}
+
+/** A file's layer name: its base name without extension(s), made safe for a layer id. */
+export function layerNameOf(path: string): string {
+  const name = basename(path).replace(/\.(geojsonl|geojsons|geojsonseq|ndjson|geojson|json|shp|gpkg|fgb|csv)$/i, '').replace(/\.[^.]*$/, '');
+  return name.replace(/[^A-Za-z0-9_.-]+/g, '_') || 'layer';
+}
+
+function checkZoomRange(subject: string, prefix: string, minzoom: number, maxzoom: number): void {
+  if (minzoom > maxzoom) throw new InputError(subject, `${prefix}minzoom (${minzoom}) is above ${prefix}maxzoom (${maxzoom})`);
+  // geojson-vt keeps coordinates in 32-bit integers up to zoom 19 and refuses zooms above 24.
+  if (maxzoom > 19) throw new InputError(subject, `${prefix}maxzoom ${maxzoom} is deeper than vector tiles need (at most 19)`);
+}
+
+function keyPath(path: readonly PropertyKey[]): string {
+  return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`)).join('');
+}
