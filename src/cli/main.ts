@@ -5,6 +5,7 @@ import type { Command } from './command.js';
 /** Subcommands, loaded on demand so that `mekan inspect` does not load the server or the builders. */
 const commands: Record<string, () => Promise<Command>> = {
   inspect: async () => (await import('./inspect.js')).inspectCommand,
+  'build vector': async () => (await import('./buildVector.js')).buildVectorCommand,
   'build raster': async () => (await import('./buildRaster.js')).buildRasterCommand,
   serve: async () => (await import('./serve.js')).serveCommand,
 };
