@@ -65,7 +65,10 @@ function water(): Feature<Geometry, Properties>[] {
   return clip(join(neDir!, 'ne_10m_ocean.shp'), 'water').map((f) => ({
     ...f,
     // The Natural Earth ocean layer carries the seas (the Caspian included) and, with featurec_2, the large lakes.
-    properties: { class: f.properties.featurecla === 'Ocean' ? 'ocean' : 'lake' },
+    properties:
+      f.properties.featurecla === 'Ocean'
+        ? { class: 'ocean', minzoom: 0 }
+        : { class: 'lake', minzoom: Math.max(2, Number(f.properties.scaleran_2) - 2) },
   }));
 }
 
@@ -74,7 +77,11 @@ function waterway(): Feature<Geometry, Properties>[] {
   return clip(join(neDir!, 'ne_10m_rivers_lake_centerlines.shp'), 'waterway').map((f) => {
     const row = table.get(String(f.properties.name));
     if (!row) throw new Error(`rivers.csv has no row for Natural Earth river "${f.properties.name}"`);
-    return { ...f, properties: { class: 'river', rank: Math.round(Number(f.properties.scalerank)), ...names(row) } };
+    const rank = Math.round(Number(f.properties.scalerank));
+    // Kür and Araz are the country's main rivers: shown a zoom earlier than their world rank would put them.
+    const national = row.name_az === 'Kür' || row.name_az === 'Araz';
+    const minzoom = national ? 4 : rank <= 4 ? 3 : rank <= 8 ? 5 : 6;
+    return { ...f, properties: { class: 'river', rank, minzoom, ...names(row) } };
   });
 }
 
@@ -83,6 +90,7 @@ function boundary(): Feature<Geometry, Properties>[] {
     ...f,
     properties: {
       admin_level: 2,
+      minzoom: 0,
       disputed: /disputed|line of control/i.test(String(f.properties.featurecla)) ? 1 : 0,
       maritime: 0,
       adm0_l: f.properties.adm0_left,
@@ -94,6 +102,8 @@ function boundary(): Feature<Geometry, Properties>[] {
     properties: {
       // Azerbaijan's economic regions group its districts: a level between country and district.
       admin_level: f.properties.featurecla === 'Admin-1 region boundary' ? 3 : 4,
+      // Natural Earth shows first-level lines late (min_zoom up to 9); the national ones come in at 6.
+      minzoom: f.properties.adm0_a3 === 'AZE' ? 6 : Math.max(5, Math.round(Number(f.properties.min_zoom))),
       disputed: 0,
       maritime: 0,
       adm0_l: f.properties.adm0_name,
@@ -119,6 +129,7 @@ function place(): Feature<Geometry, Properties>[] {
         class: row.class || settlement,
         ...names(row),
         rank: Number(p.scalerank),
+        minzoom: placeMinzoom(Number(p.scalerank), row.country),
         capital,
         population,
         iso_a3: row.country,
@@ -131,11 +142,24 @@ function place(): Feature<Geometry, Properties>[] {
       (row): Feature<Geometry, Properties> => ({
         type: 'Feature',
         geometry: { type: 'Point', coordinates: [Number(row.lon), Number(row.lat)] },
-        properties: { class: row.class, ...names(row), rank: 9, capital: null, population: null, iso_a3: row.country },
+        properties: { class: row.class, ...names(row), rank: 9, minzoom: placeMinzoom(9, row.country), capital: null, population: null, iso_a3: row.country },
       }),
     );
   const countries = labels('place').map((f) => ({ ...f, properties: { ...f.properties, capital: null, population: null } }));
   return [...countries, ...fromNaturalEarth, ...added];
+}
+
+/** First zoom for country, sea and lake labels, by class and rank. */
+const labelMinzoom: Record<string, Record<number, number>> = {
+  country: { 1: 2, 2: 3, 3: 4 },
+  sea: { 1: 3 },
+  lake: { 3: 6, 4: 8 },
+};
+
+/** First zoom of a settlement from Natural Earth's scalerank; Azerbaijan's own places come in a zoom earlier. */
+function placeMinzoom(scalerank: number, country: string): number {
+  const zoom = scalerank <= 3 ? 3 : scalerank <= 5 ? 4 : scalerank <= 6 ? 5 : scalerank <= 8 ? 6 : 7;
+  return country === 'AZE' ? Math.max(3, zoom - 1) : zoom;
 }
 
 function labels(layer: string): Feature<Geometry, Properties>[] {
@@ -144,7 +168,7 @@ function labels(layer: string): Feature<Geometry, Properties>[] {
     .map((row) => ({
       type: 'Feature',
       geometry: { type: 'Point', coordinates: [Number(row.lon), Number(row.lat)] },
-      properties: { class: row.class, ...names(row), rank: Number(row.rank) },
+      properties: { class: row.class, ...names(row), rank: Number(row.rank), minzoom: labelMinzoom[row.class][Number(row.rank)] ?? 6 },
     }));
 }
 
@@ -153,6 +177,7 @@ function country(): Feature<Geometry, Properties>[] {
   return clip(source, 'country', 'countries').map((f) => ({
     ...f,
     properties: {
+      minzoom: 0,
       // world-atlas keys countries by ISO 3166-1 numeric code; 031 is Azerbaijan.
       class: f.properties.id === '031' ? 'national' : 'foreign',
       iso_n3: f.properties.id,
