@@ -1,0 +1,25 @@
+// The yardstick for bench/serve: node:http + better-sqlite3 that looks up a tile blob and sends it, nothing more.
+// Usage: node dist/bench/bareServer.js ARCHIVE.mbtiles PORT
+import Database from 'better-sqlite3';
+import { createServer } from 'node:http';
+import { flipRow } from '../src/grid/webMercator.js';
+
+const [path, port] = process.argv.slice(2);
+const db = new Database(path, { readonly: true });
+const select = db.prepare<[number, number, number], { data: Buffer }>('SELECT tile_data AS data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?');
+
+createServer((request, response) => {
+  // /tiles/{id}/{z}/{x}/{y}.pbf
+  const parts = (request.url ?? '').split('/');
+  const z = Number(parts[3]);
+  const x = Number(parts[4]);
+  const y = Number((parts[5] ?? '').split('.')[0]);
+  const row = select.get(z, x, flipRow(z, y));
+  if (!row) {
+    response.statusCode = 404;
+    response.end();
+    return;
+  }
+  response.writeHead(200, { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'gzip', 'Content-Length': row.data.length });
+  response.end(row.data);
+}).listen(Number(port), '127.0.0.1', () => process.stdout.write(`bare server on ${port}\n`));
