@@ -1,7 +1,9 @@
 // The route modules a Mekan server runs, in order. Add a module here with one line (see module.ts for the shape).
 import type { RouteModule } from './module.js';
+import { fontsModule } from './routes/fonts.js';
 import { healthModule } from './routes/health.js';
 import { metricsModule } from './routes/metrics.js';
+import { stylesModule } from './routes/styles.js';
 import { tileJsonModule } from './routes/tilejson.js';
 import { tilesModule } from './routes/tiles.js';
 
@@ -11,4 +13,6 @@ export const defaultModules: RouteModule[] = [
   tileJsonModule,
   healthModule,
   metricsModule,
+  stylesModule,
+  fontsModule,
 ];

@@ -1,0 +1,50 @@
+// GET /styles/{style}/style.json[?lang=az|en|ru] and /styles/{style}/sprite[@2x].{png,json}; styles in /catalog.json.
+import { STYLES_DIR } from '../assets.js';
+import type { RouteModule } from '../module.js';
+import { LANGUAGES, parseLanguage } from '../styles/languages.js';
+import { resolveStyle, templateTilesets } from '../styles/resolveStyle.js';
+import { StyleLibrary } from '../styles/styleLibrary.js';
+
+export function createStylesModule(stylesDir = STYLES_DIR): RouteModule {
+  let library: StyleLibrary | undefined;
+  const styles = () => (library ??= new StyleLibrary(stylesDir));
+  return {
+    name: 'styles',
+    register(router, context) {
+      router.get('/styles/:style/style.json', (ctx) => {
+        const template = styles().template(ctx.params.style);
+        const language = parseLanguage(ctx.query.lang);
+        ctx.set('Cache-Control', 'no-cache');
+        ctx.body = resolveStyle(template, context.publicUrl(ctx.req), language);
+      });
+      router.get('/styles/:style/:file', (ctx) => {
+        const sprite = styles().sprite(ctx.params.style, ctx.params.file);
+        ctx.set('Content-Type', sprite.contentType);
+        ctx.set('Cache-Control', context.options.cacheControl);
+        ctx.body = sprite.body;
+      });
+    },
+    catalog(baseUrl, context) {
+      return {
+        styles: styles()
+          .ids()
+          .map((id) => {
+            const template = styles().template(id);
+            const tilesets = templateTilesets(template);
+            const url = `${baseUrl}/styles/${encodeURIComponent(id)}/style.json`;
+            return {
+              id,
+              name: template.name ?? id,
+              url,
+              languages: Object.fromEntries(LANGUAGES.map((language) => [language, `${url}?lang=${language}`])),
+              tilesets,
+              // A style whose tilesets are not being served still loads, but shows nothing of them.
+              available: tilesets.every((tileset) => context.registry.get(tileset) !== undefined),
+            };
+          }),
+      };
+    },
+  };
+}
+
+export const stylesModule = createStylesModule();
