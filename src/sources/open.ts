@@ -16,6 +16,9 @@ const readers: Record<string, () => Promise<Opener>> = {
   '.ndjson': async () => (await import('./geojsonSeq.js')).openGeoJsonSeq,
   '.jsonl': async () => (await import('./geojsonSeq.js')).openGeoJsonSeq,
   '.jsonseq': async () => (await import('./geojsonSeq.js')).openGeoJsonSeq,
+  '.shp': async () => (await import('./shapefile.js')).openShapefile,
+  '.gpkg': async () => (await import('./geopackage.js')).openGeoPackage,
+  '.fgb': async () => (await import('./flatgeobuf.js')).openFlatGeobuf,
 };
 
 /** File extensions openSource understands, for help texts. */

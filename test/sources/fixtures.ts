@@ -1,4 +1,5 @@
 // Sample Azerbaijani features written as GeoJSON and converted by GDAL's ogr2ogr, plus helpers to read sources back.
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -95,4 +96,24 @@ export function sortedPositions(geometry: Geometry): Position[] {
 /** The geometry family without Multi: formats may turn a one-part Multi into its single form and back. */
 export function family(geometry: Geometry): string {
   return geometry.type.replace(/^Multi/, '');
+}
+
+/** The features match the samples of `layer`: the named attributes, the geometry family and every position within `tolerance` degrees. */
+export function assertSameFeatures(actual: SourceFeature[], layer: SampleLayer, tolerance: number, keys = ['name', 'population', 'area', 'capital']): void {
+  const expected = samples[layer];
+  assert.equal(actual.length, expected.length, `${layer}: feature count`);
+  for (const want of expected) {
+    const got = actual.find((feature) => feature.properties.name === want.properties.name);
+    assert.ok(got, `${layer}: feature ${want.properties.name} is missing`);
+    for (const key of keys) assert.equal(got.properties[key], want.properties[key], `${layer} ${want.properties.name}: attribute ${key}`);
+    assert.equal(family(got.geometry), family(want.geometry));
+    const gotPositions = sortedPositions(got.geometry);
+    const wantPositions = sortedPositions(want.geometry);
+    assert.equal(gotPositions.length, wantPositions.length, `${want.properties.name}: position count`);
+    gotPositions.forEach((position, i) => {
+      assert.equal(position.length, 2);
+      assert.ok(Math.abs(position[0] - wantPositions[i][0]) <= tolerance && Math.abs(position[1] - wantPositions[i][1]) <= tolerance,
+        `${want.properties.name}: ${position} vs ${wantPositions[i]}`);
+    });
+  }
 }

@@ -6,30 +6,10 @@ import { join } from 'node:path';
 import { makeTempDir } from '../support/tempDir.js';
 import { InputError } from '../../src/errors.js';
 import { openSource } from '../../src/sources/open.js';
-import { family, ogr2ogr, readAll, samples, sortedPositions, writeSampleGeoJson, type SampleLayer } from './fixtures.js';
-import type { SourceFeature } from '../../src/sources/types.js';
+import { assertSameFeatures, ogr2ogr, readAll, samples, writeSampleGeoJson, type SampleLayer } from './fixtures.js';
 
 const dir = makeTempDir('mekan-sources-geojson-');
 const layers = Object.keys(samples) as SampleLayer[];
-
-function assertSameFeatures(actual: SourceFeature[], layer: SampleLayer, tolerance: number, types = ['name', 'population', 'area', 'capital']): void {
-  const expected = samples[layer];
-  assert.equal(actual.length, expected.length, `${layer}: feature count`);
-  for (const want of expected) {
-    const got = actual.find((feature) => feature.properties.name === want.properties.name);
-    assert.ok(got, `${layer}: feature ${want.properties.name} is missing`);
-    for (const key of types) assert.equal(got.properties[key], want.properties[key], `${layer} ${want.properties.name}: attribute ${key}`);
-    assert.equal(family(got.geometry), family(want.geometry));
-    const gotPositions = sortedPositions(got.geometry);
-    const wantPositions = sortedPositions(want.geometry);
-    assert.equal(gotPositions.length, wantPositions.length, `${want.properties.name}: position count`);
-    gotPositions.forEach((position, i) => {
-      assert.equal(position.length, 2);
-      assert.ok(Math.abs(position[0] - wantPositions[i][0]) <= tolerance && Math.abs(position[1] - wantPositions[i][1]) <= tolerance,
-        `${want.properties.name}: ${position} vs ${wantPositions[i]}`);
-    });
-  }
-}
 
 test('a WGS 84 FeatureCollection comes back exactly, with attribute values and types', async () => {
   for (const layer of layers) {
