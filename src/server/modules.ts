@@ -6,6 +6,9 @@ import { metricsModule } from './routes/metrics.js';
 import { stylesModule } from './routes/styles.js';
 import { tileJsonModule } from './routes/tilejson.js';
 import { tilesModule } from './routes/tiles.js';
+import { ogcModule } from './ogc/routes.js';
+import { viewerModule } from './viewer/routes.js';
+import { wmtsModule } from './wmts/routes.js';
 
 /** Every module but the catalog, which the app adds itself (it reads the others' `catalog` hooks). */
 export const defaultModules: RouteModule[] = [
@@ -15,4 +18,7 @@ export const defaultModules: RouteModule[] = [
   metricsModule,
   stylesModule,
   fontsModule,
+  wmtsModule,
+  ogcModule,
+  viewerModule,
 ];

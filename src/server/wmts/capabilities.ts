@@ -7,6 +7,8 @@ import {
   GOOGLE_MAPS_COMPATIBLE_URN,
   tileMatrixSetLimits,
   webMercatorQuad,
+  WEB_MERCATOR_QUAD_ID,
+  WEB_MERCATOR_QUAD_MAX_ZOOM,
 } from '../../grid/tileMatrixSets.js';
 import type { BBox } from '../../grid/webMercator.js';
 
@@ -75,7 +77,7 @@ function layerXml(baseUrl: string, tileset: WmtsTileset): string {
       </Style>
       <Format>${format}</Format>
       <TileMatrixSetLink>
-        <TileMatrixSet>${GOOGLE_MAPS_COMPATIBLE_ID}</TileMatrixSet>
+        <TileMatrixSet>${tileMatrixSetId(metadata.maxzoom)}</TileMatrixSet>
         <TileMatrixSetLimits>
 ${limits}
         </TileMatrixSetLimits>
@@ -84,9 +86,24 @@ ${limits}
     </Layer>`;
 }
 
-function tileMatrixSetXml(): string {
+/**
+ * GoogleMapsCompatible cut at a layer's deepest zoom. GIS clients (GDAL, QGIS) size a layer from the
+ * deepest matrix of its set, so a full 0–24 set would make a zoom-12 orthophoto a 2^24-tile raster.
+ */
+export function tileMatrixSetId(maxzoom: number): string {
+  return `${GOOGLE_MAPS_COMPATIBLE_ID}_z${Math.min(Math.max(0, Math.floor(maxzoom)), WEB_MERCATOR_QUAD_MAX_ZOOM)}`;
+}
+
+/** Identifiers a KVP GetTile may name: the advertised cut sets, and the full set under its usual names. */
+export function isKnownTileMatrixSetId(id: string): boolean {
+  const cut = /^GoogleMapsCompatible_z(\d{1,2})$/.exec(id);
+  return id === GOOGLE_MAPS_COMPATIBLE_ID || id === WEB_MERCATOR_QUAD_ID || (cut !== null && Number(cut[1]) <= WEB_MERCATOR_QUAD_MAX_ZOOM);
+}
+
+function tileMatrixSetXml(maxzoom: number): string {
   const tms = webMercatorQuad();
   const matrices = tms.tileMatrices
+    .slice(0, Math.min(Math.max(0, Math.floor(maxzoom)), WEB_MERCATOR_QUAD_MAX_ZOOM) + 1)
     .map(
       (m) => `      <TileMatrix>
         <ows:Identifier>${m.id}</ows:Identifier>
@@ -101,7 +118,7 @@ function tileMatrixSetXml(): string {
     .join('\n');
   return `    <TileMatrixSet>
       <ows:Title>${escapeXml(tms.title)}</ows:Title>
-      <ows:Identifier>${GOOGLE_MAPS_COMPATIBLE_ID}</ows:Identifier>
+      <ows:Identifier>${tileMatrixSetId(maxzoom)}</ows:Identifier>
       <ows:SupportedCRS>${EPSG_3857_URN}</ows:SupportedCRS>
       <WellKnownScaleSet>${GOOGLE_MAPS_COMPATIBLE_URN}</WellKnownScaleSet>
 ${matrices}
@@ -126,7 +143,9 @@ function operationXml(name: string, kvpUrl: string): string {
 
 /** The whole document; `baseUrl` is the server's public URL without a trailing slash. */
 export function buildWmtsCapabilities(baseUrl: string, tilesets: readonly WmtsTileset[], service: WmtsServiceInfo = {}): string {
-  const layers = tilesets.filter(isWmtsLayer).map((t) => layerXml(baseUrl, t));
+  const published = tilesets.filter(isWmtsLayer);
+  const layers = published.map((t) => layerXml(baseUrl, t));
+  const depths = [...new Set(published.map((t) => Math.min(Math.max(0, Math.floor(t.metadata.maxzoom)), WEB_MERCATOR_QUAD_MAX_ZOOM)))].sort((a, b) => a - b);
   const kvpUrl = `${baseUrl}/wmts?`;
   return `<?xml version="1.0" encoding="UTF-8"?>
 <Capabilities xmlns="http://www.opengis.net/wmts/1.0" xmlns:ows="http://www.opengis.net/ows/1.1" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:gml="http://www.opengis.net/gml" xsi:schemaLocation="http://www.opengis.net/wmts/1.0 http://schemas.opengis.net/wmts/1.0/wmtsGetCapabilities_response.xsd" version="1.0.0">
@@ -141,7 +160,7 @@ ${operationXml('GetCapabilities', kvpUrl)}
 ${operationXml('GetTile', kvpUrl)}
   </ows:OperationsMetadata>
   <Contents>
-${[...layers, tileMatrixSetXml()].join('\n')}
+${[...layers, ...depths.map(tileMatrixSetXml)].join('\n')}
   </Contents>
   <ServiceMetadataURL xlink:href="${escapeXml(`${baseUrl}/wmts/1.0.0/WMTSCapabilities.xml`)}"/>
 </Capabilities>

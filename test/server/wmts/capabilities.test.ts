@@ -28,20 +28,23 @@ test('capabilities list a layer per raster tileset with escaped titles, limits a
   assert.equal(resource.attrs.resourceType, 'tile');
   assert.equal(resource.attrs.template, `${base}/tiles/ortho/{TileMatrix}/{TileCol}/{TileRow}.webp`);
   const link = path(ortho, 'TileMatrixSetLink')!;
-  assert.equal(path(link, 'TileMatrixSet')!.text, 'GoogleMapsCompatible');
+  assert.equal(path(link, 'TileMatrixSet')!.text, 'GoogleMapsCompatible_z12');
   const limits = children(path(link, 'TileMatrixSetLimits')!, 'TileMatrixLimits');
   assert.deepEqual(limits.map((l) => path(l, 'TileMatrix')!.text), ['8', '9', '10', '11', '12']);
   // z8 over Azerbaijan: columns 159..164, rows 95..98 (rows from the top).
   const z8 = limits[0];
   assert.deepEqual(['MinTileCol', 'MaxTileCol', 'MinTileRow', 'MaxTileRow'].map((t) => Number(path(z8, t)!.text)), [159, 164, 95, 98]);
 
+  // One GoogleMapsCompatible set per layer depth, cut there: GIS clients size a layer by its set's deepest matrix.
   const sets = children(path(doc, 'Contents')!, 'TileMatrixSet');
-  assert.equal(sets.length, 1);
-  assert.equal(path(sets[0], 'Identifier')!.text, 'GoogleMapsCompatible');
+  assert.deepEqual(sets.map((set) => path(set, 'Identifier')!.text), ['GoogleMapsCompatible_z2', 'GoogleMapsCompatible_z12']);
+  assert.equal(path(layers[1], 'TileMatrixSetLink', 'TileMatrixSet')!.text, 'GoogleMapsCompatible_z2');
+  assert.equal(children(sets[0], 'TileMatrix').length, 3);
+  sets.reverse();
   assert.equal(path(sets[0], 'SupportedCRS')!.text, 'urn:ogc:def:crs:EPSG::3857');
   assert.equal(path(sets[0], 'WellKnownScaleSet')!.text, 'urn:ogc:def:wkss:OGC:1.0:GoogleMapsCompatible');
   const matrices = children(sets[0], 'TileMatrix');
-  assert.equal(matrices.length, 25);
+  assert.equal(matrices.length, 13);
   assert.equal(path(matrices[0], 'TopLeftCorner')!.text, '-20037508.342789244 20037508.342789244');
   assert.ok(Math.abs(Number(path(matrices[0], 'ScaleDenominator')!.text) - 559082264.0287178) < 1e-6);
   assert.equal(path(matrices[5], 'MatrixWidth')!.text, '32');

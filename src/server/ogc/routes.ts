@@ -1,0 +1,79 @@
+// GET /ogc/…: OGC API – Tiles 1.0 over the served tilesets (vector under /tiles, raster under /map/tiles).
+import type { Router } from '@koa/router';
+import type { Context } from 'koa';
+import { InputError } from '../../errors.js';
+import type { RouteModule, ServerContext } from '../module.js';
+import type { Tileset } from '../registry.js';
+import { tilesFastPath } from '../routes/tiles.js';
+import { answerWithTileRoute } from '../tileAlias.js';
+import * as documents from './documents.js';
+
+/** Only JSON is offered; `?f=json` (or no `f`) asks for it, anything else cannot be served. */
+function requireJson(ctx: Context): void {
+  const f = ctx.query.f;
+  if (f === undefined || f === 'json') return;
+  throw new InputError(ctx.path, `format "${String(f)}" is not offered here (only f=json)`, 406);
+}
+
+function sendJson(ctx: Context, body: object): void {
+  requireJson(ctx);
+  ctx.set('Cache-Control', 'public, max-age=60');
+  ctx.type = 'application/json';
+  ctx.body = body;
+}
+
+/** The tileset behind /collections/{id}/{tiles | map/tiles}; 404 when it is absent or of the other data type. */
+function tilesetFor(ctx: Context, context: ServerContext, map: boolean): Tileset {
+  const id = ctx.params.id;
+  const tileset = context.registry.get(id);
+  if (!tileset) throw new InputError(ctx.path, `no collection "${id}"`, 404);
+  if ((documents.dataTypeOf(tileset) === 'map') !== map) {
+    throw new InputError(ctx.path, `collection "${id}" has ${map ? 'vector' : 'map'} tiles, under /ogc/collections/${id}/${documents.tilesPathOf(tileset)}`, 404);
+  }
+  return tileset;
+}
+
+function requireTileMatrixSet(ctx: Context): void {
+  if (!documents.tileMatrixSetDocument(ctx.params.tms)) throw new InputError(ctx.path, `no tile matrix set "${ctx.params.tms}" (offered: WebMercatorQuad)`, 404);
+}
+
+function registerTilesets(router: Router, context: ServerContext, prefix: string, map: boolean): void {
+  const tiles = tilesFastPath(context);
+  router.get(`/ogc/collections/:id/${prefix}`, (ctx) => {
+    sendJson(ctx, documents.tilesetList(context.publicUrl(ctx.req), tilesetFor(ctx, context, map)));
+  });
+  router.get(`/ogc/collections/:id/${prefix}/:tms`, (ctx) => {
+    const tileset = tilesetFor(ctx, context, map);
+    requireTileMatrixSet(ctx);
+    sendJson(ctx, documents.tilesetMetadata(context.publicUrl(ctx.req), tileset));
+  });
+  router.get(`/ogc/collections/:id/${prefix}/:tms/:tileMatrix/:tileRow/:tileCol`, (ctx) => {
+    const tileset = tilesetFor(ctx, context, map);
+    requireTileMatrixSet(ctx);
+    // WebMercatorQuad rows count from the top, exactly as XYZ y does.
+    answerWithTileRoute(ctx, tiles, tileset, ctx.params.tileMatrix, ctx.params.tileCol, ctx.params.tileRow);
+  });
+}
+
+export const ogcModule: RouteModule = {
+  name: 'ogc',
+  register(router, context) {
+    const base = (ctx: Context) => context.publicUrl(ctx.req);
+    router.get('/ogc', (ctx) => sendJson(ctx, documents.landingPage(base(ctx))));
+    router.get('/ogc/conformance', (ctx) => sendJson(ctx, documents.conformance()));
+    router.get('/ogc/tileMatrixSets', (ctx) => sendJson(ctx, documents.tileMatrixSetList(base(ctx))));
+    router.get('/ogc/tileMatrixSets/:tms', (ctx) => {
+      const tms = documents.tileMatrixSetDocument(ctx.params.tms);
+      if (!tms) throw new InputError(ctx.path, `no tile matrix set "${ctx.params.tms}"`, 404);
+      sendJson(ctx, tms);
+    });
+    router.get('/ogc/collections', (ctx) => sendJson(ctx, documents.collections(base(ctx), context.registry.list())));
+    router.get('/ogc/collections/:id', (ctx) => {
+      const tileset = context.registry.get(ctx.params.id);
+      if (!tileset) throw new InputError(ctx.path, `no collection "${ctx.params.id}"`, 404);
+      sendJson(ctx, documents.collection(base(ctx), tileset));
+    });
+    registerTilesets(router, context, 'tiles', false);
+    registerTilesets(router, context, 'map/tiles', true);
+  },
+};

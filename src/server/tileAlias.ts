@@ -1,0 +1,21 @@
+// Serves a tile asked for under another URL shape (OGC API – Tiles, WMTS KVP) through the tile route itself,
+// so status codes, Content-Encoding, ETag/304, CORS and metrics stay decided in one place.
+import type { Context } from 'koa';
+import type { FastPath } from './module.js';
+import type { Tileset } from './registry.js';
+
+/**
+ * Rewrites the request to `/tiles/{id}/{z}/{x}/{y}.{ext}` and hands it to the tile fast path, which answers
+ * completely (including 400 for malformed coordinates). Coordinates are passed as the client wrote them.
+ */
+export function answerWithTileRoute(ctx: Context, tiles: FastPath, tileset: Tileset, z: string, x: string, y: string): void {
+  const original = ctx.req.url;
+  ctx.req.url = `/tiles/${encodeURIComponent(tileset.id)}/${encodeURIComponent(z)}/${encodeURIComponent(x)}/${encodeURIComponent(y)}.${tileset.extensions[0]}`;
+  // The fast path writes the whole answer to the raw response; Koa must not touch it afterwards.
+  ctx.respond = false;
+  try {
+    if (!tiles(ctx.req, ctx.res)) throw new Error(`tile route declined ${ctx.req.url}`);
+  } finally {
+    ctx.req.url = original;
+  }
+}
