@@ -1,0 +1,187 @@
+// The map viewer: lists the catalog's styles and tilesets, switches style and language, overlays raster tilesets.
+/* global document, window, fetch, URLSearchParams */
+import * as maplibregl from '../maplibre-gl/maplibre-gl.mjs';
+
+const RASTER_FORMATS = new Set(['png', 'jpg', 'jpeg', 'webp']);
+const PALETTE = ['#d7191c', '#2b83ba', '#1a9641', '#fdae61', '#7b3294', '#e66101', '#008837', '#5e3c99'];
+
+const state = { catalog: { tilesets: [], styles: [] }, overlays: new Set(), styleKey: '' };
+const $ = (id) => document.getElementById(id);
+const base = new URL('.', window.location.href);
+
+function setState(value, message = '') {
+  document.body.dataset.state = value;
+  $('status').textContent = message;
+}
+
+function absolute(url) {
+  return new URL(url, base).href;
+}
+
+function tileJsonUrl(tileset) {
+  return absolute(tileset.tilejson ?? tileset.url ?? `tiles/${encodeURIComponent(tileset.id)}.json`);
+}
+
+function isRaster(tileset) {
+  return RASTER_FORMATS.has(String(tileset.format ?? '').toLowerCase());
+}
+
+/** The style URL with the chosen language, as the server resolves it. */
+function styleUrl(style) {
+  const url = new URL(absolute(style.url ?? `styles/${encodeURIComponent(style.id)}/style.json`));
+  const lang = $('lang').value;
+  if (lang) url.searchParams.set('lang', lang);
+  else url.searchParams.delete('lang');
+  return url.href;
+}
+
+/** A plain inspection style for a vector tileset that has no style of its own: every layer drawn by geometry. */
+async function inspectionStyle(tileset) {
+  const tilejson = await (await fetch(tileJsonUrl(tileset))).json();
+  const layers = [{ id: 'background', type: 'background', paint: { 'background-color': '#f4f1ea' } }];
+  (tilejson.vector_layers ?? []).forEach((layer, i) => {
+    const color = PALETTE[i % PALETTE.length];
+    const common = { source: 'inspect', 'source-layer': layer.id };
+    layers.push({ id: `${layer.id}-fill`, type: 'fill', ...common, filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': color, 'fill-opacity': 0.25 } });
+    layers.push({ id: `${layer.id}-line`, type: 'line', ...common, filter: ['!=', ['geometry-type'], 'Point'], paint: { 'line-color': color, 'line-width': 1 } });
+    layers.push({ id: `${layer.id}-point`, type: 'circle', ...common, filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-color': color, 'circle-radius': 3 } });
+  });
+  return { version: 8, sources: { inspect: { type: 'vector', url: tileJsonUrl(tileset) } }, layers };
+}
+
+function styleChoices() {
+  const choices = state.catalog.styles.map((style) => ({ key: `style:${style.id}`, label: style.name ?? style.id, style }));
+  for (const tileset of state.catalog.tilesets) {
+    if (!isRaster(tileset)) choices.push({ key: `inspect:${tileset.id}`, label: `Inspect ${tileset.name ?? tileset.id}`, tileset });
+  }
+  return choices;
+}
+
+async function styleFor(key) {
+  const choice = styleChoices().find((c) => c.key === key);
+  if (!choice) return { version: 8, sources: {}, layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#f4f1ea' } }] };
+  if (choice.style) {
+    $('style-link').href = styleUrl(choice.style);
+    $('style-link').textContent = 'style.json';
+    return styleUrl(choice.style);
+  }
+  $('style-link').href = tileJsonUrl(choice.tileset);
+  $('style-link').textContent = '(generated from TileJSON)';
+  return inspectionStyle(choice.tileset);
+}
+
+/** Raster overlays go under the first label layer so names stay readable. */
+function addOverlays(map) {
+  const firstSymbol = map.getStyle().layers.find((layer) => layer.type === 'symbol')?.id;
+  for (const tileset of state.catalog.tilesets) {
+    if (!state.overlays.has(tileset.id)) continue;
+    const source = `overlay-${tileset.id}`;
+    if (!map.getSource(source)) map.addSource(source, { type: 'raster', url: tileJsonUrl(tileset), tileSize: 256 });
+    if (!map.getLayer(source)) map.addLayer({ id: source, type: 'raster', source }, firstSymbol);
+  }
+}
+
+function removeOverlay(map, id) {
+  const source = `overlay-${id}`;
+  if (map.getLayer(source)) map.removeLayer(source);
+  if (map.getSource(source)) map.removeSource(source);
+}
+
+async function applyStyle(map, key) {
+  state.styleKey = key;
+  setState('loading');
+  map.setStyle(await styleFor(key));
+}
+
+function renderTilesets(map) {
+  const list = $('tilesets');
+  list.replaceChildren();
+  for (const tileset of state.catalog.tilesets) {
+    const item = document.createElement('li');
+    const title = document.createElement('div');
+    if (isRaster(tileset)) {
+      const label = document.createElement('label');
+      label.className = 'check';
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.dataset.tileset = tileset.id;
+      box.checked = state.overlays.has(tileset.id);
+      box.addEventListener('change', () => {
+        if (box.checked) state.overlays.add(tileset.id);
+        else state.overlays.delete(tileset.id);
+        if (box.checked) addOverlays(map);
+        else removeOverlay(map, tileset.id);
+      });
+      label.append(box, ` ${tileset.name ?? tileset.id}`);
+      title.append(label);
+    } else {
+      title.textContent = tileset.name ?? tileset.id;
+    }
+    const meta = document.createElement('div');
+    meta.className = 'meta';
+    const link = document.createElement('a');
+    link.href = tileJsonUrl(tileset);
+    link.target = '_blank';
+    link.rel = 'noopener';
+    link.textContent = 'TileJSON';
+    const zooms = tileset.minzoom !== undefined ? ` z${tileset.minzoom}–${tileset.maxzoom}` : '';
+    meta.append(`${tileset.format ?? ''}${zooms} · `, link);
+    item.append(title, meta);
+    list.append(item);
+  }
+}
+
+function fillStyleSelect() {
+  const select = $('style');
+  select.replaceChildren();
+  for (const choice of styleChoices()) {
+    const option = document.createElement('option');
+    option.value = choice.key;
+    option.textContent = choice.label;
+    select.append(option);
+  }
+  const wanted = new URLSearchParams(window.location.search).get('style');
+  const preferred = styleChoices().find((c) => c.key === `style:${wanted}`) ?? styleChoices()[0];
+  if (preferred) select.value = preferred.key;
+  return select.value;
+}
+
+function initialView() {
+  const first = state.catalog.tilesets.find((t) => Array.isArray(t.bounds) && t.bounds.length === 4);
+  return first ? { bounds: first.bounds, fitBoundsOptions: { padding: 10 } } : { center: [47.5, 40.3], zoom: 5 };
+}
+
+async function main() {
+  const response = await fetch(absolute('catalog.json'), { headers: { accept: 'application/json' } });
+  if (!response.ok) throw new Error(`catalog.json: HTTP ${response.status}`);
+  const catalog = await response.json();
+  state.catalog = { tilesets: catalog.tilesets ?? [], styles: catalog.styles ?? [] };
+  const lang = new URLSearchParams(window.location.search).get('lang');
+  if (lang && ['az', 'en', 'ru'].includes(lang)) $('lang').value = lang;
+
+  const key = fillStyleSelect();
+  state.styleKey = key;
+  const map = new maplibregl.Map({ container: 'map', style: await styleFor(key), hash: true, ...initialView() });
+  window.map = map;
+  map.addControl(new maplibregl.NavigationControl(), 'top-right');
+  map.addControl(new maplibregl.ScaleControl(), 'bottom-left');
+  map.on('style.load', () => addOverlays(map));
+  map.on('idle', () => setState('idle'));
+  map.on('error', (event) => {
+    const message = event.error?.message ?? String(event.error);
+    console.error(`map error: ${message}`);
+    $('status').textContent = message;
+  });
+
+  renderTilesets(map);
+  $('style').addEventListener('change', () => applyStyle(map, $('style').value));
+  $('lang').addEventListener('change', () => applyStyle(map, state.styleKey));
+  $('boundaries').addEventListener('change', () => {
+    map.showTileBoundaries = $('boundaries').checked;
+  });
+}
+
+main().catch((error) => {
+  setState('error', error.message);
+  console.error(error);
+});
