@@ -18,8 +18,8 @@ export class CorruptTileError extends Error {}
 /** Does an Accept-Encoding header allow gzip? (`gzip` or `*` with a non-zero q.) */
 export function acceptsGzip(header: string | undefined): boolean {
   if (!header) return false;
-  // Fast path for what browsers and tile clients send.
-  if (header.indexOf(';') === -1) return header.indexOf('gzip') !== -1 || header.trim() === '*';
+  // Fast path for what browsers and tile clients send (`gzip, deflate, br`).
+  if (header.indexOf(';') === -1 && header.indexOf('gzip') !== -1) return true;
   let star = false;
   for (const part of header.split(',')) {
     const [name, ...params] = part.split(';');
