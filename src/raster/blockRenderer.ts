@@ -15,14 +15,23 @@ export class BlockRenderer {
   private readonly readers = new Map<string, Promise<WindowReader>>();
   private readonly transforms = new Map<string, PointTransform>();
   private readonly bad = new Set<string>();
+  /** Reused for every tile: a fresh 1 MiB array per tile only feeds the garbage collector. */
+  private readonly coords = new Float64Array(TILE_SIZE * TILE_SIZE * 2);
+
+  /** Every source is single-band, so every tile is grey. */
+  private readonly grey: boolean;
 
   constructor(setup: WorkerSetup) {
     this.setup = setup;
+    this.grey = setup.sources.every((s) => s.colorBands.length === 1);
   }
 
   async renderBlock(task: BlockTask): Promise<BlockResult> {
     const result: BlockResult = { id: task.id, tiles: [], empty: {}, raw: null, skipped: [] };
-    const raw = await this.render(task.z, task.x, task.y, result);
+    const encoding: Promise<void>[] = [];
+    const raw = await this.render(task.z, task.x, task.y, result, encoding);
+    // Encoding runs on libuv's threads while this thread warps the next tiles; collect it all before replying.
+    await Promise.all(encoding);
     if (task.wantRaw) result.raw = raw;
     return result;
   }
@@ -41,14 +50,14 @@ export class BlockRenderer {
     });
   }
 
-  private async render(z: number, x: number, y: number, result: BlockResult): Promise<Uint8Array | null> {
+  private async render(z: number, x: number, y: number, result: BlockResult, encoding: Promise<void>[]): Promise<Uint8Array | null> {
     if (this.sourcesFor(z, x, y).length === 0) return null;
     let rgba: Uint8Array | null;
     if (z === this.setup.maxzoom) {
       rgba = await this.warp(z, x, y, result);
     } else {
       const children: (Uint8Array | null)[] = [];
-      for (const child of childTiles({ z, x, y })) children.push(await this.render(child.z, child.x, child.y, result));
+      for (const child of childTiles({ z, x, y })) children.push(await this.render(child.z, child.x, child.y, result, encoding));
       rgba = children.some((c) => c !== null) ? downsampleChildren(children) : null;
     }
     const coverage = rgba ? coverageOf(rgba) : 'empty';
@@ -56,9 +65,12 @@ export class BlockRenderer {
       result.empty[z] = (result.empty[z] ?? 0) + 1;
       return null;
     }
-    const data = await encodeTile(rgba, coverage, this.setup);
-    // A copy owns its ArrayBuffer, so it can be transferred to the main thread (sharp's may be external memory).
-    result.tiles.push({ z, x, y, data: new Uint8Array(data) });
+    encoding.push(
+      encodeTile(rgba, coverage, this.setup, this.grey).then((data) => {
+        // A copy owns its ArrayBuffer, so it can be transferred to the main thread (sharp's may be external memory).
+        result.tiles.push({ z, x, y, data: new Uint8Array(data) });
+      }),
+    );
     return rgba;
   }
 
@@ -88,7 +100,7 @@ export class BlockRenderer {
       toSource = mercatorToSourcePixel(source);
       this.transforms.set(source.path, toSource);
     }
-    const { coords } = tilePixelMap(toSource, z, x, y);
+    const { coords } = tilePixelMap(toSource, z, x, y, this.coords);
     // How many source pixels one tile pixel spans: kernels widen when the tile is coarser than the source.
     const centre = (128 * TILE_SIZE + 128) * 2;
     const spanX = Math.hypot(coords[centre + 2] - coords[centre], coords[centre + 3] - coords[centre + 1]);
@@ -117,7 +129,7 @@ export class BlockRenderer {
     const reader = await this.reader(source);
     const window = await reader.read(x0, y0, x1, y1);
     const layer = new Uint8Array(TILE_SIZE * TILE_SIZE * 4);
-    const covered = resampleInto(layer, coords, window, source.width, source.height, this.setup.resampling, scale);
+    const covered = resampleInto(layer, coords, window, source.width, source.height, this.setup.resampling, scale, source.colorBands.length === 1);
     return covered > 0 ? layer : null;
   }
 

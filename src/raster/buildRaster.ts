@@ -275,7 +275,7 @@ class PyramidBelowBlocks {
     let raw: Uint8Array | null = children.some((c) => c !== null) ? downsampleChildren(children) : null;
     const coverage = raw ? coverageOf(raw) : 'empty';
     if (raw && coverage !== 'empty') {
-      const data = await encodeTile(raw, coverage, this.setup);
+      const data = await encodeTile(raw, coverage, this.setup, this.setup.sources.every((s) => s.colorBands.length === 1));
       this.put(tile.z, tile.x, tile.y, data);
     } else {
       raw = null;

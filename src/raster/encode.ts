@@ -9,16 +9,31 @@ export interface EncodeOptions {
   background: [number, number, number];
 }
 
-export async function encodeTile(rgba: Uint8Array, coverage: Coverage, options: EncodeOptions): Promise<Buffer> {
-  let image = sharp(rgba, { raw: { width: TILE_SIZE, height: TILE_SIZE, channels: 4 } });
-  // An opaque tile needs no alpha channel: smaller files, faster decoding in the browser.
-  if (coverage === 'opaque') image = image.removeAlpha();
+/** `grey`: the tile is known to have r = g = b (single-band imagery), so one channel (plus alpha) is encoded. */
+export async function encodeTile(rgba: Uint8Array, coverage: Coverage, options: EncodeOptions, grey = false): Promise<Buffer> {
+  const pixels = TILE_SIZE * TILE_SIZE;
+  // Opaque tiles drop alpha, grey tiles two colour channels: smaller files and less to compress.
+  const channels = ((grey ? 1 : 3) + (coverage === 'opaque' ? 0 : 1)) as 1 | 2 | 3 | 4;
+  let input: Buffer;
+  if (channels === 4) input = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
+  else {
+    input = Buffer.allocUnsafe(pixels * channels);
+    for (let p = 0, i = 0, o = 0; p < pixels; p++, i += 4) {
+      input[o++] = rgba[i];
+      if (!grey) {
+        input[o++] = rgba[i + 1];
+        input[o++] = rgba[i + 2];
+      }
+      if (coverage !== 'opaque') input[o++] = rgba[i + 3];
+    }
+  }
+  const image = sharp(input, { raw: { width: TILE_SIZE, height: TILE_SIZE, channels } });
   switch (options.format) {
     case 'webp':
       return image.webp({ quality: options.quality, effort: 2 }).toBuffer();
     case 'jpeg': {
       const [r, g, b] = options.background;
-      return image.flatten({ background: { r, g, b } }).jpeg({ quality: options.quality, mozjpeg: false }).toBuffer();
+      return image.flatten({ background: { r, g, b } }).jpeg({ quality: options.quality }).toBuffer();
     }
     case 'png':
       return image.png({ compressionLevel: 6, adaptiveFiltering: false }).toBuffer();

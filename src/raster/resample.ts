@@ -53,6 +53,8 @@ export function resampleInto(
   imageHeight: number,
   resampling: Resampling,
   scale: number,
+  /** The window is grey (r = g = b): one channel is computed and copied. */
+  grey = false,
 ): number {
   const { x0, y0, width, height, rgba } = window;
   let covered = 0;
@@ -79,18 +81,41 @@ export function resampleInto(
       const vi = Math.floor(v);
       const fx = u - ui;
       const fy = v - vi;
-      const xa = Math.max(0, ui) - x0;
-      const xb = Math.min(imageWidth - 1, ui + 1) - x0;
-      const ya = Math.max(0, vi) - y0;
-      const yb = Math.min(imageHeight - 1, vi + 1) - y0;
+      const xa = (ui < 0 ? 0 : ui) - x0;
+      const xb = (ui + 1 >= imageWidth ? imageWidth - 1 : ui + 1) - x0;
+      const ya = (vi < 0 ? 0 : vi) - y0;
+      const yb = (vi + 1 >= imageHeight ? imageHeight - 1 : vi + 1) - y0;
       const i00 = (ya * width + xa) * 4;
       const i10 = (ya * width + xb) * 4;
       const i01 = (yb * width + xa) * 4;
       const i11 = (yb * width + xb) * 4;
-      const w00 = (1 - fx) * (1 - fy) * rgba[i00 + 3];
-      const w10 = fx * (1 - fy) * rgba[i10 + 3];
-      const w01 = (1 - fx) * fy * rgba[i01 + 3];
-      const w11 = fx * fy * rgba[i11 + 3];
+      const a00 = rgba[i00 + 3];
+      const a10 = rgba[i10 + 3];
+      const a01 = rgba[i01 + 3];
+      const a11 = rgba[i11 + 3];
+      if (a00 === 255 && a10 === 255 && a01 === 255 && a11 === 255) {
+        // The common case inside the data: no alpha weighting needed.
+        const w00 = (1 - fx) * (1 - fy);
+        const w10 = fx * (1 - fy);
+        const w01 = (1 - fx) * fy;
+        const w11 = fx * fy;
+        const r = rgba[i00] * w00 + rgba[i10] * w10 + rgba[i01] * w01 + rgba[i11] * w11 + 0.5;
+        tile[o] = r;
+        if (grey) {
+          tile[o + 1] = r;
+          tile[o + 2] = r;
+        } else {
+          tile[o + 1] = rgba[i00 + 1] * w00 + rgba[i10 + 1] * w10 + rgba[i01 + 1] * w01 + rgba[i11 + 1] * w11 + 0.5;
+          tile[o + 2] = rgba[i00 + 2] * w00 + rgba[i10 + 2] * w10 + rgba[i01 + 2] * w01 + rgba[i11 + 2] * w11 + 0.5;
+        }
+        tile[o + 3] = 255;
+        covered++;
+        continue;
+      }
+      const w00 = (1 - fx) * (1 - fy) * a00;
+      const w10 = fx * (1 - fy) * a10;
+      const w01 = (1 - fx) * fy * a01;
+      const w11 = fx * fy * a11;
       const alpha = w00 + w10 + w01 + w11;
       if (alpha < 0.5) continue;
       tile[o] = (rgba[i00] * w00 + rgba[i10] * w10 + rgba[i01] * w01 + rgba[i11] * w11) / alpha + 0.5;

@@ -5,7 +5,7 @@ import { tileToMercatorBBox } from '../grid/webMercator.js';
 import { TILE_SIZE, type RasterSource } from './types.js';
 
 export const MAX_GRID_ERROR = 0.125;
-const FIRST_STEP = 32;
+const FIRST_STEP = 64;
 
 /** Maps EPSG:3857 metres to fractional source pixel coordinates (0,0 is the top-left corner of the image). */
 export function mercatorToSourcePixel(source: RasterSource): PointTransform {
@@ -30,7 +30,7 @@ export interface PixelMap {
 }
 
 /** Source pixel coordinates of every pixel centre of tile z/x/y. */
-export function tilePixelMap(toSource: PointTransform, z: number, x: number, y: number): PixelMap {
+export function tilePixelMap(toSource: PointTransform, z: number, x: number, y: number, out = new Float64Array(TILE_SIZE * TILE_SIZE * 2)): PixelMap {
   const [west, , east, north] = tileToMercatorBBox(z, x, y);
   const res = (east - west) / TILE_SIZE;
   // Position u, v in tile pixels (continuous, 0..256) → exact source pixel.
@@ -61,9 +61,9 @@ export function tilePixelMap(toSource: PointTransform, z: number, x: number, y: 
         if (maxError > MAX_GRID_ERROR) break;
       }
     }
-    if (maxError <= MAX_GRID_ERROR) return { coords: interpolate(grid, nodes, step), step, maxError };
+    if (maxError <= MAX_GRID_ERROR) return { coords: interpolate(grid, nodes, step, out), step, maxError };
   }
-  const coords = new Float64Array(TILE_SIZE * TILE_SIZE * 2);
+  const coords = out;
   for (let py = 0; py < TILE_SIZE; py++) {
     for (let px = 0; px < TILE_SIZE; px++) {
       const [sx, sy] = exact(px + 0.5, py + 0.5);
@@ -74,27 +74,30 @@ export function tilePixelMap(toSource: PointTransform, z: number, x: number, y: 
   return { coords, step: 1, maxError: 0 };
 }
 
-function interpolate(grid: Float64Array, nodes: number, step: number): Float64Array {
-  const coords = new Float64Array(TILE_SIZE * TILE_SIZE * 2);
+function interpolate(grid: Float64Array, nodes: number, step: number, coords: Float64Array): Float64Array {
   for (let py = 0; py < TILE_SIZE; py++) {
     const v = (py + 0.5) / step;
     const j = Math.min(nodes - 2, Math.floor(v));
     const fy = v - j;
-    for (let px = 0; px < TILE_SIZE; px++) {
-      const u = (px + 0.5) / step;
-      const i = Math.min(nodes - 2, Math.floor(u));
-      const fx = u - i;
+    // Within one grid cell a row is linear in x: start value plus a constant step per pixel.
+    for (let i = 0; i < nodes - 1; i++) {
       const a = (j * nodes + i) * 2;
-      const b = a + 2;
       const c = a + nodes * 2;
-      const d = c + 2;
-      const w00 = (1 - fx) * (1 - fy);
-      const w10 = fx * (1 - fy);
-      const w01 = (1 - fx) * fy;
-      const w11 = fx * fy;
-      const o = (py * TILE_SIZE + px) * 2;
-      coords[o] = grid[a] * w00 + grid[b] * w10 + grid[c] * w01 + grid[d] * w11;
-      coords[o + 1] = grid[a + 1] * w00 + grid[b + 1] * w10 + grid[c + 1] * w01 + grid[d + 1] * w11;
+      const leftX = grid[a] + (grid[c] - grid[a]) * fy;
+      const leftY = grid[a + 1] + (grid[c + 1] - grid[a + 1]) * fy;
+      const rightX = grid[a + 2] + (grid[c + 2] - grid[a + 2]) * fy;
+      const rightY = grid[a + 3] + (grid[c + 3] - grid[a + 3]) * fy;
+      const dx = (rightX - leftX) / step;
+      const dy = (rightY - leftY) / step;
+      let sx = leftX + dx * 0.5;
+      let sy = leftY + dy * 0.5;
+      let o = (py * TILE_SIZE + i * step) * 2;
+      for (let k = 0; k < step; k++, o += 2) {
+        coords[o] = sx;
+        coords[o + 1] = sy;
+        sx += dx;
+        sy += dy;
+      }
     }
   }
   return coords;

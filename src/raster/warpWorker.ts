@@ -1,11 +1,14 @@
 // Worker thread entry: opens the GeoTIFFs itself and renders the blocks the main thread hands it.
 import { parentPort } from 'node:worker_threads';
+import sharp from 'sharp';
 import { isInputError, messageOf } from '../errors.js';
 import { BlockRenderer } from './blockRenderer.js';
 import type { BlockTask, WorkerMessage, WorkerSetup } from './types.js';
 
 type Incoming = { kind: 'setup'; setup: WorkerSetup } | { kind: 'task'; task: BlockTask } | { kind: 'close' };
 
+// Every tile is a new raw buffer: libvips' operation cache would only hold memory.
+sharp.cache(false);
 const port = parentPort;
 if (!port) throw new Error('warpWorker.js must run in a worker thread');
 let renderer: BlockRenderer | undefined;
