@@ -19,6 +19,7 @@ const readers: Record<string, () => Promise<Opener>> = {
   '.shp': async () => (await import('./shapefile.js')).openShapefile,
   '.gpkg': async () => (await import('./geopackage.js')).openGeoPackage,
   '.fgb': async () => (await import('./flatgeobuf.js')).openFlatGeobuf,
+  '.csv': async () => (await import('./csv.js')).openCsv,
 };
 
 /** File extensions openSource understands, for help texts. */

@@ -1,0 +1,131 @@
+// CSV reader: points from longitude/latitude columns or any geometry from a WKT column, the other columns as attributes.
+// Columns are found by their usual names (lon/lng/long/longitude/x, lat/latitude/y; wkt/geometry/geom/the_geom/wkt_geom)
+// unless named in the options. A value that reads wholly as a decimal number becomes a number, an empty one null.
+import { createReadStream } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import { InputError, messageOf } from '../errors.js';
+import { resolveCrs, resolveEpsg, type ResolvedCrs } from '../crs/resolve.js';
+import { codePageLabel } from './shapefileEncoding.js';
+import { hasReplacementCharacter } from './utf8.js';
+import { featureGate } from './validate.js';
+import { parseWkt, WktError } from './wkt.js';
+import type { FeatureProblem, FeatureSource, OpenSourceOptions, PropertyValue, SourceFeature } from './types.js';
+
+const LON_NAMES = ['lon', 'lng', 'long', 'longitude', 'x'];
+const LAT_NAMES = ['lat', 'latitude', 'y'];
+const WKT_NAMES = ['wkt', 'geometry', 'geom', 'the_geom', 'wkt_geom', 'shape'];
+const DECIMAL = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+
+type GeometryColumns = { lon: string; lat: string } | { wkt: string };
+
+export async function openCsv(path: string, options: OpenSourceOptions = {}): Promise<FeatureSource> {
+  const encoding = options.encoding ? codePageLabel(options.encoding) : 'utf-8';
+  const header = await headerRow(path, encoding);
+  const columns = geometryColumns(header, path, options);
+  const crs = options.assumeCrs ? resolveCrs(options.assumeCrs, path) : resolveEpsg(4326, path);
+  return {
+    path,
+    layerName: basename(path, extname(path)),
+    crsLabel: crs.label,
+    features: (onProblem) => readFeatures(path, encoding, columns, crs, onProblem),
+  };
+}
+
+function text(path: string, encoding: string): Readable {
+  if (encoding === 'utf-8') return createReadStream(path, { highWaterMark: 1 << 20 });
+  const decoder = new TextDecoder(encoding);
+  return Readable.from(
+    (async function* () {
+      for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) yield decoder.decode(chunk as Buffer, { stream: true });
+      yield decoder.decode();
+    })(),
+  );
+}
+
+function parser(): ReturnType<typeof parse> {
+  return parse({ bom: true, relax_column_count: true, skip_empty_lines: true, relax_quotes: false });
+}
+
+async function headerRow(path: string, encoding: string): Promise<string[]> {
+  const rows = text(path, encoding).pipe(parser());
+  try {
+    for await (const row of rows) return (row as string[]).map((name) => name.trim());
+  } catch (error) {
+    throw new InputError(path, `cannot read the CSV header: ${messageOf(error)}`);
+  } finally {
+    rows.destroy();
+  }
+  throw new InputError(path, 'the CSV file is empty');
+}
+
+function geometryColumns(header: string[], path: string, options: OpenSourceOptions): GeometryColumns {
+  const find = (names: string[]) => header.find((column) => names.includes(column.toLowerCase()));
+  const named = (column: string | undefined) => {
+    if (column !== undefined && !header.includes(column)) throw new InputError(path, `no column "${column}"; the columns are ${header.join(', ')}`);
+    return column;
+  };
+  const wktOption = named(options.wktColumn);
+  if (wktOption) return { wkt: wktOption };
+  const lon = named(options.lonColumn) ?? find(LON_NAMES);
+  const lat = named(options.latColumn) ?? find(LAT_NAMES);
+  if (lon && lat) return { lon, lat };
+  const wkt = find(WKT_NAMES);
+  if (wkt) return { wkt };
+  throw new InputError(path, `no geometry columns: expected longitude/latitude (${LON_NAMES.join('/')}, ${LAT_NAMES.join('/')}) or WKT (${WKT_NAMES.join('/')}); the columns are ${header.join(', ')}`);
+}
+
+function typedValue(value: string | undefined): PropertyValue {
+  if (value === undefined || value === '') return null;
+  return DECIMAL.test(value) ? Number(value) : value;
+}
+
+async function* readFeatures(path: string, encoding: string, columns: GeometryColumns, crs: ResolvedCrs, onProblem: (problem: FeatureProblem) => void): AsyncGenerator<SourceFeature> {
+  const gate = featureGate(path, crs, onProblem);
+  const rows = text(path, encoding).pipe(parser());
+  let header: string[] | undefined;
+  let geometryIndexes: number[] = [];
+  let rowNumber = 0;
+  try {
+    for await (const row of rows as AsyncIterable<string[]>) {
+      if (!header) {
+        header = row.map((name) => name.trim());
+        geometryIndexes = ('wkt' in columns ? [columns.wkt] : [columns.lon, columns.lat]).map((name) => header!.indexOf(name));
+        continue;
+      }
+      rowNumber++;
+      const where = `row ${rowNumber}`;
+      if (encoding === 'utf-8' && row.some(hasReplacementCharacter)) {
+        onProblem({ file: path, where, reason: 'not valid UTF-8 (wrong text encoding; name the encoding)' });
+        continue;
+      }
+      let geometry: unknown = null;
+      if (geometryIndexes.length === 1) {
+        const wkt = row[geometryIndexes[0]]?.trim();
+        if (wkt) {
+          try {
+            geometry = parseWkt(wkt);
+          } catch (error) {
+            if (!(error instanceof WktError)) throw error;
+            onProblem({ file: path, where, reason: `invalid WKT: ${error.message}` });
+            continue;
+          }
+        }
+      } else {
+        const [lon, lat] = geometryIndexes.map((index) => row[index]?.trim() ?? '');
+        if (lon !== '' || lat !== '') geometry = { type: 'Point', coordinates: [lon === '' ? NaN : Number(lon), lat === '' ? NaN : Number(lat)] };
+      }
+      const properties: Record<string, PropertyValue> = {};
+      for (let i = 0; i < header.length; i++) if (!geometryIndexes.includes(i)) properties[header[i]] = typedValue(row[i]);
+      const feature = gate(geometry, properties, where);
+      if (feature) yield feature;
+    }
+  } catch (error) {
+    if (!String((error as { code?: unknown }).code ?? '').startsWith('CSV_')) throw error;
+    // csv-parse stops at the first malformed record (an unclosed quote, usually a truncated file).
+    onProblem({ file: path, where: `row ${rowNumber + 1}`, reason: `cannot parse the CSV from here on (truncated or malformed): ${messageOf(error)}` });
+  } finally {
+    rows.destroy();
+  }
+}
