@@ -12,11 +12,11 @@ let server: TestServer;
 const stylesLike: RouteModule = {
   name: 'styles-like',
   register(router) {
-    router.get('/styles/test/style.json', (ctx) => {
+    router.get('/test-module/style.json', (ctx) => {
       ctx.body = { version: 8 };
     });
   },
-  catalog: (baseUrl) => ({ styles: [{ id: 'test', url: `${baseUrl}/styles/test/style.json` }] }),
+  catalog: (baseUrl) => ({ styles: [{ id: 'test', url: `${baseUrl}/test-module/style.json` }] }),
 };
 
 before(async () => {
@@ -58,8 +58,8 @@ test('catalog.json lists tilesets with their URLs and the sections other modules
   assert.equal(catalog.tilesets[0].tiles, `${server.url}/tiles/basemap/{z}/{x}/{y}.pbf`);
   assert.equal(catalog.tilesets[1].format, 'png');
   // Other modules (the real styles module) may add theirs beside it.
-  assert.deepEqual(catalog.styles.find((style) => style.id === 'test'), { id: 'test', url: `${server.url}/styles/test/style.json` });
-  assert.equal((await get(server.url, '/styles/test/style.json')).status, 200);
+  assert.deepEqual(catalog.styles.find((style) => style.id === 'test'), { id: 'test', url: `${server.url}/test-module/style.json` });
+  assert.equal((await get(server.url, '/test-module/style.json')).status, 200);
 });
 
 test('health answers {"status":"ok"}; metrics count requests by route and status, latency, and tiles per tileset', async () => {
