@@ -102,8 +102,24 @@ export function tileMatrixSetList(base: string): object {
   };
 }
 
-export function tileMatrixSetDocument(id: string): TileMatrixSet | undefined {
-  return Object.hasOwn(TILE_MATRIX_SETS, id) ? TILE_MATRIX_SETS[id]() : undefined;
+/**
+ * The tile matrix set in the OGC 17-083r4 (TMS 2.0) JSON encoding, with the members of the 1.0 encoding
+ * (17-083r2: `identifier`, `supportedCRS`, `boundingBox`, `topLeftCorner`) beside them: clients written
+ * against 1.0, such as GDAL up to 3.6, read only those, and 2.0 clients ignore them.
+ */
+export function tileMatrixSetDocument(id: string): (TileMatrixSet & Record<string, unknown>) | undefined {
+  if (!Object.hasOwn(TILE_MATRIX_SETS, id)) return undefined;
+  const tms = TILE_MATRIX_SETS[id]();
+  const [originX, originY] = tms.tileMatrices[0].pointOfOrigin;
+  const extent = tms.tileMatrices[0].cellSize * tms.tileMatrices[0].tileWidth * tms.tileMatrices[0].matrixWidth;
+  return {
+    type: 'TileMatrixSetType',
+    ...tms,
+    identifier: tms.id,
+    supportedCRS: tms.crs,
+    boundingBox: { type: 'BoundingBoxType', crs: tms.crs, lowerCorner: [originX, originY - extent], upperCorner: [originX + extent, originY] },
+    tileMatrices: tms.tileMatrices.map((m) => ({ type: 'TileMatrixType', ...m, identifier: m.id, topLeftCorner: m.pointOfOrigin })),
+  };
 }
 
 export function collection(base: string, tileset: OgcTileset): object {
