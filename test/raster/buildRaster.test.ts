@@ -1,0 +1,249 @@
+// The raster build against GDAL on the CBERS samples in data/imagery: geolocation, image quality, metadata, variants.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { openArchive } from '../../src/archive/open.js';
+import { bboxToTileRange, tilesInRange } from '../../src/grid/webMercator.js';
+import { buildRaster, type RasterBuildSummary } from '../../src/raster/buildRaster.js';
+import { makeTempDir } from '../support/tempDir.js';
+import { alphaCounts, archiveTile, bestOffset, edgeDistance, gdal, gdalTile, PAN, psnr, RGB } from './support.js';
+
+const dir = makeTempDir('mekan-raster-');
+
+describe('raster build of the CBERS panchromatic scene, compared with gdalwarp', () => {
+  const output = join(dir, 'pan.mbtiles');
+  let summary: RasterBuildSummary;
+
+  before(async () => {
+    summary = await buildRaster({ inputs: [PAN], output, format: 'png', workers: 2 });
+  });
+
+  it('picks the max zoom from the ground resolution and the min zoom from the footprint', () => {
+    // 2.5 m UTM pixels are about 2.73 m on the web map at 23.8° S: z16 (2.39 m) is the first zoom as fine.
+    assert.equal(summary.maxzoom, 16);
+    assert.equal(summary.minzoom, 12);
+    assert.deepEqual(Object.keys(summary.tilesPerZoom).map(Number), [12, 13, 14, 15, 16]);
+    assert.equal(summary.tilesWritten, Object.values(summary.tilesPerZoom).reduce((a, b) => a + b, 0));
+  });
+
+  it('places every max-zoom tile within one pixel of GDAL and matches its pixels (PSNR ≥ 30 dB)', async () => {
+    const archive = openArchive(output);
+    const bounds = archive.metadata.bounds!;
+    archive.close();
+    const range = bboxToTileRange(bounds, 16);
+    // Corners and edges (partly covered) and the middle (fully covered).
+    const picks = [
+      [range.minX, range.minY],
+      [range.maxX, range.maxY],
+      [range.minX, Math.round((range.minY + range.maxY) / 2)],
+      [Math.round((range.minX + range.maxX) / 2), range.minY],
+      [Math.round((range.minX + range.maxX) / 2), Math.round((range.minY + range.maxY) / 2)],
+    ];
+    let edgeRows = 0;
+    for (const [x, y] of picks) {
+      const mekan = await archiveTile(output, 16, x, y);
+      const reference = await gdalTile(dir, PAN, 16, x, y);
+      assert.ok(mekan, `tile 16/${x}/${y} exists`);
+      const quality = psnr(mekan, reference);
+      assert.ok(quality.pixels > 1000, `16/${x}/${y}: ${quality.pixels} common pixels`);
+      assert.ok(quality.db >= 30, `16/${x}/${y}: PSNR ${quality.db.toFixed(1)} dB`);
+      const offset = bestOffset(reference, mekan);
+      assert.ok(Math.abs(offset.dx) <= 1 && Math.abs(offset.dy) <= 1, `16/${x}/${y}: shifted by ${offset.dx},${offset.dy} px`);
+      for (const fromRight of [false, true]) {
+        const edge = edgeDistance(reference, mekan, fromRight);
+        if (edge.rows === 0) continue;
+        edgeRows += edge.rows;
+        assert.ok(edge.mean <= 1, `16/${x}/${y}: footprint edge ${edge.mean.toFixed(2)} px from GDAL's`);
+      }
+    }
+    assert.ok(edgeRows > 100, 'the picked tiles include the data edge');
+  });
+
+  it('keeps transparency where a tile leaves the data, and writes no empty tiles', async () => {
+    const archive = openArchive(output);
+    const range = bboxToTileRange(archive.metadata.bounds!, 16);
+    archive.close();
+    const corner = await archiveTile(output, 16, range.minX, range.minY);
+    const counts = alphaCounts(corner!);
+    assert.ok(counts.transparent > 1000 && counts.opaque > 1000, `corner tile: ${JSON.stringify(counts)}`);
+    let present = 0;
+    for (const tile of tilesInRange(range)) {
+      const rgba = await archiveTile(output, tile.z, tile.x, tile.y);
+      if (!rgba) continue;
+      present++;
+      assert.ok(alphaCounts(rgba).transparent < 256 * 256, `16/${tile.x}/${tile.y} is not empty`);
+    }
+    assert.equal(present, summary.tilesPerZoom[16]);
+  });
+
+  it('builds lower zooms from their children: a z15 tile matches the average of its z16 tiles', async () => {
+    const archive = openArchive(output);
+    const range = bboxToTileRange(archive.metadata.bounds!, 15);
+    archive.close();
+    const x = Math.round((range.minX + range.maxX) / 2);
+    const y = Math.round((range.minY + range.maxY) / 2);
+    const parent = (await archiveTile(output, 15, x, y))!;
+    const reference = await gdalTile(dir, PAN, 15, x, y, 'average');
+    const quality = psnr(parent, reference);
+    assert.ok(quality.db >= 30, `z15 vs gdalwarp -r average: ${quality.db.toFixed(1)} dB`);
+  });
+
+  it('writes metadata, and GDAL opens the archive with its zoom levels as overviews', () => {
+    const archive = openArchive(output);
+    const m = archive.metadata;
+    archive.close();
+    assert.equal(m.format, 'png');
+    assert.equal(m.minzoom, 12);
+    assert.equal(m.maxzoom, 16);
+    assert.equal(m.type, 'baselayer');
+    const [west, south, east, north] = m.bounds!;
+    assert.ok(west > -54.34 && west < -54.33 && east > -54.29 && east < -54.28, `bounds ${m.bounds}`);
+    assert.ok(south > -23.82 && north < -23.76 && south < north);
+    assert.ok(m.center && m.center[0] > west && m.center[0] < east);
+    const info = gdal('gdalinfo', [output]);
+    assert.match(info, /Driver: MBTiles/);
+    assert.match(info, /ZOOM_LEVEL=16/);
+    const overviews = /Overviews: ([^\n]*)/.exec(info);
+    assert.ok(overviews, info);
+    assert.equal(overviews[1].split(',').length, 4, `four overviews for z12–15: ${overviews[1]}`);
+  });
+});
+
+describe('raster build variants', () => {
+  const crop = join(dir, 'pan-crop.tif');
+  before(() => {
+    // A 600×600 window keeps the variant builds quick.
+    gdal('gdal_translate', ['-q', '-srcwin', '700', '700', '600', '600', PAN, crop]);
+  });
+
+  it('RGB imagery (striped, pixel-interleaved) matches GDAL', async () => {
+    const output = join(dir, 'rgb.mbtiles');
+    const summary = await buildRaster({ inputs: [RGB], output, format: 'png', workers: 2 });
+    assert.equal(summary.maxzoom, 13, '20 m pixels: z13 (19.1 m) is the first zoom as fine');
+    const archive = openArchive(output);
+    const range = bboxToTileRange(archive.metadata.bounds!, 13);
+    archive.close();
+    let compared = 0;
+    for (const tile of tilesInRange(range)) {
+      const mekan = await archiveTile(output, 13, tile.x, tile.y);
+      if (!mekan) continue;
+      const reference = await gdalTile(dir, RGB, 13, tile.x, tile.y);
+      const quality = psnr(mekan, reference);
+      if (quality.pixels < 1000) continue;
+      assert.ok(quality.db >= 30, `13/${tile.x}/${tile.y}: ${quality.db.toFixed(1)} dB`);
+      const offset = bestOffset(reference, mekan);
+      assert.ok(Math.abs(offset.dx) <= 1 && Math.abs(offset.dy) <= 1, `offset ${offset.dx},${offset.dy}`);
+      compared++;
+    }
+    assert.ok(compared >= 1);
+  });
+
+  it('--bands 3,2,1 swaps red and blue', async () => {
+    const normal = join(dir, 'rgb-123.mbtiles');
+    const swapped = join(dir, 'rgb-321.mbtiles');
+    await buildRaster({ inputs: [RGB], output: normal, format: 'png', maxzoom: 12, minzoom: 12, workers: 1 });
+    await buildRaster({ inputs: [RGB], output: swapped, format: 'png', maxzoom: 12, minzoom: 12, bands: [3, 2, 1], workers: 1 });
+    const archive = openArchive(normal);
+    const range = bboxToTileRange(archive.metadata.bounds!, 12);
+    archive.close();
+    const a = (await archiveTile(normal, 12, range.minX, range.minY))!;
+    const b = (await archiveTile(swapped, 12, range.minX, range.minY))!;
+    let differentBands = 0;
+    for (let o = 0; o < a.length; o += 4) {
+      if (a[o + 3] === 0) continue;
+      assert.equal(a[o], b[o + 2]);
+      assert.equal(a[o + 2], b[o]);
+      assert.equal(a[o + 1], b[o + 1]);
+      if (a[o] !== a[o + 2]) differentBands++;
+    }
+    assert.ok(differentBands > 100);
+  });
+
+  it('16-bit imagery with --rescale matches the 8-bit original; without it, a range is taken from the data', async () => {
+    const wide = join(dir, 'pan16.tif');
+    // Values v become 4·v + 100: rescaling 100..1120 → 0..255 gives back the original.
+    gdal('gdal_translate', ['-q', '-ot', 'UInt16', '-scale', '0', '255', '100', '1120', '-co', 'COMPRESS=LZW', '-co', 'TILED=YES', crop, wide]);
+    const eight = join(dir, 'pan8.mbtiles');
+    const sixteen = join(dir, 'pan16.mbtiles');
+    const auto = join(dir, 'pan16auto.mbtiles');
+    await buildRaster({ inputs: [crop], output: eight, format: 'png', workers: 1 });
+    const summary = await buildRaster({ inputs: [wide], output: sixteen, format: 'png', rescale: [100, 1120], workers: 1 });
+    const autoSummary = await buildRaster({ inputs: [wide], output: auto, format: 'png', workers: 1 });
+    assert.equal(autoSummary.tilesWritten, summary.tilesWritten);
+    const archive = openArchive(eight);
+    const range = bboxToTileRange(archive.metadata.bounds!, summary.maxzoom);
+    archive.close();
+    const x = Math.round((range.minX + range.maxX) / 2);
+    const y = Math.round((range.minY + range.maxY) / 2);
+    const a = (await archiveTile(eight, summary.maxzoom, x, y))!;
+    const b = (await archiveTile(sixteen, summary.maxzoom, x, y))!;
+    assert.ok(psnr(a, b).db >= 40, `16-bit rescaled vs 8-bit: ${psnr(a, b).db.toFixed(1)} dB`);
+    const c = (await archiveTile(auto, summary.maxzoom, x, y))!;
+    let min = 255;
+    let max = 0;
+    for (let o = 0; o < c.length; o += 4) {
+      min = Math.min(min, c[o]);
+      max = Math.max(max, c[o]);
+    }
+    assert.ok(max - min > 100, `auto-stretched tile spans ${min}..${max}`);
+  });
+
+  it('nodata pixels, and a 4-band RGBA alpha, become transparent', async () => {
+    // Pad the crop by 200 px on the left with 0 and declare 0 as nodata.
+    const padded = join(dir, 'pan-nodata.tif');
+    gdal('gdal_translate', ['-q', '-srcwin', '-200', '0', '800', '600', '-a_nodata', '0', crop, padded]);
+    const rgba = join(dir, 'pan-rgba.tif');
+    gdal('gdal_translate', ['-q', '-b', '1', '-b', '1', '-b', '1', '-b', 'mask', '-co', 'ALPHA=YES', '-co', 'COMPRESS=DEFLATE', padded, rgba]);
+    const plain = join(dir, 'crop.mbtiles');
+    await buildRaster({ inputs: [crop], output: plain, format: 'png', workers: 1 });
+    for (const input of [padded, rgba]) {
+      const output = join(dir, `${input.endsWith('rgba.tif') ? 'rgba' : 'nodata'}.mbtiles`);
+      const summary = await buildRaster({ inputs: [input], output, format: 'webp', workers: 1 });
+      // The padding is transparent, so the footprint and every tile match the unpadded crop's.
+      const a = openArchive(plain);
+      const b = openArchive(output);
+      const zooms = a.summarize().map((z) => [z.zoom, z.tiles]);
+      assert.deepEqual(b.summarize().map((z) => [z.zoom, z.tiles]), zooms, input);
+      a.close();
+      b.close();
+      const range = bboxToTileRange(openArchive(plain).metadata.bounds!, summary.maxzoom);
+      const left = (await archiveTile(output, summary.maxzoom, range.minX, range.minY + 1))!;
+      const reference = (await archiveTile(plain, summary.maxzoom, range.minX, range.minY + 1))!;
+      const edge = edgeDistance(reference, left);
+      assert.ok(edge.rows > 50 && edge.mean <= 1, `${input}: edge ${JSON.stringify(edge)}`);
+      assert.ok(psnr(reference, left).db >= 30);
+    }
+  });
+
+  it('a mosaic draws later files over earlier ones', async () => {
+    const inverted = join(dir, 'pan-inverted.tif');
+    // The right half of the crop, inverted, so the overlap shows which file won.
+    gdal('gdal_translate', ['-q', '-srcwin', '300', '0', '300', '600', '-scale', '0', '255', '255', '0', crop, inverted]);
+    const output = join(dir, 'mosaic.mbtiles');
+    const summary = await buildRaster({ inputs: [crop, inverted], output, format: 'png', workers: 2 });
+    const single = join(dir, 'single.mbtiles');
+    await buildRaster({ inputs: [inverted], output: single, format: 'png', workers: 1, minzoom: summary.minzoom, maxzoom: summary.maxzoom });
+    const archive = openArchive(single);
+    const range = bboxToTileRange(archive.metadata.bounds!, summary.maxzoom);
+    archive.close();
+    const x = Math.round((range.minX + range.maxX) / 2);
+    const y = Math.round((range.minY + range.maxY) / 2);
+    const mosaic = (await archiveTile(output, summary.maxzoom, x, y))!;
+    const top = (await archiveTile(single, summary.maxzoom, x, y))!;
+    assert.ok(psnr(mosaic, top).db >= 50, 'inside the later file, the mosaic shows the later file');
+  });
+
+  it('JPEG tiles flatten transparency onto the background', async () => {
+    const output = join(dir, 'jpeg.mbtiles');
+    const summary = await buildRaster({ inputs: [crop], output, format: 'jpeg', quality: 80, background: [0, 0, 0], workers: 1 });
+    const archive = openArchive(output);
+    assert.equal(archive.metadata.format, 'jpg');
+    const range = bboxToTileRange(archive.metadata.bounds!, summary.maxzoom);
+    const tile = archive.getTile(summary.maxzoom, range.minX, range.minY)!;
+    archive.close();
+    assert.equal(tile.data[0], 0xff);
+    assert.equal(tile.data[1], 0xd8);
+    const rgba = (await archiveTile(output, summary.maxzoom, range.minX, range.minY))!;
+    assert.equal(alphaCounts(rgba).transparent, 0);
+  });
+});

@@ -1,0 +1,115 @@
+// Helpers for the raster tests: GDAL as the reference warper, tiles decoded to RGBA, image comparisons.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fromArrayBuffer } from 'geotiff';
+import sharp from 'sharp';
+import { openArchive } from '../../src/archive/open.js';
+import { tileToMercatorBBox } from '../../src/grid/webMercator.js';
+
+export const PAN = 'data/imagery/cbers2b_hrc_pan_crop.tif';
+export const RGB = 'data/imagery/cbers2b_rgb342_crop.tif';
+/** The CBERS scenes' CRS as Mekan resolves it (proj4 with its +towgs84): GDAL gets the same, so only warping is compared. */
+export const SAD69_UTM21S = '+proj=utm +zone=21 +south +ellps=aust_SA +towgs84=-57,1,-41,0,0,0,0 +units=m +no_defs';
+
+const GDAL_ENV = { ...process.env, GTIFF_SRS_SOURCE: 'EPSG', CPL_LOG: '/dev/null' };
+
+export function gdal(tool: string, args: string[]): string {
+  return execFileSync(tool, args, { env: GDAL_ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** GDAL's rendering of one web tile: gdalwarp into the tile's EPSG:3857 bounds, 256×256, with an alpha band. */
+export async function gdalTile(dir: string, input: string, z: number, x: number, y: number, resampling = 'bilinear', srs = SAD69_UTM21S): Promise<Uint8Array> {
+  const [west, south, east, north] = tileToMercatorBBox(z, x, y);
+  const out = join(dir, `gdal-${z}-${x}-${y}-${resampling}.tif`);
+  gdal('gdalwarp', ['-q', '-overwrite', '-s_srs', srs, '-t_srs', 'EPSG:3857', '-te', String(west), String(south), String(east), String(north), '-ts', '256', '256', '-r', resampling, '-dstalpha', input, out]);
+  const buffer = readFileSync(out);
+  const tiff = await fromArrayBuffer(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength));
+  const image = await tiff.getImage();
+  const bands = image.getSamplesPerPixel();
+  const data = (await image.readRasters({ interleave: true })) as unknown as Uint8Array;
+  const rgba = new Uint8Array(256 * 256 * 4);
+  for (let p = 0; p < 256 * 256; p++) {
+    const colour = bands === 2 ? [data[p * 2], data[p * 2], data[p * 2]] : [data[p * bands], data[p * bands + 1], data[p * bands + 2]];
+    rgba.set([...colour, data[p * bands + bands - 1]], p * 4);
+  }
+  return rgba;
+}
+
+/** Mekan's tile from an archive, decoded to RGBA (undefined when the archive has no such tile). */
+export async function archiveTile(path: string, z: number, x: number, y: number): Promise<Uint8Array | undefined> {
+  const archive = openArchive(path);
+  try {
+    const tile = archive.getTile(z, x, y);
+    if (!tile) return undefined;
+    return new Uint8Array(await sharp(tile.data).ensureAlpha().raw().toBuffer());
+  } finally {
+    archive.close();
+  }
+}
+
+/** PSNR in dB over the colour of pixels that both images cover fully; also how many such pixels there were. */
+export function psnr(a: Uint8Array, b: Uint8Array): { db: number; pixels: number } {
+  let sum = 0;
+  let pixels = 0;
+  for (let o = 0; o < a.length; o += 4) {
+    if (a[o + 3] !== 255 || b[o + 3] !== 255) continue;
+    for (let c = 0; c < 3; c++) sum += (a[o + c] - b[o + c]) ** 2;
+    pixels++;
+  }
+  const mse = sum / (pixels * 3);
+  return { db: mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse), pixels };
+}
+
+/** The shift (dx, dy within ±range pixels) of `b` against `a` that matches their common pixels best. */
+export function bestOffset(a: Uint8Array, b: Uint8Array, range = 3): { dx: number; dy: number } {
+  let best = { dx: 0, dy: 0, error: Infinity };
+  for (let dy = -range; dy <= range; dy++) {
+    for (let dx = -range; dx <= range; dx++) {
+      let sum = 0;
+      let n = 0;
+      for (let y = range; y < 256 - range; y++) {
+        for (let x = range; x < 256 - range; x++) {
+          const i = (y * 256 + x) * 4;
+          const j = ((y + dy) * 256 + (x + dx)) * 4;
+          if (a[i + 3] !== 255 || b[j + 3] !== 255) continue;
+          sum += (a[i] - b[j]) ** 2;
+          n++;
+        }
+      }
+      if (n > 1000 && sum / n < best.error) best = { dx, dy, error: sum / n };
+    }
+  }
+  return { dx: best.dx, dy: best.dy };
+}
+
+/** Mean distance in pixels between where the data starts (alpha ≥ 128) in each row of two tiles, over rows where both have data. */
+export function edgeDistance(a: Uint8Array, b: Uint8Array, fromRight = false): { mean: number; rows: number } {
+  let total = 0;
+  let rows = 0;
+  const first = (img: Uint8Array, y: number): number => {
+    for (let k = 0; k < 256; k++) {
+      const x = fromRight ? 255 - k : k;
+      if (img[(y * 256 + x) * 4 + 3] >= 128) return k;
+    }
+    return -1;
+  };
+  for (let y = 0; y < 256; y++) {
+    const ea = first(a, y);
+    const eb = first(b, y);
+    if (ea <= 0 || eb <= 0) continue;
+    total += Math.abs(ea - eb);
+    rows++;
+  }
+  return { mean: rows ? total / rows : NaN, rows };
+}
+
+export function alphaCounts(rgba: Uint8Array): { transparent: number; opaque: number } {
+  let transparent = 0;
+  let opaque = 0;
+  for (let o = 3; o < rgba.length; o += 4) {
+    if (rgba[o] === 0) transparent++;
+    else if (rgba[o] === 255) opaque++;
+  }
+  return { transparent, opaque };
+}
