@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { makeTempDir } from '../../support/tempDir.js';
+import { captureLogger, get, startServer, writeVectorArchive } from './fixtures.js';
+
+const dir = makeTempDir('mekan-registry-');
+
+/** Polls until `check` holds, for at most `ms`; returns how long it took. */
+async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > ms) assert.fail(`not within ${ms} ms`);
+    await sleep(50);
+  }
+  return Date.now() - started;
+}
+
+test('an archive that cannot be opened is reported with its path and reason; the others are served', async () => {
+  const folder = join(dir, 'mixed');
+  mkdirSync(folder);
+  writeVectorArchive(join(folder, 'good.mbtiles'), { maxzoom: 2 });
+  writeFileSync(join(folder, 'bad.mbtiles'), 'not a database'.repeat(200));
+  writeFileSync(join(folder, 'notes.txt'), 'ignored: not an archive');
+  const missing = join(dir, 'missing.mbtiles');
+  const { logger, lines } = captureLogger();
+  const server = await startServer([folder, missing], { logger });
+  try {
+    assert.equal((await get(server.url, '/tiles/good/0/0/0.pbf')).status, 200);
+    assert.equal((await get(server.url, '/tiles/bad/0/0/0.pbf')).status, 404);
+    const catalog = (await get(server.url, '/catalog.json')).json<{ tilesets: { id: string }[] }>();
+    assert.deepEqual(catalog.tilesets.map((t) => t.id), ['good']);
+    const errors = lines().filter((line) => line.level === 50);
+    const bad = errors.find((line) => line.path === join(folder, 'bad.mbtiles'));
+    assert.ok(bad, JSON.stringify(errors));
+    assert.match(String(bad.reason), /SQLite|database/i);
+    assert.match(String(bad.msg), /bad\.mbtiles/);
+    const gone = errors.find((line) => line.path === missing);
+    assert.ok(gone, JSON.stringify(errors));
+    assert.match(String(gone.reason), /ENOENT|no such file/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a served folder reloads itself: an archive renamed over, added or removed is picked up within 2 s', async () => {
+  const folder = join(dir, 'live');
+  mkdirSync(folder);
+  writeVectorArchive(join(folder, 'basemap.mbtiles'), { maxzoom: 2, name: 'version one' });
+  const server = await startServer([folder], { reloadIntervalMs: 500 });
+  try {
+    const nameOf = async () => (await get(server.url, '/tiles/basemap.json')).json().name;
+    assert.equal(await nameOf(), 'version one');
+    const firstEtag = (await get(server.url, '/tiles/basemap/0/0/0.pbf', { 'Accept-Encoding': 'gzip' })).headers.etag;
+
+    // Built elsewhere, renamed over the served file (what `mekan build` does).
+    writeVectorArchive(join(dir, 'next.mbtiles'), { maxzoom: 3, name: 'version two' });
+    renameSync(join(dir, 'next.mbtiles'), join(folder, 'basemap.mbtiles'));
+    await within(2000, async () => (await nameOf()) === 'version two');
+    assert.equal((await get(server.url, '/tiles/basemap.json')).json().maxzoom, 3);
+    assert.equal((await get(server.url, '/tiles/basemap/0/0/0.pbf', { 'Accept-Encoding': 'gzip' })).status, 200);
+    assert.equal((await get(server.url, '/tiles/basemap/0/0/0.pbf', { 'Accept-Encoding': 'gzip', 'If-None-Match': String(firstEtag) })).status, 304, 'same content, same ETag');
+
+    // Added.
+    copyFileSync(join(folder, 'basemap.mbtiles'), join(folder, 'copy.mbtiles'));
+    await within(2000, async () => (await get(server.url, '/tiles/copy/0/0/0.pbf')).status === 200);
+    // Removed.
+    unlinkSync(join(folder, 'copy.mbtiles'));
+    await within(2000, async () => (await get(server.url, '/tiles/copy/0/0/0.pbf')).status === 404);
+    // Replaced by something broken: reported and no longer served; fixed again: back.
+    writeFileSync(join(dir, 'broken.tmp'), 'garbage'.repeat(1000));
+    renameSync(join(dir, 'broken.tmp'), join(folder, 'basemap.mbtiles'));
+    await within(2000, async () => (await get(server.url, '/tiles/basemap.json')).status === 404);
+    assert.equal((await get(server.url, '/health')).status, 200);
+    writeVectorArchive(join(dir, 'fixed.mbtiles'), { maxzoom: 2, name: 'version three' });
+    renameSync(join(dir, 'fixed.mbtiles'), join(folder, 'basemap.mbtiles'));
+    await within(2000, async () => (await get(server.url, '/tiles/basemap.json')).status === 200 && (await nameOf()) === 'version three');
+  } finally {
+    await server.close();
+  }
+});
