@@ -100,3 +100,17 @@ test('a range no font covers is a valid empty range; malformed ranges are 400 an
     else assert.equal(response.status, status, path);
   }
 });
+
+test('glyph ranges and sprites carry a strong ETag and answer If-None-Match with 304', async () => {
+  for (const path of [`/fonts/${encodeURIComponent(REGULAR)},${encodeURIComponent(GEORGIAN)}/4096-4351.pbf`, '/styles/standard/sprite@2x.png']) {
+    const first = await fetch(`${server.url}${path}`);
+    assert.equal(first.status, 200, path);
+    const etag = first.headers.get('etag');
+    assert.match(etag ?? '', /^"[^"]+"$/);
+    const again = await fetch(`${server.url}${path}`, { headers: { 'If-None-Match': etag! } });
+    assert.equal(again.status, 304, path);
+    assert.equal((await again.arrayBuffer()).byteLength, 0);
+    const changed = await fetch(`${server.url}${path}`, { headers: { 'If-None-Match': '"something-else"' } });
+    assert.equal(changed.status, 200);
+  }
+});

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { STYLES_DIR } from '../assets.js';
 import { FontLibrary, parseGlyphRange } from '../glyphs/fontLibrary.js';
 import type { RouteModule } from '../module.js';
+import { sendAsset } from './sendAsset.js';
 
 export function createFontsModule(fontsDir = join(STYLES_DIR, 'fonts')): RouteModule {
   let library: FontLibrary | undefined;
@@ -13,9 +14,7 @@ export function createFontsModule(fontsDir = join(STYLES_DIR, 'fonts')): RouteMo
     register(router, context) {
       router.get('/fonts/:fontstack/:range', (ctx) => {
         const { start } = parseGlyphRange(ctx.params.range);
-        ctx.set('Content-Type', 'application/x-protobuf');
-        ctx.set('Cache-Control', context.options.cacheControl);
-        ctx.body = Buffer.from(fonts().glyphs(ctx.params.fontstack, start));
+        sendAsset(ctx, fonts().glyphs(ctx.params.fontstack, start), 'application/x-protobuf', context.options.cacheControl);
       });
     },
     catalog() {

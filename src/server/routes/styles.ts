@@ -4,6 +4,7 @@ import type { RouteModule } from '../module.js';
 import { LANGUAGES, parseLanguage } from '../styles/languages.js';
 import { resolveStyle, templateTilesets } from '../styles/resolveStyle.js';
 import { StyleLibrary } from '../styles/styleLibrary.js';
+import { sendAsset } from './sendAsset.js';
 
 export function createStylesModule(stylesDir = STYLES_DIR): RouteModule {
   let library: StyleLibrary | undefined;
@@ -19,9 +20,7 @@ export function createStylesModule(stylesDir = STYLES_DIR): RouteModule {
       });
       router.get('/styles/:style/:file', (ctx) => {
         const sprite = styles().sprite(ctx.params.style, ctx.params.file);
-        ctx.set('Content-Type', sprite.contentType);
-        ctx.set('Cache-Control', context.options.cacheControl);
-        ctx.body = sprite.body;
+        sendAsset(ctx, sprite.body, sprite.contentType, context.options.cacheControl);
       });
     },
     catalog(baseUrl, context) {
