@@ -1,0 +1,113 @@
+// The warp's parts on their own: the approximate transform's error bound, resampling kernels, the 2×2 pyramid step.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { resolveEpsg } from '../../src/crs/resolve.js';
+import { supersedingEpsg } from '../../src/crs/supersededEpsg.js';
+import { lonLatToTile, tileToMercatorBBox } from '../../src/grid/webMercator.js';
+import { downsampleChildren } from '../../src/raster/pyramid.js';
+import { resampleInto } from '../../src/raster/resample.js';
+import { MAX_GRID_ERROR, mercatorToSourcePixel, tilePixelMap } from '../../src/raster/transformGrid.js';
+import type { RasterSource } from '../../src/raster/types.js';
+
+function utmSource(): RasterSource {
+  return {
+    path: 'synthetic',
+    width: 4000,
+    height: 4000,
+    geoTransform: [770595, 2.5, 0, 7370115, 0, -2.5],
+    crs: resolveEpsg(29191, 'synthetic'),
+    colorBands: [0],
+    alphaMax: 255,
+    mercatorBBox: [0, 0, 0, 0],
+    mercatorPixelSize: 2.73,
+  };
+}
+
+describe('approximate transform', () => {
+  for (const z of [8, 13, 17, 20]) {
+    it(`stays within 1/8 source pixel of exact proj4 at z${z}`, () => {
+      const toSource = mercatorToSourcePixel(utmSource());
+      const tile = lonLatToTile(-54.3, -23.78, z);
+      const { coords, step, maxError } = tilePixelMap(toSource, z, tile.x, tile.y);
+      assert.ok(maxError <= MAX_GRID_ERROR);
+      const [west, , east, north] = tileToMercatorBBox(z, tile.x, tile.y);
+      const res = (east - west) / 256;
+      let worst = 0;
+      for (let k = 0; k < 500; k++) {
+        const px = (k * 37) % 256;
+        const py = (k * 101) % 256;
+        const [sx, sy] = toSource(west + (px + 0.5) * res, north - (py + 0.5) * res);
+        const o = (py * 256 + px) * 2;
+        worst = Math.max(worst, Math.hypot(coords[o] - sx, coords[o + 1] - sy));
+      }
+      assert.ok(worst <= MAX_GRID_ERROR, `z${z} step ${step}: worst error ${worst} px`);
+    });
+  }
+
+  it('refines the grid where the projection curves strongly (a whole UTM zone in one tile)', () => {
+    const { step, maxError } = tilePixelMap(mercatorToSourcePixel(utmSource()), 3, 2, 4);
+    assert.ok(step < 64, `step ${step}`);
+    assert.ok(maxError <= MAX_GRID_ERROR);
+  });
+});
+
+describe('resampling', () => {
+  // A 4×4 source: left half black, right half white, bottom-right pixel nodata.
+  const window = { x0: 0, y0: 0, width: 4, height: 4, rgba: new Uint8Array(64) };
+  for (let p = 0; p < 16; p++) {
+    const v = p % 4 >= 2 ? 255 : 0;
+    window.rgba.set([v, v, v, p === 15 ? 0 : 255], p * 4);
+  }
+  const at = (sx: number, sy: number) => {
+    const coords = new Float64Array(256 * 256 * 2).fill(-1);
+    coords[0] = sx;
+    coords[1] = sy;
+    return coords;
+  };
+
+  it('nearest picks the pixel, bilinear blends neighbours, and neither leaves the image', () => {
+    for (const [resampling, expected] of [
+      ['nearest', 255],
+      ['bilinear', 128],
+    ] as const) {
+      const tile = new Uint8Array(256 * 256 * 4);
+      resampleInto(tile, at(2.0, 1.5), window, 4, 4, resampling, 1);
+      assert.equal(tile[0], expected, resampling);
+      assert.equal(tile[3], 255);
+      assert.equal(tile[7], 0, 'pixels mapped outside the image stay transparent');
+    }
+  });
+
+  it('nodata does not bleed colour: a blend next to a transparent pixel keeps the valid colour', () => {
+    for (const resampling of ['bilinear', 'cubic', 'lanczos'] as const) {
+      const tile = new Uint8Array(256 * 256 * 4);
+      resampleInto(tile, at(3.3, 3.3), window, 4, 4, resampling, 1);
+      assert.equal(tile[0], 255, `${resampling}: white stays white next to nodata`);
+      assert.ok(tile[3] > 0 && tile[3] < 255, `${resampling}: partial alpha ${tile[3]}`);
+    }
+  });
+});
+
+describe('pyramid step', () => {
+  it('averages 2×2 children alpha-aware; a missing child leaves its quarter transparent', () => {
+    const child = new Uint8Array(256 * 256 * 4);
+    for (let p = 0; p < 256 * 256; p++) {
+      // Columns alternate opaque grey 200 and transparent black.
+      const opaque = p % 2 === 0;
+      child.set(opaque ? [200, 200, 200, 255] : [0, 0, 0, 0], p * 4);
+    }
+    const parent = downsampleChildren([child, null, null, child]);
+    assert.deepEqual([...parent.subarray(0, 4)], [200, 200, 200, 128], 'transparent neighbours do not darken');
+    const ne = (0 * 256 + 200) * 4;
+    assert.equal(parent[ne + 3], 0);
+    const se = (200 * 256 + 200) * 4;
+    assert.equal(parent[se + 3], 128);
+  });
+});
+
+describe('deprecated EPSG codes in old GeoTIFFs', () => {
+  it('SAD69 / UTM 21S as 29181 (CBERS) resolves to its replacement 29191', () => {
+    assert.equal(supersedingEpsg(29181), 29191);
+    assert.equal(supersedingEpsg(29191), undefined);
+  });
+});
