@@ -39,7 +39,6 @@ export interface BuildOptions {
   gzipLevel?: number;
 }
 
-const LOW_KEY = 'low';
 const GEOMETRY_NAMES: Record<ProjectedGeometry['kind'], FilterGeometryType> = { 1: 'Point', 2: 'LineString', 3: 'Polygon' };
 
 interface PartitionInfo {
@@ -47,8 +46,37 @@ interface PartitionInfo {
   z: number;
   x: number;
   y: number;
+  /** Zooms this partition's tiles cover. */
+  minzoom: number;
+  maxzoom: number;
   box: ProjectedBox;
 }
+
+/**
+ * A band of zooms cut from partitions at its first zoom. The deepest band starts at the partition zoom and
+ * keeps full detail; each band below it spans three zooms and holds features pre-simplified for its last
+ * zoom, so the low zooms never need one index over the whole dataset at full detail.
+ */
+interface Band {
+  start: number;
+  end: number;
+  /** Squared Douglas–Peucker tolerance in projected units per layer; undefined for the full-detail band. */
+  sqTolerance?: number[];
+}
+
+export function zoomBands(plan: Pick<BuildPlan, 'minzoom' | 'maxzoom' | 'partitionZoom' | 'layers'>): Band[] {
+  const partitionZoom = choosePartitionZoom(plan);
+  const starts = [partitionZoom];
+  while (starts[0] - BAND_SPAN > plan.minzoom) starts.unshift(starts[0] - BAND_SPAN);
+  if (starts[0] > plan.minzoom) starts.unshift(plan.minzoom);
+  return starts.map((start, i) => {
+    const end = i + 1 < starts.length ? starts[i + 1] - 1 : plan.maxzoom;
+    if (i + 1 === starts.length) return { start, end };
+    return { start, end, sqTolerance: plan.layers.map((layer) => (layer.tolerance / (EXTENT * 2 ** end)) ** 2) };
+  });
+}
+
+const BAND_SPAN = 3;
 
 export async function buildVectorTiles(plan: BuildPlan, options: BuildOptions = {}): Promise<BuildSummary> {
   const started = Date.now();
@@ -56,11 +84,12 @@ export async function buildVectorTiles(plan: BuildPlan, options: BuildOptions = 
   const open = options.openSource ?? ((path: string) => openSource(path));
   if (plan.layers.length === 0) throw new InputError(plan.output, 'nothing to build: no layers');
   const partitionZoom = choosePartitionZoom(plan);
+  const bands = zoomBands(plan);
   const archive = createArchive(plan.output);
   const spillFolder = mkdtempSync(join(options.tempFolder ?? tmpdir(), 'mekan-vector-'));
   try {
-    const reading = await readLayers(plan, partitionZoom, spillFolder, open, progress);
-    const tasks = partitionTasks(plan, partitionZoom, reading.partitions, reading.spillFiles);
+    const reading = await readLayers(plan, bands, spillFolder, open, progress);
+    const tasks = partitionTasks(reading.partitions, reading.spillFiles);
     const settings: CutSettings = {
       layers: plan.layers.map(({ id, minzoom, maxzoom, tolerance, rank }) => ({ id, minzoom, maxzoom, tolerance, rank })),
       buffer: plan.buffer,
@@ -125,7 +154,7 @@ interface ReadResult {
 
 async function readLayers(
   plan: BuildPlan,
-  partitionZoom: number,
+  bands: Band[],
   spillFolder: string,
   open: (path: string) => Promise<FeatureSource>,
   progress: Progress,
@@ -135,25 +164,28 @@ async function readLayers(
   const box: ProjectedBox = [Infinity, Infinity, -Infinity, -Infinity];
   const summaries: LayerSummary[] = [];
   const fields: Record<string, string>[] = [];
-  const n = 2 ** partitionZoom;
-  // Features are cut a little wider than their partition tile: twice the tile buffer at the partition zoom, so
-  // geojson-vt sees everything any tile of the partition draws in its buffer.
-  const margin = (2 * plan.buffer) / EXTENT / n;
 
-  const place = (key: string, z: number, x: number, y: number, record: Buffer, part: ProjectedBox) => {
+  const place = (band: Band, x: number, y: number, record: Buffer, part: ProjectedBox) => {
+    const key = `${band.start}/${x}/${y}`;
     spill.add(key, record);
     let info = partitions.get(key);
-    if (!info) partitions.set(key, (info = { key, z, x, y, box: [Infinity, Infinity, -Infinity, -Infinity] }));
+    if (!info) {
+      info = { key, z: band.start, x, y, minzoom: band.start, maxzoom: band.end, box: [Infinity, Infinity, -Infinity, -Infinity] };
+      partitions.set(key, info);
+    }
     extendBox(info.box, part);
   };
 
-  // Descends the quadtree from the world tile to the partition zoom, clipping only where a geometry spans
-  // several children: every vertex is clipped once per level, not once per partition it touches.
-  const distribute = (layer: number, minzoom: number, props: Buffer, geometry: ProjectedGeometry, part: ProjectedBox, z: number, x: number, y: number) => {
-    if (z === partitionZoom) {
-      place(`${z}/${x}/${y}`, z, x, y, encodeRecord(layer, minzoom, props, geometry), part);
+  // Descends the quadtree from the world tile to the band's first zoom, clipping only where a geometry spans
+  // several children: every vertex is clipped once per level, not once per partition it touches. Features are
+  // cut a little wider than their partition tile (twice the tile buffer at that zoom), so geojson-vt sees
+  // everything any tile of the partition draws in its buffer.
+  const distribute = (band: Band, layer: number, minzoom: number, props: Buffer, geometry: ProjectedGeometry, part: ProjectedBox, z: number, x: number, y: number) => {
+    if (z === band.start) {
+      place(band, x, y, encodeRecord(layer, minzoom, props, geometry), part);
       return;
     }
+    const margin = (2 * plan.buffer) / EXTENT / 2 ** band.start;
     const childSize = 1 / 2 ** (z + 1);
     for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
       const cx = 2 * x + dx;
@@ -162,7 +194,7 @@ async function readLayers(
       if (part[2] < clip[0] || part[0] > clip[2] || part[3] < clip[1] || part[1] > clip[3]) continue;
       const inside = part[0] >= clip[0] && part[2] <= clip[2] && part[1] >= clip[1] && part[3] <= clip[3];
       const clipped = inside ? geometry : clipGeometry(geometry, clip);
-      if (clipped) distribute(layer, minzoom, props, clipped, inside ? part : geometryBox(clipped), z + 1, cx, cy);
+      if (clipped) distribute(band, layer, minzoom, props, clipped, inside ? part : geometryBox(clipped), z + 1, cx, cy);
     }
   };
 
@@ -173,9 +205,7 @@ async function readLayers(
     const geometryTypes = new Set<FilterGeometryType>();
     const filter = layer.filter ? compileFilter(layer.filter) : undefined;
     const transform = compileAttributeRules(layer.attributes);
-    const lowTolerance = partitionZoom > 0 ? layer.tolerance / (EXTENT * 2 ** (partitionZoom - 1)) : 0;
-    const wantsLow = layer.minzoom < partitionZoom;
-    const wantsPartitions = layer.maxzoom >= partitionZoom;
+    const layerBands = bands.filter((band) => band.start <= layer.maxzoom && band.end >= layer.minzoom);
     const onProblem = (problem: FeatureProblem) => {
       summary.featuresRead++;
       summary.featuresSkipped++;
@@ -212,11 +242,11 @@ async function readLayers(
           geometryTypes.add(GEOMETRY_NAMES[part.kind]);
           const partBox = geometryBox(part);
           extendBox(box, partBox);
-          if (wantsLow && minzoom < partitionZoom) {
-            const simplified = simplifyGeometry(part, lowTolerance * lowTolerance);
-            if (simplified) place(LOW_KEY, 0, 0, 0, encodeRecord(layerIndex, minzoom, props, simplified), partBox);
+          for (const band of layerBands) {
+            if (minzoom > band.end) continue;
+            const geometry = band.sqTolerance ? simplifyGeometry(part, band.sqTolerance[layerIndex]) : part;
+            if (geometry) distribute(band, layerIndex, minzoom, props, geometry, geometry === part ? partBox : geometryBox(geometry), 0, 0, 0);
           }
-          if (wantsPartitions) distribute(layerIndex, minzoom, props, part, partBox, 0, 0, 0);
         }
       }
     }
@@ -236,18 +266,19 @@ function featureMinzoom(layer: LayerPlan, properties: Record<string, PropertyVal
   return Math.max(0, Math.min(255, Math.floor(value)));
 }
 
-function partitionTasks(plan: BuildPlan, partitionZoom: number, partitions: Map<string, PartitionInfo>, spillFiles: Map<string, string>): PartitionTask[] {
-  const tasks: PartitionTask[] = [];
-  let id = 0;
-  for (const info of partitions.values()) {
-    const spillPath = spillFiles.get(info.key) as string;
-    const key = info.key;
-    if (key === LOW_KEY) tasks.push({ id: id++, key, spillPath, z: 0, x: 0, y: 0, minzoom: plan.minzoom, maxzoom: partitionZoom - 1 });
-    else tasks.push({ id: id++, key, spillPath, z: info.z, x: info.x, y: info.y, minzoom: partitionZoom, maxzoom: plan.maxzoom });
-  }
-  // The low-zoom index first, then the biggest partitions: the slowest work starts earliest.
-  const size = (task: PartitionTask) => (task.key === LOW_KEY ? Infinity : statSync(task.spillPath).size);
-  const sizes = new Map(tasks.map((task) => [task.id, size(task)]));
+function partitionTasks(partitions: Map<string, PartitionInfo>, spillFiles: Map<string, string>): PartitionTask[] {
+  const tasks: PartitionTask[] = [...partitions.values()].map((info, id) => ({
+    id,
+    key: info.key,
+    spillPath: spillFiles.get(info.key) as string,
+    z: info.z,
+    x: info.x,
+    y: info.y,
+    minzoom: info.minzoom,
+    maxzoom: info.maxzoom,
+  }));
+  // The biggest partitions first: the slowest work starts earliest and the pool ends together.
+  const sizes = new Map(tasks.map((task) => [task.id, statSync(task.spillPath).size]));
   return tasks.sort((a, b) => (sizes.get(b.id) as number) - (sizes.get(a.id) as number));
 }
 

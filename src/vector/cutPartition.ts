@@ -8,7 +8,7 @@ import { fitTile, type RankedLayer } from './budget.js';
 import { encodeTile, type TileFeature, type TileLayer } from './encode.js';
 import { unprojectGeometry } from './geometry.js';
 import { EXTENT, type RankRule } from './plan.js';
-import { readSpill } from './spill.js';
+import { decodeRecord, indexSpill, type SpilledFeature } from './spill.js';
 
 /** What a worker needs to know about the layers (the same for every partition of a build). */
 export interface CutSettings {
@@ -103,28 +103,39 @@ export function cutPartition(task: PartitionTask, settings: CutSettings, emit: (
 }
 
 function buildIndexes(task: PartitionTask, settings: CutSettings): LayerIndex[] {
-  const collections = settings.layers.map(() => [] as Feature[]);
-  const factMaps = settings.layers.map(() => new WeakMap<object, FeatureFacts>());
-  for (const record of readSpill(task.spillPath)) {
-    const properties = record.properties;
-    const geometry = record.geometry;
-    const point = geometry.kind === 1 && geometry.points.length === 2 ? ([geometry.points[0], geometry.points[1]] as [number, number]) : undefined;
-    if (record.minzoom > 0 || point) factMaps[record.layer].set(properties, { minzoom: record.minzoom, point });
-    collections[record.layer].push({ type: 'Feature', geometry: unprojectGeometry(record.geometry), properties });
-  }
+  const spill = indexSpill(task.spillPath);
+  const recordsOf = settings.layers.map(() => [] as number[]);
+  spill.offsets.forEach((offset, i) => recordsOf[spill.layers[i]].push(offset));
   const indexes: LayerIndex[] = [];
-  collections.forEach((features, layer) => {
+  recordsOf.forEach((offsets, layer) => {
     const plan = settings.layers[layer];
     const maxzoom = Math.min(plan.maxzoom, task.maxzoom);
-    if (features.length === 0 || maxzoom < task.z) return;
+    if (offsets.length === 0 || maxzoom < task.z) return;
+    const facts = new WeakMap<object, FeatureFacts>();
+    // geojson-vt reads each input feature once, in order: hand them over one at a time, decoded on demand,
+    // so the partition never exists as GeoJSON all at once (nested position arrays cost ~4× the spill).
+    const features = new Proxy([] as Feature[], {
+      get(target, property) {
+        if (property === 'length') return offsets.length;
+        if (typeof property === 'string' && /^\d+$/.test(property)) return toGeoJson(decodeRecord(spill.bytes, offsets[Number(property)]), facts);
+        return Reflect.get(target, property);
+      },
+    });
     const index = new GeoJSONVT(
       { type: 'FeatureCollection', features },
       // indexMaxZoom 0: no eager cutting; each tile is drilled down to when the walk asks for it.
       { maxZoom: maxzoom, indexMaxZoom: 0, tolerance: plan.tolerance, extent: EXTENT, buffer: settings.buffer },
     );
-    indexes.push({ layer, index, maxzoom, facts: factMaps[layer] });
+    indexes.push({ layer, index, maxzoom, facts });
   });
   return indexes;
+}
+
+function toGeoJson(record: SpilledFeature, facts: WeakMap<object, FeatureFacts>): Feature {
+  const { properties, geometry } = record;
+  const point = geometry.kind === 1 && geometry.points.length === 2 ? ([geometry.points[0], geometry.points[1]] as [number, number]) : undefined;
+  if (record.minzoom > 0 || point) facts.set(properties, { minzoom: record.minzoom, point });
+  return { type: 'Feature', geometry: unprojectGeometry(geometry), properties };
 }
 
 function tileFeatures(raw: RawTile, z: number, x: number, y: number, facts: WeakMap<object, FeatureFacts>): TileFeature[] {

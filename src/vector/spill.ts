@@ -60,50 +60,62 @@ export function encodeRecord(layer: number, minzoom: number, propertiesJson: Buf
   return record;
 }
 
-/** Reads every record of a spill file; the coordinate arrays are views into one buffer read at once. */
-export function* readSpill(path: string): Generator<SpilledFeature> {
+/** A spill file in memory: its bytes and where each record starts, so records can be decoded one at a time. */
+export interface SpillIndex {
+  bytes: Buffer;
+  offsets: number[];
+  layers: number[];
+}
+
+export function indexSpill(path: string): SpillIndex {
   const file = readFileSync(path);
   // Float64Array views need 8-byte alignment of the underlying buffer.
   const bytes = file.byteOffset % 8 === 0 ? file : Buffer.from(Uint8Array.prototype.slice.call(file));
-  let at = 0;
-  while (at < bytes.length) {
-    const length = bytes.readUInt32LE(at);
-    const layer = bytes.readUInt16LE(at + 4);
-    const kind = bytes.readUInt8(at + 6);
-    const minzoom = bytes.readUInt8(at + 7);
-    const propsLength = bytes.readUInt32LE(at + 8);
-    const structureLength = bytes.readUInt32LE(at + 12);
-    const coordCount = bytes.readUInt32LE(at + 16);
-    const properties = JSON.parse(bytes.toString('utf8', at + HEADER, at + HEADER + propsLength)) as Record<string, PropertyValue>;
-    const structureAt = at + align(HEADER + propsLength, 4);
-    const coordsAt = at + align(HEADER + propsLength + structureLength * 4, 8);
-    const structure = (i: number) => bytes.readUInt32LE(structureAt + 4 * i);
-    let coordAt = bytes.byteOffset + coordsAt;
-    const take = (points: number) => {
-      const array = new Float64Array(bytes.buffer, coordAt, points * 2);
-      coordAt += points * 16;
-      return array;
-    };
-    let geometry: ProjectedGeometry;
-    if (kind === 1) {
-      geometry = { kind: 1, points: take(coordCount / 2) };
-    } else if (kind === 2) {
-      const lines: Float64Array[] = [];
-      for (let i = 0, n = structure(0); i < n; i++) lines.push(take(structure(1 + i)));
-      geometry = { kind: 2, lines };
-    } else {
-      const polygons: Float64Array[][] = [];
-      let s = 1;
-      for (let p = 0, n = structure(0); p < n; p++) {
-        const rings: Float64Array[] = [];
-        for (let r = 0, m = structure(s++); r < m; r++) rings.push(take(structure(s++)));
-        polygons.push(rings);
-      }
-      geometry = { kind: 3, polygons };
-    }
-    yield { layer, minzoom, properties, geometry };
-    at += length;
+  const offsets: number[] = [];
+  const layers: number[] = [];
+  for (let at = 0; at < bytes.length; at += bytes.readUInt32LE(at)) {
+    offsets.push(at);
+    layers.push(bytes.readUInt16LE(at + 4));
   }
+  return { bytes, offsets, layers };
+}
+
+/** One record; the coordinate arrays are views into the spill's bytes. */
+export function decodeRecord(bytes: Buffer, at: number): SpilledFeature {
+  const layer = bytes.readUInt16LE(at + 4);
+  const kind = bytes.readUInt8(at + 6);
+  const minzoom = bytes.readUInt8(at + 7);
+  const propsLength = bytes.readUInt32LE(at + 8);
+  const structureLength = bytes.readUInt32LE(at + 12);
+  const coordCount = bytes.readUInt32LE(at + 16);
+  const properties = JSON.parse(bytes.toString('utf8', at + HEADER, at + HEADER + propsLength)) as Record<string, PropertyValue>;
+  const structureAt = at + align(HEADER + propsLength, 4);
+  const coordsAt = at + align(HEADER + propsLength + structureLength * 4, 8);
+  const structure = (i: number) => bytes.readUInt32LE(structureAt + 4 * i);
+  let coordAt = bytes.byteOffset + coordsAt;
+  const take = (points: number) => {
+    const array = new Float64Array(bytes.buffer, coordAt, points * 2);
+    coordAt += points * 16;
+    return array;
+  };
+  let geometry: ProjectedGeometry;
+  if (kind === 1) {
+    geometry = { kind: 1, points: take(coordCount / 2) };
+  } else if (kind === 2) {
+    const lines: Float64Array[] = [];
+    for (let i = 0, n = structure(0); i < n; i++) lines.push(take(structure(1 + i)));
+    geometry = { kind: 2, lines };
+  } else {
+    const polygons: Float64Array[][] = [];
+    let s = 1;
+    for (let p = 0, n = structure(0); p < n; p++) {
+      const rings: Float64Array[] = [];
+      for (let r = 0, m = structure(s++); r < m; r++) rings.push(take(structure(s++)));
+      polygons.push(rings);
+    }
+    geometry = { kind: 3, polygons };
+  }
+  return { layer, minzoom, properties, geometry };
 }
 
 export interface SpillFile {
@@ -124,7 +136,7 @@ export class PartitionSpill {
 
   constructor(
     private readonly folder: string,
-    private readonly memoryLimit = 64 * 1024 * 1024,
+    private readonly memoryLimit = 16 * 1024 * 1024,
   ) {}
 
   add(key: string, record: Buffer): void {
