@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { makeTempDir } from '../support/tempDir.js';
 
 const dir = makeTempDir('mekan-sources-stream-');
-const FEATURES = 300_000;
+const FEATURES = 200_000;
 const VERTICES = 20;
 const BROKEN_EVERY = 10_000;
 
@@ -32,7 +32,7 @@ function writeLargeCollection(path: string): void {
   closeSync(descriptor);
 }
 
-test('a ~150 MB FeatureCollection streams through a 256 MB heap and every feature is counted', () => {
+test('a ~170 MB FeatureCollection streams through a 256 MB heap and every feature is counted', () => {
   const path = join(dir, 'large.geojson');
   writeLargeCollection(path);
   const size = statSync(path).size;
