@@ -1,0 +1,77 @@
+// `mekan serve` and `mekan inspect` as a user runs them: the real bin, a real process, real signals.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeTempDir } from '../support/tempDir.js';
+import { writeVectorArchive } from '../server/core/fixtures.js';
+
+const bin = resolve(fileURLToPath(import.meta.url), '../../../../bin/mekan.js');
+const dir = makeTempDir('mekan-cli-');
+const archive = join(dir, 'basemap.mbtiles');
+writeVectorArchive(archive, { maxzoom: 3 });
+
+/** Starts `mekan serve ARGS`, waits for its "listening on URL" line, checks /health, sends SIGTERM, returns the exit code. */
+async function serveAndStop(args: string[]): Promise<{ code: number | null; url: string; stderr: string }> {
+  const child = spawn(process.execPath, [bin, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(stdout);
+      if (match) resolveUrl(match[1]);
+    });
+    void exited.then((code) => reject(new Error(`mekan serve exited (${code}) before listening: ${stderr}`)));
+  });
+  const health = await fetch(`${url}/health`);
+  assert.equal(health.status, 200);
+  assert.deepEqual(await health.json(), { status: 'ok' });
+  const tile = await fetch(`${url}/tiles/basemap/0/0/0.pbf`);
+  assert.equal(tile.status, 200);
+  child.kill('SIGTERM');
+  return { code: await exited, url, stderr };
+}
+
+test('mekan serve PATH: prints its URL, answers /health, exits 0 on SIGTERM', async () => {
+  const { code, url, stderr } = await serveAndStop([dir, '--port', '0', '--host', '127.0.0.1']);
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.equal(code, 0, stderr);
+  const logs = stderr.trim().split('\n').map((line) => JSON.parse(line) as { msg: string; url?: string });
+  assert.ok(logs.some((line) => line.msg.startsWith('serving basemap')), stderr);
+  assert.ok(logs.some((line) => line.url === '/health'), 'request logged');
+});
+
+test('mekan serve --workers 2 --quiet: one port, exits 0 on SIGTERM, no request lines', async () => {
+  const { code, stderr } = await serveAndStop([archive, '--port', '0', '--workers', '2', '--quiet']);
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, /"msg":"request"/);
+});
+
+test('mekan serve with a bad configuration exits 1 with one line naming the file and the key', () => {
+  const config = join(dir, 'bad.yaml');
+  writeFileSync(config, 'tilesets:\n  basemap:\n    cachecontrol: "public"\n');
+  const result = spawnSync(process.execPath, [bin, 'serve', '--config', config], { encoding: 'utf8' });
+  assert.equal(result.status, 1);
+  assert.equal(result.stderr, `mekan: ${config}: tilesets.basemap.cachecontrol: unknown key\n`);
+  const help = spawnSync(process.execPath, [bin, 'serve', '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /^Usage: mekan serve/);
+});
+
+test('mekan inspect: metadata, layers and tiles per zoom of a real archive', () => {
+  const result = spawnSync(process.execPath, [bin, 'inspect', archive], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /^name\s+Test vectors$/m);
+  assert.match(result.stdout, /^format\s+pbf$/m);
+  assert.match(result.stdout, /^zooms\s+0–3$/m);
+  assert.match(result.stdout, /^layer\s+places .*name, kind, population/m);
+  const zoomLines = result.stdout.split('\n').filter((line) => /^\s+\d+\s+\d+\s/.test(line));
+  assert.deepEqual(zoomLines.map((line) => Number(line.trim().split(/\s+/)[0])), [0, 1, 2, 3]);
+  const json = JSON.parse(spawnSync(process.execPath, [bin, 'inspect', archive, '--json'], { encoding: 'utf8' }).stdout) as { zooms: { zoom: number; tiles: number }[] };
+  assert.equal(json.zooms[0].tiles, 1);
+});
