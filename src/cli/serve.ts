@@ -7,7 +7,7 @@ import { serverOptionsFrom } from '../config/serverOptions.js';
 import { InputError } from '../errors.js';
 import { parseCommandArgs, type Command } from './command.js';
 
-const usage = `Usage: mekan serve [PATH…] [--config FILE] [--host H] [--port P] [--public-url URL] [--workers N] [--quiet]
+const usage = `Usage: mekan serve [PATH…] [--config FILE] [--host H] [--port P] [--public-url URL] [--workers N] [--trust-proxy] [--quiet]
 
 Serves every .mbtiles archive in the given files and folders; a tileset's id is its file name without
 extension. Archives added, replaced or removed in a served folder are picked up within two seconds.
@@ -18,6 +18,7 @@ Without PATH and without paths in the configuration: the project's build/ and da
   --port P           port (default 8080; 0 picks a free one)
   --public-url URL   base URL clients reach this server under (behind a proxy with a path prefix)
   --workers N        N processes sharing the port (default 1)
+  --trust-proxy      build URLs from X-Forwarded-Proto/Host/Prefix (only behind a proxy that sets them)
   --quiet            no per-request log lines`;
 
 /** The folder holding package.json, from this compiled file (dist/src/cli/serve.js). */
@@ -43,10 +44,11 @@ export const serveCommand: Command = {
       'public-url': { type: 'string' },
       workers: { type: 'string', short: 'w' },
       quiet: { type: 'boolean', short: 'q' },
+      'trust-proxy': { type: 'boolean' },
     });
     const config = values.config ? loadConfigFile(values.config) : {};
     const options = serverOptionsFrom(
-      { paths: positionals, host: values.host, port: values.port, publicUrl: values['public-url'], workers: values.workers, quiet: values.quiet },
+      { paths: positionals, host: values.host, port: values.port, publicUrl: values['public-url'], workers: values.workers, quiet: values.quiet, trustProxy: values['trust-proxy'] },
       config,
     );
     if (options.paths.length === 0 && !Object.values(options.tilesets).some((tileset) => tileset.path)) {

@@ -42,6 +42,7 @@ export interface ServeFlags {
   publicUrl?: string;
   workers?: string;
   quiet?: boolean;
+  trustProxy?: boolean;
 }
 
 function integerFlag(flag: string, value: string | undefined, min: number, max: number): number | undefined {
@@ -67,7 +68,7 @@ export function serverOptionsFrom(flags: ServeFlags, config: ServeConfig = {}): 
     port: integerFlag('--port', flags.port, 0, 65535) ?? config.port ?? DEFAULT_PORT,
     publicUrl: publicUrl === undefined ? undefined : normalizePublicUrl(publicUrl, flags.publicUrl ? '--public-url' : 'publicUrl'),
     workers: integerFlag('--workers', flags.workers, 1, 64) ?? config.workers ?? 1,
-    trustProxy: config.trustProxy ?? false,
+    trustProxy: flags.trustProxy || (config.trustProxy ?? false),
     corsOrigins: config.cors?.origins ?? ['*'],
     cacheControl: config.cacheControl ?? DEFAULT_CACHE_CONTROL,
     log: { level: config.log?.level ?? 'info', requests: flags.quiet ? false : (config.log?.requests ?? true) },
