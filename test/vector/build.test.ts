@@ -1,0 +1,183 @@
+// The vector build checked on real data (data/basemap, a Natural Earth cut) by decoding every tile it wrote.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Feature, FeatureCollection, LineString, MultiLineString, MultiPolygon, Point, Polygon, Position } from 'geojson';
+import { openArchive } from '../../src/archive/open.js';
+import { lonLatToTileFraction } from '../../src/grid/webMercator.js';
+import { buildVectorTiles } from '../../src/vector/build.js';
+import { quickPlan } from '../../src/vector/recipe.js';
+import type { BuildSummary } from '../../src/vector/summary.js';
+import { makeTempDir } from '../support/tempDir.js';
+import { distanceToLine, insideRings, readVectorTiles, type DecodedTile } from '../support/vectorTiles.js';
+
+const DATA = resolve('data/basemap');
+const MAXZOOM = 8;
+const EXTENT = 4096;
+const BUFFER = 64;
+const dir = makeTempDir();
+const output = join(dir, 'basemap.mbtiles');
+const layers = ['place', 'waterway', 'country'];
+const inputs = Object.fromEntries(layers.map((name) => [name, JSON.parse(readFileSync(join(DATA, `${name}.geojson`), 'utf8')) as FeatureCollection]));
+
+let built: Promise<{ summary: BuildSummary; tiles: DecodedTile[] }> | undefined;
+function basemap() {
+  built ??= (async () => {
+    const plan = quickPlan(layers.map((name) => join(DATA, `${name}.geojson`)), [], { output, minzoom: 0, maxzoom: MAXZOOM });
+    const summary = await buildVectorTiles(plan);
+    return { summary, tiles: readVectorTiles(output, MAXZOOM) };
+  })();
+  return built;
+}
+
+/** Tile and position inside it (tile units) of a lon/lat at zoom z. */
+function locate(position: Position, z: number) {
+  const [fx, fy] = lonLatToTileFraction(position[0], position[1], z);
+  const x = Math.floor(fx);
+  const y = Math.floor(fy);
+  return { x, y, px: (fx - x) * EXTENT, py: (fy - y) * EXTENT, fx, fy };
+}
+
+function withoutNulls(properties: Feature['properties']): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(properties ?? {}).filter(([, value]) => value !== null));
+}
+
+test('every input point appears inside the extent of exactly one max-zoom tile, the right one, within a pixel, with its attributes', async () => {
+  const { tiles } = await basemap();
+  const points = inputs.place.features as Feature<Point>[];
+  for (const point of points) {
+    const truth = locate(point.geometry.coordinates, MAXZOOM);
+    const expected = withoutNulls(point.properties);
+    const hits: { tile: DecodedTile; x: number; y: number }[] = [];
+    for (const tile of tiles) {
+      for (const feature of tile.layers.place ?? []) {
+        const [[x, y]] = feature.geometry[0];
+        if (x < 0 || y < 0 || x >= EXTENT || y >= EXTENT) continue; // in the buffer
+        if (feature.properties.name !== point.properties?.name || feature.properties.class !== point.properties?.class) continue;
+        // Attributes keep their values and their types (numbers stay numbers).
+        assert.deepEqual({ ...feature.properties }, expected);
+        hits.push({ tile, x, y });
+      }
+    }
+    const label = `${point.properties?.name} at ${point.geometry.coordinates.join(',')}`;
+    // Within one unit of 4096 on each axis (a displayed tile pixel is 8 or 16 units).
+    const near = hits.filter((hit) => Math.max(Math.abs(hit.tile.x * EXTENT + hit.x - truth.fx * EXTENT), Math.abs(hit.tile.y * EXTENT + hit.y - truth.fy * EXTENT)) <= 1);
+    assert.equal(near.length, 1, `${label}: ${near.length} tiles hold it in their extent`);
+    assert.deepEqual([near[0].tile.x, near[0].tile.y], [truth.x, truth.y], `${label}: wrong tile`);
+  }
+});
+
+test('polygons cover what the input covers (sampled points inside and outside agree)', async () => {
+  const { tiles } = await basemap();
+  const byTile = new Map(tiles.map((tile) => [`${tile.x}/${tile.y}`, tile]));
+  // The input in Web Mercator tile units at MAXZOOM: geojson-vt draws edges straight in Mercator, so test there.
+  const polygons = (inputs.country.features as Feature<Polygon | MultiPolygon>[]).flatMap((feature) =>
+    (feature.geometry.type === 'Polygon' ? [feature.geometry.coordinates] : feature.geometry.coordinates).map((rings) =>
+      rings.map((ring) => ring.map((position) => {
+        const { fx, fy } = locate(position, MAXZOOM);
+        return [fx * EXTENT, fy * EXTENT] as [number, number];
+      })),
+    ),
+  );
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  let agree = 0;
+  let inside = 0;
+  const samples = 4000;
+  for (let i = 0; i < samples; i++) {
+    const position = [38.2 + random() * 17.6, 36.2 + random() * 10.6];
+    const at = locate(position, MAXZOOM);
+    const expected = polygons.some((rings) => insideRings(rings, at.fx * EXTENT, at.fy * EXTENT));
+    const tile = byTile.get(`${at.x}/${at.y}`);
+    const actual = (tile?.layers.country ?? []).some((feature) => insideRings(feature.geometry, at.px, at.py));
+    if (expected) inside++;
+    if (expected === actual) agree++;
+  }
+  assert.ok(inside > samples * 0.3, `the samples should hit land (${inside})`);
+  // Simplification (3 of 4096 units) and rounding move edges by a few units: a handful of edge samples may differ.
+  assert.ok(agree >= samples * 0.995, `${samples - agree} of ${samples} samples disagree`);
+});
+
+test('lines keep their course: input vertices lie within the tolerance of a decoded line of their tile', async () => {
+  const { tiles } = await basemap();
+  const byTile = new Map(tiles.map((tile) => [`${tile.x}/${tile.y}`, tile]));
+  let checked = 0;
+  for (const feature of inputs.waterway.features as Feature<LineString | MultiLineString>[]) {
+    const lines = feature.geometry.type === 'LineString' ? [feature.geometry.coordinates] : feature.geometry.coordinates;
+    for (const line of lines) {
+      for (let i = 0; i < line.length; i += 5) {
+        const at = locate(line[i], MAXZOOM);
+        const decoded = (byTile.get(`${at.x}/${at.y}`)?.layers.waterway ?? []).filter((f) => f.properties.name === feature.properties?.name);
+        const distance = Math.min(...decoded.flatMap((f) => f.geometry.map((part) => distanceToLine(part, at.px, at.py))));
+        // geojson-vt simplifies with 3 units at max zoom; rounding adds under one.
+        assert.ok(distance <= 4, `${feature.properties?.name} vertex ${i}: ${distance} units from its decoded line`);
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked > 200);
+});
+
+test('lines and polygons are clipped with the buffer, at every zoom', async () => {
+  await basemap();
+  let beyondExtent = 0;
+  for (const tile of readVectorTiles(output)) {
+    for (const [name, features] of Object.entries(tile.layers)) {
+      for (const feature of features) {
+        for (const part of feature.geometry) {
+          for (const [x, y] of part) {
+            assert.ok(x >= -BUFFER - 1 && y >= -BUFFER - 1 && x <= EXTENT + BUFFER + 1 && y <= EXTENT + BUFFER + 1, `${name} in ${tile.z}/${tile.x}/${tile.y}: ${x},${y}`);
+            if (feature.type !== 1 && (x < 0 || y < 0 || x > EXTENT || y > EXTENT)) beyondExtent++;
+          }
+        }
+      }
+    }
+  }
+  // Shapes continue into the buffer (so renderers draw no seams), they are not cut at the extent.
+  assert.ok(beyondExtent > 100);
+});
+
+test('metadata: bounds, zooms, vector_layers with field types, per-layer counts and geometry types; tiles within budget', async () => {
+  const { summary } = await basemap();
+  const archive = openArchive(output);
+  try {
+    const m = archive.metadata;
+    assert.equal(m.format, 'pbf');
+    assert.equal(m.minzoom, 0);
+    assert.equal(m.maxzoom, MAXZOOM);
+    assert.ok(m.bounds);
+    const [west, south, east, north] = m.bounds;
+    assert.ok(Math.abs(west - 38) < 0.01 && Math.abs(east - 56) < 0.01 && Math.abs(south - 36) < 0.01 && Math.abs(north - 47) < 0.01, `bounds ${m.bounds}`);
+    assert.ok(m.center && m.center[2] >= 0 && m.center[2] <= MAXZOOM);
+    const place = m.vector_layers?.find((layer) => layer.id === 'place');
+    assert.equal(place?.fields.name, 'String');
+    assert.equal(place?.fields.population, 'Number');
+    assert.equal(place?.fields.rank, 'Number');
+    assert.deepEqual(m.vector_layers?.map((layer) => layer.id), layers);
+    const stats = Object.fromEntries((m.layerStats ?? []).map((s) => [s.layer, s]));
+    assert.equal(stats.place.count, 142);
+    assert.equal(stats.place.geometry, 'Point');
+    assert.equal(stats.waterway.geometry, 'LineString');
+    assert.equal(stats.country.count, inputs.country.features.length);
+    assert.equal(stats.country.geometry, 'Polygon');
+    for (const zoom of archive.summarize()) assert.ok(zoom.maxBytes <= 500 * 1024);
+  } finally {
+    archive.close();
+  }
+  assert.equal(summary.layers.find((layer) => layer.id === 'place')?.featuresWritten, 142);
+  assert.equal(summary.tilesReduced, 0);
+  assert.ok(summary.uniqueTiles <= summary.tilesWritten);
+  assert.equal(summary.tilesPerZoom.find((z) => z.zoom === 0)?.tiles, 1);
+});
+
+test("GDAL's ogrinfo opens the archive, lists the layers and reads every point once at max zoom", async () => {
+  await basemap();
+  const listing = execFileSync('ogrinfo', ['-ro', '-q', output, '-oo', `ZOOM_LEVEL=${MAXZOOM}`], { encoding: 'utf8' });
+  for (const layer of layers) assert.match(listing, new RegExp(`\\d+: ${layer}\\b`));
+  // Reading the features (GDAL clips each tile to its extent by default) rather than `-so`, whose quick
+  // count also counts the copies of points that lie in a neighbour's buffer.
+  const place = execFileSync('ogrinfo', ['-ro', '-geom=NO', output, '-oo', `ZOOM_LEVEL=${MAXZOOM}`, 'place'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  assert.equal(place.match(/^OGRFeature\(place\)/gm)?.length, 142);
+});
