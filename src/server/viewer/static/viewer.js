@@ -140,7 +140,8 @@ function fillStyleSelect() {
     option.textContent = choice.label;
     select.append(option);
   }
-  const wanted = new URLSearchParams(window.location.search).get('style');
+  // ?style=ID picks the style; otherwise the standard one, when the server has it.
+  const wanted = new URLSearchParams(window.location.search).get('style') ?? 'standard';
   const preferred = styleChoices().find((c) => c.key === `style:${wanted}`) ?? styleChoices()[0];
   if (preferred) select.value = preferred.key;
   return select.value;
