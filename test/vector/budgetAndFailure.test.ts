@@ -1,0 +1,136 @@
+// The size budget (tiny budgets, rank order), bad input (skipped or --strict), and failed builds that leave
+// the previous archive untouched.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Feature, FeatureCollection, Point } from 'geojson';
+import { InputError } from '../../src/errors.js';
+import { silentProgress, type Progress } from '../../src/progress.js';
+import { buildVectorTiles } from '../../src/vector/build.js';
+import { quickPlan, recipeToPlan } from '../../src/vector/recipe.js';
+import { makeTempDir } from '../support/tempDir.js';
+import { readVectorTiles } from '../support/vectorTiles.js';
+
+const DATA = resolve('data/basemap');
+const dir = makeTempDir();
+
+test('a tiny budget reduces tiles until they fit, keeping the highest-ranked features', async () => {
+  const output = join(dir, 'tiny.mbtiles');
+  const maxTileBytes = 1500;
+  const plan = recipeToPlan(
+    { maxTileBytes, maxzoom: 3, layers: [{ id: 'place', sources: 'place.geojson', rank: { field: 'population', order: 'desc' } }] },
+    join(DATA, 'recipe.yaml'),
+    { output },
+  );
+  const summary = await buildVectorTiles(plan);
+  assert.ok(summary.tilesReduced > 0);
+  assert.ok(summary.featuresDropped > 0);
+  const tiles = readVectorTiles(output);
+  assert.ok(tiles.length > 0);
+  for (const tile of tiles) assert.ok(tile.bytes <= maxTileBytes, `${tile.z}/${tile.x}/${tile.y} is ${tile.bytes} bytes`);
+
+  // At zoom 0 every place is in the one tile: the kept ones must be the most populous.
+  const input = JSON.parse(readFileSync(join(DATA, 'place.geojson'), 'utf8')) as FeatureCollection<Point>;
+  const [world] = tiles.filter((tile) => tile.z === 0);
+  const kept = new Set(world.layers.place.map((f) => `${f.properties.name}|${f.properties.class}`));
+  assert.ok(kept.size > 0 && kept.size < input.features.length);
+  const population = (f: Feature) => (typeof f.properties?.population === 'number' ? f.properties.population : -1);
+  const keptFeatures = input.features.filter((f) => kept.has(`${f.properties?.name}|${f.properties?.class}`));
+  const dropped = input.features.filter((f) => !kept.has(`${f.properties?.name}|${f.properties?.class}`));
+  const smallestKept = Math.min(...keptFeatures.map(population));
+  const largestDropped = Math.max(...dropped.map(population));
+  assert.ok(smallestKept >= largestDropped, `kept down to ${smallestKept} but dropped ${largestDropped}`);
+});
+
+test('a tiny budget on polygons simplifies and drops the smallest shapes first', async () => {
+  const output = join(dir, 'tiny-polygons.mbtiles');
+  const plan = quickPlan([join(DATA, 'country.geojson')], [], { output, maxzoom: 2, maxTileBytes: 2048 });
+  const summary = await buildVectorTiles(plan);
+  assert.ok(summary.tilesReduced > 0);
+  for (const tile of readVectorTiles(output)) assert.ok(tile.bytes <= 2048);
+});
+
+function badInput(): string {
+  const path = join(dir, 'bad.geojson');
+  const square = [[[45, 40], [46, 40], [46, 41], [45, 41], [45, 40]]];
+  writeFileSync(
+    path,
+    JSON.stringify({
+      type: 'FeatureCollection',
+      features: [
+        { type: 'Feature', properties: { name: 'good' }, geometry: { type: 'Polygon', coordinates: square } },
+        { type: 'Feature', properties: { name: 'open ring' }, geometry: { type: 'Polygon', coordinates: [[[45, 40], [46, 40], [46, 41], [45, 41]]] } },
+        { type: 'Feature', properties: { name: 'off the map' }, geometry: { type: 'Point', coordinates: [200, 40] } },
+        { type: 'Feature', properties: { name: 'nothing' }, geometry: null },
+      ],
+    }),
+  );
+  return path;
+}
+
+test('bad features are skipped, counted and reported with file, place and reason', async () => {
+  const input = badInput();
+  const output = join(dir, 'bad.mbtiles');
+  const summary = await buildVectorTiles(quickPlan([input], [], { output, maxzoom: 4 }));
+  const [layer] = summary.layers;
+  assert.equal(layer.id, 'bad');
+  assert.equal(layer.featuresRead, 4);
+  assert.equal(layer.featuresSkipped, 3);
+  assert.equal(layer.featuresWritten, 1);
+  assert.equal(layer.problems.length, 3);
+  for (const problem of layer.problems) {
+    assert.equal(problem.file, input);
+    assert.ok(problem.where.length > 0 && problem.reason.length > 0);
+  }
+  assert.match(layer.problems.map((p) => p.reason).join('\n'), /closed/);
+  assert.ok(readVectorTiles(output).length > 0);
+});
+
+test('--strict stops at the first bad feature with an input error naming the file', async () => {
+  const input = badInput();
+  const output = join(dir, 'strict.mbtiles');
+  await assert.rejects(buildVectorTiles(quickPlan([input], [], { output, maxzoom: 4, strict: true })), (error: unknown) => {
+    assert.ok(error instanceof InputError);
+    assert.match(error.message, /bad\.geojson/);
+    return true;
+  });
+  assert.equal(existsSync(output), false);
+});
+
+test('a build that fails midway leaves the previous archive unchanged and no temp files', async () => {
+  const folder = join(dir, 'failing');
+  const spillFolder = join(dir, 'spill');
+  mkdirSync(folder);
+  mkdirSync(spillFolder);
+  const output = join(folder, 'basemap.mbtiles');
+  const plan = quickPlan([join(DATA, 'place.geojson'), join(DATA, 'waterway.geojson')], [], { output, maxzoom: 7 });
+  await buildVectorTiles(plan, { tempFolder: spillFolder });
+  const before = readFileSync(output);
+
+  let tiles = 0;
+  const failing: Progress = {
+    ...silentProgress,
+    stage(name) {
+      if (name.startsWith('tiling')) tiles = 0;
+    },
+    advance() {
+      if (++tiles === 40) throw new Error('disk pulled out');
+    },
+  };
+  await assert.rejects(buildVectorTiles({ ...plan, maxzoom: 8 }, { progress: failing, tempFolder: spillFolder }), /disk pulled out/);
+  assert.deepEqual(readFileSync(output), before);
+  assert.deepEqual(readdirSync(folder), ['basemap.mbtiles']);
+  assert.deepEqual(readdirSync(spillFolder), []);
+});
+
+test('a source that cannot be read fails the build with its name, and nothing is written', async () => {
+  const output = join(dir, 'missing.mbtiles');
+  await assert.rejects(buildVectorTiles(quickPlan([join(dir, 'nowhere.geojson')], [], { output })), (error: unknown) => {
+    assert.ok(error instanceof InputError);
+    assert.match(error.message, /nowhere\.geojson/);
+    return true;
+  });
+  assert.equal(existsSync(output), false);
+  assert.deepEqual(readdirSync(dir).filter((name) => name.startsWith('missing.mbtiles')), []);
+});
