@@ -12,6 +12,8 @@ export function createStylesModule(stylesDir = STYLES_DIR): RouteModule {
   return {
     name: 'styles',
     register(router, context) {
+      // Read the templates now: a broken one stops the server at start with its file named, not a request later.
+      styles();
       router.get('/styles/:style/style.json', (ctx) => {
         const template = styles().template(ctx.params.style);
         const language = parseLanguage(ctx.query.lang);
