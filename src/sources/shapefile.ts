@@ -1,88 +1,97 @@
 // Shapefile reader: geometry from .shp, attributes from .dbf in the encoding its .cpg names, CRS from its .prj.
+// Our own record readers (shp.ts, dbf.ts) replace the shapefile package: it took seconds on Natural Earth's ocean.
 // Without a .prj the coordinates are taken as WGS 84 only when the file's bounding box lies within longitude and
 // latitude range; otherwise the file is refused (pass assumeCrs), since guessing a projection misplaces every tile.
-import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname, join, dirname } from 'node:path';
-import shapefile from 'shapefile';
-import { InputError, messageOf } from '../errors.js';
+import type { Geometry } from 'geojson';
+import { InputError } from '../errors.js';
 import { resolveCrs, resolveEpsg, type ResolvedCrs } from '../crs/resolve.js';
 import { shapefileEncoding } from './shapefileEncoding.js';
-import { hasReplacementCharacter } from './utf8.js';
+import { BlockReader } from './blockReader.js';
+import { DbfEncodingError, DbfReader } from './dbf.js';
+import { readShpHeader, ShpError, ShpRecords } from './shp.js';
 import { featureGate } from './validate.js';
-import type { FeatureProblem, FeatureSource, OpenSourceOptions, SourceFeature } from './types.js';
+import type { FeatureProblem, FeatureSource, OpenSourceOptions, PropertyValue, SourceFeature } from './types.js';
 
 export async function openShapefile(path: string, options: OpenSourceOptions = {}): Promise<FeatureSource> {
   const stem = join(dirname(path), basename(path, extname(path)));
   const sibling = (extension: string) => [extension, extension.toUpperCase()].map((ext) => stem + ext).find(existsSync) ?? stem + extension;
   const dbfPath = sibling('.dbf');
-  const crs = shapefileCrs(path, sibling('.prj'), options);
+  const shxPath = sibling('.shx');
+  const crs = shapefileCrs(path, sibling('.prj'), shpBounds(path), options);
   const { encoding } = shapefileEncoding(dbfPath, sibling('.cpg'), options.encoding);
   return {
     path,
     layerName: basename(path, extname(path)),
     crsLabel: crs.label,
-    features: (onProblem) => readFeatures(path, existsSync(dbfPath) ? dbfPath : undefined, encoding, crs, onProblem),
+    features: (onProblem) => readFeatures(path, existsSync(dbfPath) ? dbfPath : undefined, existsSync(shxPath) ? shxPath : undefined, encoding, crs, onProblem),
   };
 }
 
-function shapefileCrs(path: string, prjPath: string, options: OpenSourceOptions): ResolvedCrs {
+/** The bounding box in the .shp header; reading it also checks that the file is a Shapefile at all. */
+function shpBounds(path: string): [number, number, number, number] {
+  const reader = new BlockReader(path);
+  try {
+    return readShpHeader(reader).bounds;
+  } catch (error) {
+    throw new InputError(path, error instanceof ShpError ? error.message : String(error));
+  } finally {
+    reader.close();
+  }
+}
+
+function shapefileCrs(path: string, prjPath: string, bounds: [number, number, number, number], options: OpenSourceOptions): ResolvedCrs {
   if (existsSync(prjPath)) {
     const text = readFileSync(prjPath, 'utf8').trim();
     if (text) return resolveCrs(text, prjPath);
   }
   if (options.assumeCrs) return resolveCrs(options.assumeCrs, path);
-  const [xmin, ymin, xmax, ymax] = headerBounds(path);
+  const [xmin, ymin, xmax, ymax] = bounds;
   if (xmin >= -180 && xmax <= 180 && ymin >= -90 && ymax <= 90) return resolveEpsg(4326, path);
   throw new InputError(path, `no .prj file and the coordinates (${xmin}, ${ymin} – ${xmax}, ${ymax}) are not longitude/latitude; add the .prj or name the CRS`);
 }
 
-/** The bounding box in the .shp header (bytes 36–67, little-endian doubles). */
-function headerBounds(path: string): [number, number, number, number] {
-  const descriptor = openSync(path, 'r');
-  try {
-    const header = Buffer.alloc(100);
-    if (readSync(descriptor, header, 0, 100, 0) !== 100 || header.readInt32BE(0) !== 9994) throw new InputError(path, 'not a Shapefile (bad .shp header)');
-    return [header.readDoubleLE(36), header.readDoubleLE(44), header.readDoubleLE(52), header.readDoubleLE(60)];
-  } finally {
-    closeSync(descriptor);
-  }
-}
-
-async function* readFeatures(path: string, dbfPath: string | undefined, encoding: string, crs: ResolvedCrs, onProblem: (problem: FeatureProblem) => void): AsyncGenerator<SourceFeature> {
+async function* readFeatures(path: string, dbfPath: string | undefined, shxPath: string | undefined, encoding: string, crs: ResolvedCrs, onProblem: (problem: FeatureProblem) => void): AsyncGenerator<SourceFeature> {
   const gate = featureGate(path, crs, onProblem);
-  const checkUtf8 = encoding === 'utf-8';
-  let source: Awaited<ReturnType<typeof shapefile.open>>;
+  const shapes = new BlockReader(path);
+  let table: DbfReader | undefined;
+  let index: BlockReader | undefined;
   try {
-    source = await shapefile.open(path, dbfPath, { encoding });
-  } catch (error) {
-    throw new InputError(path, `cannot read the Shapefile: ${messageOf(error)}`);
-  }
-  let record = 0;
-  try {
-    for (;;) {
-      let result: { done: boolean; value: { geometry: unknown; properties: unknown } };
+    const { shapeType } = readShpHeader(shapes);
+    index = shxPath ? new BlockReader(shxPath) : undefined;
+    const records = new ShpRecords(shapes, index, shapeType);
+    table = dbfPath ? new DbfReader(dbfPath, encoding) : undefined;
+    for (let record = 1; ; record++) {
+      const where = `record ${record}`;
+      let geometry: Geometry | null | undefined;
       try {
-        result = await source.read();
+        geometry = records.next();
       } catch (error) {
-        // A record cut short or a .shp/.dbf mismatch: what came before stands, the rest cannot be trusted.
-        onProblem({ file: path, where: `record ${record + 1}`, reason: `cannot read the record (truncated or damaged file): ${messageOf(error)}` });
+        if (!(error instanceof ShpError)) throw error;
+        // A damaged record length leaves no way to find the next record: what came before stands.
+        onProblem({ file: path, where, reason: error.message });
         return;
       }
-      if (result.done) return;
-      record++;
-      const where = `record ${record}`;
-      const properties = result.value.properties as Record<string, unknown> | null;
-      if (checkUtf8 && properties) {
-        const bad = Object.keys(properties).find((key) => typeof properties[key] === 'string' && hasReplacementCharacter(properties[key] as string));
-        if (bad !== undefined) {
-          onProblem({ file: path, where, reason: `attribute ${bad} is not valid UTF-8 although the .cpg says so (wrong encoding)` });
-          continue;
-        }
+      if (geometry === undefined) return;
+      let properties: Record<string, PropertyValue> | undefined = {};
+      try {
+        properties = table ? table.next() : {};
+      } catch (error) {
+        if (!(error instanceof DbfEncodingError)) throw error;
+        onProblem({ file: path, where, reason: `attribute ${error.field} is not valid ${encoding.toUpperCase()} (wrong encoding; check the .cpg)` });
+        continue;
       }
-      const feature = gate(result.value.geometry, properties, where);
+      if (properties === undefined) {
+        onProblem({ file: path, where, reason: 'no attributes for this record (the .dbf is shorter than the .shp)' });
+        continue;
+      }
+      const feature = gate(geometry, properties, where);
       if (feature) yield feature;
     }
   } finally {
-    await source.cancel().catch(() => undefined);
+    shapes.close();
+    index?.close();
+    table?.close();
   }
 }
