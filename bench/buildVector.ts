@@ -1,0 +1,159 @@
+// Vector build benchmark: Mekan vs GDAL's ogr2ogr -f MBTiles on the same multi-layer Natural Earth 10m input
+// (land, admin-0 and admin-1 boundary lines, populated places, rivers) cut to a region where GDAL takes minutes,
+// then Mekan alone on the whole world (the issue's goal: about 12 s and 140 MB peak RSS at zooms 0–8).
+// Wall time and peak RSS (GNU time, else /proc VmHWM polling) side by side.
+//   npm run bench:build-vector [-- --region 20,30,60,60 --maxzoom 8 --world-maxzoom 8 --runs 1 --skip-gdal]
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openArchive } from '../src/archive/open.js';
+
+const LAYERS = ['ne_10m_land', 'ne_10m_admin_0_boundary_lines_land', 'ne_10m_admin_1_states_provinces_lines', 'ne_10m_populated_places_simple', 'ne_10m_rivers_lake_centerlines'];
+const NE_PATH = 'usr/share/magics/10m';
+
+const { values } = parseArgs({
+  options: {
+    region: { type: 'string', default: '-20,20,70,70' },
+    maxzoom: { type: 'string', default: '8' },
+    'world-maxzoom': { type: 'string', default: '8' },
+    runs: { type: 'string', default: '1' },
+    'skip-gdal': { type: 'boolean', default: false },
+  },
+});
+const region = values.region!.split(',').map(Number);
+const maxzoom = Number(values.maxzoom);
+const worldMaxzoom = Number(values['world-maxzoom']);
+const runs = Number(values.runs);
+const work = join(tmpdir(), 'mekan-bench-vector');
+const mekan = resolve('bin/mekan.js');
+
+/** Natural Earth 10m from /tmp/debs if unpacked there, else from Debian's libmagics++-data, downloaded once into a cache. */
+function findNaturalEarth(): string {
+  for (const folder of [process.env.NE_DIR, join('/tmp/debs/x', NE_PATH)]) {
+    if (folder && LAYERS.every((layer) => existsSync(join(folder, `${layer}.shp`)))) return folder;
+  }
+  const cache = join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME ?? tmpdir(), '.cache'), 'mekan-bench');
+  const cached = join(cache, 'x', NE_PATH);
+  if (existsSync(join(cached, `${LAYERS[0]}.shp`))) return cached;
+  mkdirSync(cache, { recursive: true });
+  console.error(`fetching libmagics++-data into ${cache} …`);
+  execFileSync('apt-get', ['download', 'libmagics++-data'], { cwd: cache, stdio: 'inherit' });
+  const deb = readdirSync(cache).find((f) => f.startsWith('libmagics++-data') && f.endsWith('.deb'));
+  if (!deb) throw new Error('apt-get download libmagics++-data produced no .deb (run apt-get update first?)');
+  execFileSync('dpkg', ['-x', join(cache, deb), join(cache, 'x')]);
+  return cached;
+}
+
+interface Measured {
+  seconds: number;
+  peakRssMb: number;
+}
+
+const GNU_TIME = '/usr/bin/time';
+
+/** Runs a command to completion; peak RSS from GNU time's %M, or by polling VmHWM when it is missing. */
+async function measure(command: string, args: string[]): Promise<Measured> {
+  const useTime = existsSync(GNU_TIME);
+  const started = process.hrtime.bigint();
+  const child = useTime
+    ? spawn(GNU_TIME, ['-f', 'BENCH_PEAK_KB %M', command, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let polledKb = 0;
+  const poll = useTime
+    ? undefined
+    : setInterval(() => {
+        try {
+          const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+          if (match) polledKb = Math.max(polledKb, Number(match[1]));
+        } catch {
+          // the process has just ended
+        }
+      }, 50);
+  const code = await new Promise<number>((done) => child.on('close', (exit) => done(exit ?? 1)));
+  if (poll) clearInterval(poll);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (code !== 0) throw new Error(`${command} ${args.join(' ')} failed (${code}):\n${stderr.slice(-2000)}`);
+  const timeKb = /BENCH_PEAK_KB (\d+)/.exec(stderr);
+  return { seconds, peakRssMb: (timeKb ? Number(timeKb[1]) : polledKb) / 1024 };
+}
+
+async function best(label: string, command: string, args: string[], output: string): Promise<Measured> {
+  let result: Measured | undefined;
+  for (let run = 0; run < runs; run++) {
+    rmSync(output, { force: true });
+    const measured = await measure(command, args);
+    console.error(`  ${label} run ${run + 1}: ${measured.seconds.toFixed(1)} s, ${measured.peakRssMb.toFixed(0)} MB`);
+    if (!result || measured.seconds < result.seconds) result = measured;
+  }
+  return result as Measured;
+}
+
+function tileCount(path: string): { tiles: number; maxBytes: number } {
+  const archive = openArchive(path);
+  try {
+    const zooms = archive.summarize();
+    return { tiles: zooms.reduce((n, z) => n + z.tiles, 0), maxBytes: Math.max(...zooms.map((z) => z.maxBytes)) };
+  } finally {
+    archive.close();
+  }
+}
+
+function row(cells: (string | number)[]): string {
+  return cells.map((cell, i) => (i === 0 ? String(cell).padEnd(34) : String(cell).padStart(12))).join('');
+}
+
+async function main(): Promise<void> {
+  const ne = findNaturalEarth();
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const lines: string[] = [];
+
+  if (!values['skip-gdal']) {
+    // One multi-layer GeoPackage cut to the region for GDAL, and the same layers as GeoJSON for Mekan.
+    const gpkg = join(work, 'region.gpkg');
+    const geojson: string[] = [];
+    for (const layer of LAYERS) {
+      const name = layer.replace(/^ne_10m_/, '');
+      execFileSync('ogr2ogr', ['-f', 'GPKG', '-update', '-append', gpkg, join(ne, `${layer}.shp`), '-nln', name, '-spat', ...region.map(String), '-clipsrc', 'spat_extent', '-nlt', 'PROMOTE_TO_MULTI'], { stdio: ['ignore', 'ignore', 'ignore'] });
+      const out = join(work, `${name}.geojson`);
+      execFileSync('ogr2ogr', ['-f', 'GeoJSON', out, gpkg, name], { stdio: ['ignore', 'ignore', 'ignore'] });
+      geojson.push(out);
+    }
+    console.error(`region ${region.join(',')}, zooms 0–${maxzoom}: ${geojson.map((f) => `${(statSync(f).size / 1e6).toFixed(1)} MB`).join(', ')} of GeoJSON`);
+    const mekanOut = join(work, 'mekan-region.mbtiles');
+    const gdalOut = join(work, 'gdal-region.mbtiles');
+    const mekanRun = await best('mekan', process.execPath, [mekan, 'build', 'vector', ...geojson, '-o', mekanOut, '--minzoom', '0', '--maxzoom', String(maxzoom), '--quiet'], mekanOut);
+    const gdalRun = await best('ogr2ogr', 'ogr2ogr', ['-f', 'MBTiles', gdalOut, gpkg, '-dsco', 'MINZOOM=0', '-dsco', `MAXZOOM=${maxzoom}`], gdalOut);
+    const mekanTiles = tileCount(mekanOut);
+    const gdalTiles = tileCount(gdalOut);
+    lines.push(
+      `Natural Earth 10m, 5 layers, region ${region.join(',')}, zooms 0–${maxzoom} (best of ${runs})`,
+      row(['', 'wall s', 'peak RSS MB', 'tiles', 'archive MB', 'largest KB']),
+      row(['mekan build vector (GeoJSON)', mekanRun.seconds.toFixed(1), mekanRun.peakRssMb.toFixed(0), mekanTiles.tiles, (statSync(mekanOut).size / 1e6).toFixed(1), (mekanTiles.maxBytes / 1024).toFixed(0)]),
+      row(['ogr2ogr -f MBTiles (GeoPackage)', gdalRun.seconds.toFixed(1), gdalRun.peakRssMb.toFixed(0), gdalTiles.tiles, (statSync(gdalOut).size / 1e6).toFixed(1), (gdalTiles.maxBytes / 1024).toFixed(0)]),
+      row(['mekan / gdal', (mekanRun.seconds / gdalRun.seconds).toFixed(2), (mekanRun.peakRssMb / gdalRun.peakRssMb).toFixed(2), '', '', '']),
+      '',
+    );
+  }
+
+  const worldOut = join(work, 'mekan-world.mbtiles');
+  const worldRun = await best('mekan world', process.execPath, [mekan, 'build', 'vector', ...LAYERS.map((layer) => join(ne, `${layer}.shp`)), '-o', worldOut, '--minzoom', '0', '--maxzoom', String(worldMaxzoom), '--quiet'], worldOut);
+  const worldTiles = tileCount(worldOut);
+  lines.push(
+    `Natural Earth 10m, 5 layers, whole world (Shapefiles), zooms 0–${worldMaxzoom}: goal ≈12 s and ≈140 MB (a C++ tiler)`,
+    row(['', 'wall s', 'peak RSS MB', 'tiles', 'archive MB', 'largest KB']),
+    row(['mekan build vector', worldRun.seconds.toFixed(1), worldRun.peakRssMb.toFixed(0), worldTiles.tiles, (statSync(worldOut).size / 1e6).toFixed(1), (worldTiles.maxBytes / 1024).toFixed(0)]),
+    row(['mekan / goal', (worldRun.seconds / 12).toFixed(2), (worldRun.peakRssMb / 140).toFixed(2), '', '', '']),
+  );
+  console.log(lines.join('\n'));
+  rmSync(work, { recursive: true, force: true });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
