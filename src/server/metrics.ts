@@ -9,6 +9,13 @@ interface Histogram {
   count: number;
 }
 
+/** Everything a Metrics holds, as plain data: what workers send to be summed (see clusterMetrics.ts). */
+export interface MetricsSnapshot {
+  requests: { route: string; status: number; count: number }[];
+  latency: [route: string, histogram: Histogram][];
+  tiles: [tileset: string, counter: { count: number; bytes: number }][];
+}
+
 function escapeLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
@@ -17,7 +24,6 @@ export class Metrics {
   private readonly requests = new Map<string, { route: string; status: number; count: number }>();
   private readonly latency = new Map<string, Histogram>();
   private readonly tiles = new Map<string, { count: number; bytes: number }>();
-  private readonly started = Date.now();
 
   /** One answered request: `route` is a route name (`tile`, `tilejson`…), never the raw path. */
   observe(route: string, status: number, seconds: number): void {
@@ -48,6 +54,44 @@ export class Metrics {
     } else this.tiles.set(tileset, { count: 1, bytes });
   }
 
+  snapshot(): MetricsSnapshot {
+    return {
+      requests: [...this.requests.values()].map((counter) => ({ ...counter })),
+      latency: [...this.latency].map(([route, histogram]) => [route, { ...histogram, counts: [...histogram.counts] }]),
+      tiles: [...this.tiles].map(([tileset, counter]) => [tileset, { ...counter }]),
+    };
+  }
+
+  /** The sum of several processes' metrics. */
+  static sum(snapshots: MetricsSnapshot[]): Metrics {
+    const total = new Metrics();
+    for (const snapshot of snapshots) {
+      for (const { route, status, count } of snapshot.requests) {
+        const key = route + ' ' + status;
+        const counter = total.requests.get(key);
+        if (counter) counter.count += count;
+        else total.requests.set(key, { route, status, count });
+      }
+      for (const [route, histogram] of snapshot.latency) {
+        const into = total.latency.get(route);
+        if (!into) total.latency.set(route, { ...histogram, counts: [...histogram.counts] });
+        else {
+          into.sum += histogram.sum;
+          into.count += histogram.count;
+          histogram.counts.forEach((count, i) => (into.counts[i] += count));
+        }
+      }
+      for (const [tileset, { count, bytes }] of snapshot.tiles) {
+        const counter = total.tiles.get(tileset);
+        if (counter) {
+          counter.count += count;
+          counter.bytes += bytes;
+        } else total.tiles.set(tileset, { count, bytes });
+      }
+    }
+    return total;
+  }
+
   /** Prometheus text exposition format 0.0.4. */
   render(gauges: { tilesets: number }): string {
     const lines: string[] = [
@@ -72,7 +116,7 @@ export class Metrics {
     lines.push('# HELP mekan_tile_bytes_total Tile bytes sent (as encoded), by tileset.', '# TYPE mekan_tile_bytes_total counter');
     for (const [tileset, { bytes }] of this.tiles) lines.push(`mekan_tile_bytes_total{tileset="${escapeLabel(tileset)}"} ${bytes}`);
     lines.push('# HELP mekan_tilesets Tilesets being served.', '# TYPE mekan_tilesets gauge', `mekan_tilesets ${gauges.tilesets}`);
-    lines.push('# HELP mekan_uptime_seconds Seconds since this process started serving.', '# TYPE mekan_uptime_seconds gauge', `mekan_uptime_seconds ${(Date.now() - this.started) / 1000}`);
+    lines.push('# HELP mekan_uptime_seconds Seconds since the process that answered started.', '# TYPE mekan_uptime_seconds gauge', `mekan_uptime_seconds ${process.uptime()}`);
     return lines.join('\n') + '\n';
   }
 }

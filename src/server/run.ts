@@ -2,6 +2,7 @@
 import cluster from 'node:cluster';
 import type { ServerOptions } from '../config/serverOptions.js';
 import { createApp } from './app.js';
+import { gatherWorkerMetrics } from './clusterMetrics.js';
 import { createLogger } from './logger.js';
 
 /** Starts serving and resolves with the URL once listening; the process exits 0 after SIGTERM/SIGINT. */
@@ -33,6 +34,7 @@ function runPrimary(options: ServerOptions, announce: (url: string, options: Ser
   const logger = createLogger(options.log.level);
   let listening = 0;
   let stopping = false;
+  gatherWorkerMetrics();
   return new Promise((resolve, reject) => {
     for (let i = 0; i < options.workers; i++) cluster.fork();
     cluster.on('message', (_worker, message: { mekan?: string; url?: string }) => {

@@ -14,7 +14,7 @@ const archive = join(dir, 'basemap.mbtiles');
 writeVectorArchive(archive, { maxzoom: 3 });
 
 /** Starts `mekan serve ARGS`, waits for its "listening on URL" line, checks /health, sends SIGTERM, returns the exit code. */
-async function serveAndStop(args: string[]): Promise<{ code: number | null; url: string; stderr: string }> {
+async function serveAndStop(args: string[], whileUp?: (url: string) => Promise<void>): Promise<{ code: number | null; url: string; stderr: string }> {
   const child = spawn(process.execPath, [bin, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -33,6 +33,7 @@ async function serveAndStop(args: string[]): Promise<{ code: number | null; url:
   assert.deepEqual(await health.json(), { status: 'ok' });
   const tile = await fetch(`${url}/tiles/basemap/0/0/0.pbf`);
   assert.equal(tile.status, 200);
+  await whileUp?.(url);
   child.kill('SIGTERM');
   return { code: await exited, url, stderr };
 }
@@ -46,8 +47,14 @@ test('mekan serve PATH: prints its URL, answers /health, exits 0 on SIGTERM', as
   assert.ok(logs.some((line) => line.url === '/health'), 'request logged');
 });
 
-test('mekan serve --workers 2 --quiet: one port, exits 0 on SIGTERM, no request lines', async () => {
-  const { code, stderr } = await serveAndStop([archive, '--port', '0', '--workers', '2', '--quiet']);
+test('mekan serve --workers 2 --quiet: one port, metrics summed over the workers, exits 0 on SIGTERM, no request lines', async () => {
+  const { code, stderr } = await serveAndStop([archive, '--port', '0', '--workers', '2', '--quiet'], async (url) => {
+    // Separate connections, so that both workers answer some.
+    for (let i = 0; i < 20; i++) assert.equal((await fetch(`${url}/tiles/basemap/1/1/0.pbf`, { headers: { Connection: 'close' } })).status, 200);
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const served = Number(/^mekan_tiles_served_total\{tileset="basemap"\} (\d+)$/m.exec(text)?.[1]);
+    assert.equal(served, 21, text); // 20 here + 1 in serveAndStop
+  });
   assert.equal(code, 0, stderr);
   assert.doesNotMatch(stderr, /"msg":"request"/);
 });
