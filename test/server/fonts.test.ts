@@ -101,8 +101,8 @@ test('a range no font covers is a valid empty range; malformed ranges are 400 an
   }
 });
 
-test('glyph ranges and sprites carry a strong ETag and answer If-None-Match with 304', async () => {
-  for (const path of [`/fonts/${encodeURIComponent(REGULAR)},${encodeURIComponent(GEORGIAN)}/4096-4351.pbf`, '/styles/standard/sprite@2x.png']) {
+test('glyph ranges, sprites and styles carry a strong ETag and answer If-None-Match with 304', async () => {
+  for (const path of [`/fonts/${encodeURIComponent(REGULAR)},${encodeURIComponent(GEORGIAN)}/4096-4351.pbf`, '/styles/standard/sprite@2x.png', '/styles/dark/style.json?lang=ru']) {
     const first = await fetch(`${server.url}${path}`);
     assert.equal(first.status, 200, path);
     const etag = first.headers.get('etag');

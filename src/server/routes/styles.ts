@@ -17,8 +17,9 @@ export function createStylesModule(stylesDir = STYLES_DIR): RouteModule {
       router.get('/styles/:style/style.json', (ctx) => {
         const template = styles().template(ctx.params.style);
         const language = parseLanguage(ctx.query.lang);
-        ctx.set('Cache-Control', 'no-cache');
-        ctx.body = resolveStyle(template, context.publicUrl(ctx.req), language);
+        // no-cache with an ETag: clients revalidate cheaply and see a changed template at once.
+        const style = JSON.stringify(resolveStyle(template, context.publicUrl(ctx.req), language));
+        sendAsset(ctx, Buffer.from(style), 'application/json; charset=utf-8', 'no-cache');
       });
       router.get('/styles/:style/:file', (ctx) => {
         const sprite = styles().sprite(ctx.params.style, ctx.params.file);
