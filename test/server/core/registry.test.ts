@@ -81,3 +81,20 @@ test('a served folder reloads itself: an archive renamed over, added or removed 
     await server.close();
   }
 });
+
+test('tilesets named in the configuration: their own id and options; a tileset of the same id in a folder yields to them', async () => {
+  const folder = join(dir, 'named');
+  mkdirSync(folder);
+  writeVectorArchive(join(folder, 'roads.mbtiles'), { maxzoom: 1, name: 'from the folder' });
+  writeVectorArchive(join(dir, 'roads-2024.mbtiles'), { maxzoom: 2, name: 'named in the configuration' });
+  const { logger, lines } = captureLogger();
+  const server = await startServer([folder], { logger, config: { tilesets: { roads: { path: join(dir, 'roads-2024.mbtiles'), cacheControl: 'no-cache' } } } });
+  try {
+    const tilejson = (await get(server.url, '/tiles/roads.json')).json();
+    assert.equal(tilejson.name, 'named in the configuration');
+    assert.equal((await get(server.url, '/tiles/roads/2/2/1.pbf')).headers['cache-control'], 'no-cache');
+    assert.ok(lines().some((line) => line.level === 40 && String(line.msg).includes('already taken')));
+  } finally {
+    await server.close();
+  }
+});
