@@ -6,9 +6,10 @@ import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
+import sharp from 'sharp';
 import { bboxToTileRange, lonLatToMercator, resolutionAtZoom } from '../../../src/grid/webMercator.js';
 import { makeTempDir } from '../../support/tempDir.js';
-import { RASTER_BOUNDS, startServer, writeRasterArchive, writeVectorArchive, type RunningServer } from '../../support/gisFixtures.js';
+import { RASTER_BOUNDS, startServer, tileColour, writeRasterArchive, writeVectorArchive, type RunningServer } from '../../support/gisFixtures.js';
 
 const dir = makeTempDir('mekan-ogc-');
 let server: RunningServer;
@@ -73,9 +74,12 @@ test('landing page → collections → tilesets → tileset → tile, by followi
   const rasterSets = await getJson<{ tilesets: { dataType: string; links: Link[] }[] }>(new URL(href(collections[0].links, 'http://www.opengis.net/def/rel/ogc/1.0/tilesets-map')!).pathname);
   assert.equal(rasterSets.tilesets[0].dataType, 'map');
   const range = bboxToTileRange(RASTER_BOUNDS, 6);
-  const png = await fetch(`${server.url}/ogc/collections/absheron/map/tiles/WebMercatorQuad/6/${range.minY}/${range.minX}`);
+  // {tileRow} counts from the top like XYZ y and {tileCol} is x: the tile's own colour proves the order.
+  const png = await fetch(`${server.url}/ogc/collections/absheron/map/tiles/WebMercatorQuad/6/${range.maxY}/${range.minX}`);
   assert.equal(png.status, 200);
   assert.equal(png.headers.get('content-type'), 'image/png');
+  const { data } = await sharp(Buffer.from(await png.arrayBuffer())).raw().toBuffer({ resolveWithObject: true });
+  assert.deepEqual([data[0], data[1], data[2]], tileColour(6, range.minX, range.maxY));
 });
 
 test('404 and 400 follow the tile rules', async () => {
@@ -100,7 +104,10 @@ test('404 and 400 follow the tile rules', async () => {
   }
 });
 
-test("GDAL's OGCAPI driver opens the raster collection on the WebMercatorQuad grid", async () => {
+test("GDAL's OGCAPI driver opens the raster collection", async () => {
+  // Reading pixels through it is left to the WMTS test: GDAL 3.6 sizes its strips by the whole matrix height
+  // but starts them at the first row of tileMatrixSetLimits, which shifts the rows it asks for (a client bug;
+  // its GDAL_OGCAPI_TILEMATRIXSET_LIMITS=NO switch fails to open the dataset most of the time).
   // GDAL 3.6 (Debian 12) reads the collection bbox in the tile matrix set's CRS instead of CRS84 (later
   // versions reproject it), so the extent is handed over in EPSG:3857 as the driver's open options.
   const [minX, minY] = lonLatToMercator(RASTER_BOUNDS[0], RASTER_BOUNDS[1]);
