@@ -6,6 +6,7 @@
 // public URL (src/server/styles/resolveStyle.ts). Layers use the basemap schema in data/SCHEMA.md.
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 interface Palette {
   title: string;
@@ -23,7 +24,7 @@ interface Palette {
   imagery?: boolean;
 }
 
-const PALETTES: Record<string, Palette> = {
+export const PALETTES: Record<string, Palette> = {
   standard: {
     title: 'Mekan standard',
     background: '#f4f1ea',
@@ -88,7 +89,8 @@ const NAME = ['get', 'name'];
 const SEA = ['==', ['get', 'class'], 'sea'];
 const zoomRamp = (...stops: number[]) => ['interpolate', ['linear'], ['zoom'], ...stops];
 
-function style(variant: string, p: Palette): Record<string, unknown> {
+/** The template of one variant, as written to styles/<variant>.json. */
+export function styleTemplate(variant: string, p: Palette = PALETTES[variant]): Record<string, unknown> {
   const sources: Record<string, unknown> = {
     basemap: { type: 'vector', url: 'mekan://tiles/basemap.json' },
   };
@@ -257,8 +259,15 @@ function style(variant: string, p: Palette): Record<string, unknown> {
   };
 }
 
-const stylesDir = resolve(import.meta.dirname, '..', '..', 'styles');
-for (const [variant, palette] of Object.entries(PALETTES)) {
-  writeFileSync(join(stylesDir, `${variant}.json`), JSON.stringify(style(variant, palette), null, 2) + '\n');
-  console.log(`styles/${variant}.json`);
+/** The file's text: what the committed template must equal (a test checks). */
+export function styleTemplateText(variant: string): string {
+  return JSON.stringify(styleTemplate(variant), null, 2) + '\n';
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const stylesDir = resolve(import.meta.dirname, '..', '..', 'styles');
+  for (const variant of Object.keys(PALETTES)) {
+    writeFileSync(join(stylesDir, `${variant}.json`), styleTemplateText(variant));
+    console.log(`styles/${variant}.json`);
+  }
 }

@@ -1,4 +1,4 @@
-// The glyph codec, range parsing, the LRU and the label rewrite, without a server.
+// Glyph codec, range parsing, LRU, style resolution and the committed templates, without a server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { localizeLabels, parseLanguage } from '../../src/server/styles/languages
 import { resolveStyle, templateTilesets, type StyleTemplate } from '../../src/server/styles/resolveStyle.js';
 import { isInputError } from '../../src/errors.js';
 import { ROOT } from '../support/basemapFixture.js';
+import { PALETTES, styleTemplateText } from '../../scripts/build-styles.js';
 
 test('a fontnik range decodes and re-encodes to the same glyphs', () => {
   const bytes = readFileSync(join(ROOT, 'styles', 'fonts', 'Noto Sans Regular', '0-255.pbf'));
@@ -56,4 +57,10 @@ test('style templates resolve mekan:// URLs without changing the template; langu
   const layers = localizeLabels([{ layout: { 'text-field': '{name}' } }, { layout: { 'line-cap': 'round' } }], 'en');
   assert.deepEqual(layers[0].layout['text-field'], ['coalesce', ['get', 'name:en'], ['get', 'name']]);
   assert.equal('text-field' in layers[1].layout, false);
+});
+
+test('the committed style templates are what scripts/build-styles.ts makes', () => {
+  for (const variant of Object.keys(PALETTES)) {
+    assert.equal(readFileSync(join(ROOT, 'styles', `${variant}.json`), 'utf8'), styleTemplateText(variant), `styles/${variant}.json is up to date`);
+  }
 });
