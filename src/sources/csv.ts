@@ -1,7 +1,9 @@
 // CSV reader: points from longitude/latitude columns or any geometry from a WKT column, the other columns as attributes.
 // Columns are found by their usual names (lon/lng/long/longitude/x, lat/latitude/y; wkt/geometry/geom/the_geom/wkt_geom)
-// unless named in the options. A value that reads wholly as a decimal number becomes a number, an empty one null.
-import { createReadStream } from 'node:fs';
+// unless named in the options. Column types come from a GDAL-style .csvt beside the file when there is one
+// (String, Integer, Real, Integer(Boolean)…); otherwise a value that reads wholly as a decimal number becomes a
+// number. An empty value is null.
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
@@ -19,6 +21,21 @@ const WKT_NAMES = ['wkt', 'geometry', 'geom', 'the_geom', 'wkt_geom', 'shape'];
 const DECIMAL = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 
 type GeometryColumns = { lon: string; lat: string } | { wkt: string };
+
+type ColumnType = 'string' | 'number' | 'boolean' | 'guess';
+
+/** Column types from `file.csvt` (one line of quoted GDAL type names), or none. */
+function declaredTypes(path: string): ColumnType[] {
+  const csvt = path.replace(/\.csv$/i, '') + '.csvt';
+  if (!existsSync(csvt)) return [];
+  return readFileSync(csvt, 'utf8').split(/[\r\n]/)[0].split(',').map((name) => {
+    const type = name.trim().replace(/^"|"$/g, '').toLowerCase();
+    if (type === 'integer(boolean)') return 'boolean';
+    if (/^(integer|integer64|real|integer\(int16\)|real\(float32\))/.test(type)) return 'number';
+    if (/^(string|date|time|datetime|json|wkt)/.test(type)) return 'string';
+    return 'guess';
+  });
+}
 
 export async function openCsv(path: string, options: OpenSourceOptions = {}): Promise<FeatureSource> {
   const encoding = options.encoding ? codePageLabel(options.encoding) : 'utf-8';
@@ -76,13 +93,23 @@ function geometryColumns(header: string[], path: string, options: OpenSourceOpti
   throw new InputError(path, `no geometry columns: expected longitude/latitude (${LON_NAMES.join('/')}, ${LAT_NAMES.join('/')}) or WKT (${WKT_NAMES.join('/')}); the columns are ${header.join(', ')}`);
 }
 
-function typedValue(value: string | undefined): PropertyValue {
+function typedValue(value: string | undefined, type: ColumnType | undefined): PropertyValue {
   if (value === undefined || value === '') return null;
-  return DECIMAL.test(value) ? Number(value) : value;
+  switch (type) {
+    case 'string':
+      return value;
+    case 'boolean':
+      return /^(1|true|t|yes|y)$/i.test(value.trim()) ? true : /^(0|false|f|no|n)$/i.test(value.trim()) ? false : value;
+    case 'number':
+      return Number.isFinite(Number(value)) ? Number(value) : value;
+    default:
+      return DECIMAL.test(value) ? Number(value) : value;
+  }
 }
 
 async function* readFeatures(path: string, encoding: string, columns: GeometryColumns, crs: ResolvedCrs, onProblem: (problem: FeatureProblem) => void): AsyncGenerator<SourceFeature> {
   const gate = featureGate(path, crs, onProblem);
+  const types = declaredTypes(path);
   const rows = text(path, encoding).pipe(parser());
   let header: string[] | undefined;
   let geometryIndexes: number[] = [];
@@ -117,7 +144,7 @@ async function* readFeatures(path: string, encoding: string, columns: GeometryCo
         if (lon !== '' || lat !== '') geometry = { type: 'Point', coordinates: [lon === '' ? NaN : Number(lon), lat === '' ? NaN : Number(lat)] };
       }
       const properties: Record<string, PropertyValue> = {};
-      for (let i = 0; i < header.length; i++) if (!geometryIndexes.includes(i)) properties[header[i]] = typedValue(row[i]);
+      for (let i = 0; i < header.length; i++) if (!geometryIndexes.includes(i)) properties[header[i]] = typedValue(row[i], types[i]);
       const feature = gate(geometry, properties, where);
       if (feature) yield feature;
     }
