@@ -10,6 +10,8 @@ import { mercatorToSourcePixel, tilePixelMap } from './transformGrid.js';
 import { TILE_SIZE, type BlockResult, type BlockTask, type RasterSource, type WorkerSetup } from './types.js';
 import { WindowReader } from './windowReader.js';
 
+const MAX_ENCODES_IN_FLIGHT = 3;
+
 export class BlockRenderer {
   private readonly setup: WorkerSetup;
   private readonly readers = new Map<string, Promise<WindowReader>>();
@@ -28,7 +30,7 @@ export class BlockRenderer {
 
   async renderBlock(task: BlockTask): Promise<BlockResult> {
     const result: BlockResult = { id: task.id, tiles: [], empty: {}, raw: null, skipped: [] };
-    const encoding: Promise<void>[] = [];
+    const encoding = new Set<Promise<void>>();
     const raw = await this.render(task.z, task.x, task.y, result, encoding);
     // Encoding runs on libuv's threads while this thread warps the next tiles; collect it all before replying.
     await Promise.all(encoding);
@@ -50,7 +52,7 @@ export class BlockRenderer {
     });
   }
 
-  private async render(z: number, x: number, y: number, result: BlockResult, encoding: Promise<void>[]): Promise<Uint8Array | null> {
+  private async render(z: number, x: number, y: number, result: BlockResult, encoding: Set<Promise<void>>): Promise<Uint8Array | null> {
     if (this.sourcesFor(z, x, y).length === 0) return null;
     let rgba: Uint8Array | null;
     if (z === this.setup.maxzoom) {
@@ -65,12 +67,14 @@ export class BlockRenderer {
       result.empty[z] = (result.empty[z] ?? 0) + 1;
       return null;
     }
-    encoding.push(
-      encodeTile(rgba, coverage, this.setup, this.grey).then((data) => {
-        // A copy owns its ArrayBuffer, so it can be transferred to the main thread (sharp's may be external memory).
-        result.tiles.push({ z, x, y, data: new Uint8Array(data) });
-      }),
-    );
+    // A few encodes in flight overlap with warping; more would only queue in libuv's pool ahead of file reads.
+    while (encoding.size >= MAX_ENCODES_IN_FLIGHT) await Promise.race(encoding);
+    const encoded: Promise<void> = encodeTile(rgba, coverage, this.setup, this.grey).then((data) => {
+      // A copy owns its ArrayBuffer, so it can be transferred to the main thread (sharp's may be external memory).
+      result.tiles.push({ z, x, y, data: new Uint8Array(data) });
+      encoding.delete(encoded);
+    });
+    encoding.add(encoded);
     return rgba;
   }
 

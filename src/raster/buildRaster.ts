@@ -285,12 +285,21 @@ class PyramidBelowBlocks {
   }
 }
 
-/** Hands tasks to a pool of warp workers, one at a time each, calling onResult on this thread as results arrive. */
+/**
+ * Hands tasks to a pool of warp workers, one at a time each, calling onResult on this thread as results arrive.
+ * Each worker walks its own contiguous stretch of the Morton order, so it reuses the source blocks it has decoded;
+ * a worker that runs out takes the last task of the longest remaining stretch.
+ */
 async function runWorkers(tasks: BlockTask[], setup: WorkerSetup, requested: number | undefined, onResult: (task: BlockTask, result: BlockResult) => void): Promise<void> {
   if (tasks.length === 0) return;
   const count = Math.max(1, Math.min(requested ?? availableParallelism(), tasks.length));
+  const stretches = Array.from({ length: count }, (_, i) => tasks.slice(Math.floor((i * tasks.length) / count), Math.floor(((i + 1) * tasks.length) / count)));
+  const nextTask = (worker: number): BlockTask | undefined => {
+    if (stretches[worker].length > 0) return stretches[worker].shift();
+    const longest = stretches.reduce((a, b) => (b.length > a.length ? b : a));
+    return longest.pop();
+  };
   const workers: Worker[] = [];
-  let next = 0;
   try {
     await new Promise<void>((resolve, reject) => {
       let finished = 0;
@@ -300,8 +309,9 @@ async function runWorkers(tasks: BlockTask[], setup: WorkerSetup, requested: num
         failed = true;
         reject(error);
       };
-      const feed = (worker: Worker) => {
-        if (next < tasks.length) worker.postMessage({ kind: 'task', task: tasks[next++] });
+      const feed = (worker: Worker, index: number) => {
+        const task = nextTask(index);
+        if (task) worker.postMessage({ kind: 'task', task });
       };
       for (let i = 0; i < count; i++) {
         // geotiff.js loads web-worker, whose Node shim expects an object in workerData on any non-main thread.
@@ -320,11 +330,11 @@ async function runWorkers(tasks: BlockTask[], setup: WorkerSetup, requested: num
             return;
           }
           if (++finished === tasks.length) resolve();
-          else feed(worker);
+          else feed(worker, i);
         });
         worker.on('error', (error) => fail(new Error(`warp worker crashed: ${messageOf(error)}`)));
         worker.postMessage({ kind: 'setup', setup });
-        feed(worker);
+        feed(worker, i);
       }
     });
   } finally {

@@ -1,7 +1,8 @@
-// Encodes an RGBA tile with sharp: WebP or PNG keep transparency; JPEG flattens onto a background colour.
+// Encodes an RGBA tile: WebP (sharp) or PNG (png.ts) keep transparency; JPEG (sharp) flattens onto a background colour.
 import sharp from 'sharp';
 import { TILE_SIZE, type RasterTileFormat } from './types.js';
 import type { Coverage } from './pyramid.js';
+import { encodePng } from './png.js';
 
 export interface EncodeOptions {
   format: RasterTileFormat;
@@ -27,15 +28,16 @@ export async function encodeTile(rgba: Uint8Array, coverage: Coverage, options: 
       if (coverage !== 'opaque') input[o++] = rgba[i + 3];
     }
   }
-  const image = sharp(input, { raw: { width: TILE_SIZE, height: TILE_SIZE, channels } });
+  if (options.format === 'png') return encodePng(input, TILE_SIZE, TILE_SIZE, channels);
+  let image = sharp(input, { raw: { width: TILE_SIZE, height: TILE_SIZE, channels } });
+  // Without this sharp turns one-band input into sRGB on output.
+  if (grey) image = image.toColourspace('b-w');
   switch (options.format) {
     case 'webp':
       return image.webp({ quality: options.quality, effort: 2 }).toBuffer();
-    case 'jpeg': {
+    default: {
       const [r, g, b] = options.background;
       return image.flatten({ background: { r, g, b } }).jpeg({ quality: options.quality }).toBuffer();
     }
-    case 'png':
-      return image.png({ compressionLevel: 6, adaptiveFiltering: false }).toBuffer();
   }
 }

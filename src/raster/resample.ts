@@ -77,8 +77,9 @@ export function resampleInto(
       // Bilinear between the four nearest pixel centres; taps beyond the image edge repeat the edge.
       const u = sx - 0.5;
       const v = sy - 0.5;
-      const ui = Math.floor(u);
-      const vi = Math.floor(v);
+      // sx, sy ≥ 0 here, so u, v ≥ -0.5: truncation is floor except on (-0.5, 0).
+      const ui = u < 0 ? -1 : u | 0;
+      const vi = v < 0 ? -1 : v | 0;
       const fx = u - ui;
       const fy = v - vi;
       const xa = (ui < 0 ? 0 : ui) - x0;
@@ -99,14 +100,14 @@ export function resampleInto(
         const w10 = fx * (1 - fy);
         const w01 = (1 - fx) * fy;
         const w11 = fx * fy;
-        const r = rgba[i00] * w00 + rgba[i10] * w10 + rgba[i01] * w01 + rgba[i11] * w11 + 0.5;
+        const r = (rgba[i00] * w00 + rgba[i10] * w10 + rgba[i01] * w01 + rgba[i11] * w11 + 0.5) | 0;
         tile[o] = r;
         if (grey) {
           tile[o + 1] = r;
           tile[o + 2] = r;
         } else {
-          tile[o + 1] = rgba[i00 + 1] * w00 + rgba[i10 + 1] * w10 + rgba[i01 + 1] * w01 + rgba[i11 + 1] * w11 + 0.5;
-          tile[o + 2] = rgba[i00 + 2] * w00 + rgba[i10 + 2] * w10 + rgba[i01 + 2] * w01 + rgba[i11 + 2] * w11 + 0.5;
+          tile[o + 1] = (rgba[i00 + 1] * w00 + rgba[i10 + 1] * w10 + rgba[i01 + 1] * w01 + rgba[i11 + 1] * w11 + 0.5) | 0;
+          tile[o + 2] = (rgba[i00 + 2] * w00 + rgba[i10 + 2] * w10 + rgba[i01 + 2] * w01 + rgba[i11 + 2] * w11 + 0.5) | 0;
         }
         tile[o + 3] = 255;
         covered++;
