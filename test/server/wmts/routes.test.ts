@@ -22,10 +22,16 @@ before(async () => {
 });
 after(() => server.close());
 
-// GDAL must not reuse anything between runs, nor wait long on a broken server.
 const run = promisify(execFile);
 // The server runs in this process: GDAL must run asynchronously, or nothing would answer it.
-const gdalEnv = { ...process.env, NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost', GDAL_HTTP_TIMEOUT: '20', CPL_VSIL_CURL_USE_CACHE: 'NO', GDAL_DEFAULT_WMS_CACHE_PATH: join(dir, 'gdalwmscache') };
+const gdalEnv = {
+  ...process.env,
+  NO_PROXY: '127.0.0.1,localhost',
+  no_proxy: '127.0.0.1,localhost',
+  GDAL_HTTP_TIMEOUT: '20',
+  // GDAL 3.6's tile cache loses blocks answered 204 (empty tile), and nothing here needs a cache.
+  GDAL_ENABLE_WMS_CACHE: 'NO',
+};
 
 test('RESTful capabilities: one layer per raster tileset, absolute XYZ template, limits from the archive', async () => {
   const response = await fetch(`${server.url}/wmts/1.0.0/WMTSCapabilities.xml`);

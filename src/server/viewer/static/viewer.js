@@ -50,7 +50,12 @@ async function inspectionStyle(tileset) {
 }
 
 function styleChoices() {
-  const choices = state.catalog.styles.map((style) => ({ key: `style:${style.id}`, label: style.name ?? style.id, style }));
+  // A style whose tilesets are not served still loads, but shows less: say so in its name.
+  const choices = state.catalog.styles.map((style) => ({
+    key: `style:${style.id}`,
+    label: `${style.name ?? style.id}${style.available === false ? ' (tilesets missing)' : ''}`,
+    style,
+  }));
   for (const tileset of state.catalog.tilesets) {
     if (!isRaster(tileset)) choices.push({ key: `inspect:${tileset.id}`, label: `Inspect ${tileset.name ?? tileset.id}`, tileset });
   }
