@@ -14,7 +14,6 @@ export interface Cors {
   preflight(request: IncomingMessage): CorsHeaders | undefined;
 }
 
-const EXPOSED = 'ETag, Content-Length, Content-Encoding, Cache-Control';
 const NONE: CorsHeaders = { headers: {}, varyOrigin: false };
 
 export function makeCors(origins: string[]): Cors {
@@ -25,13 +24,14 @@ export function makeCors(origins: string[]): Cors {
     const origin = request.headers.origin;
     return origin && allowed.has(origin) ? origin : undefined;
   };
-  const anySimple: CorsHeaders = { headers: { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': EXPOSED }, varyOrigin: false };
+  // No Access-Control-Expose-Headers: map clients read tile bodies, not ETag or Content-Encoding (the browser's cache uses those itself).
+  const anySimple: CorsHeaders = { headers: { 'Access-Control-Allow-Origin': '*' }, varyOrigin: false };
   return {
     simple(request) {
       if (origins.length === 0) return NONE;
       if (any) return anySimple;
       const origin = allowOrigin(request);
-      return { headers: origin ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': EXPOSED } : {}, varyOrigin: true };
+      return { headers: origin ? { 'Access-Control-Allow-Origin': origin } : {}, varyOrigin: true };
     },
     preflight(request): CorsHeaders | undefined {
       if (origins.length === 0) return undefined;
