@@ -8,7 +8,7 @@ import { fitTile, type RankedLayer } from './budget.js';
 import { encodeTile, type TileFeature, type TileLayer } from './encode.js';
 import { unprojectGeometry } from './geometry.js';
 import { EXTENT, type RankRule } from './plan.js';
-import { decodeRecord, indexSpill, type SpilledFeature } from './spill.js';
+import { decodeRecord, indexSpill, type SpilledFeature, type SpillSegment } from './spill.js';
 
 /** What a worker needs to know about the layers (the same for every partition of a build). */
 export interface CutSettings {
@@ -22,7 +22,8 @@ export interface PartitionTask {
   id: number;
   /** `z/x/y` of the partition tile, or `low` for the pre-simplified index of the zooms below the partition zoom. */
   key: string;
-  spillPath: string;
+  /** Where its records are in the spill run files. */
+  segments: SpillSegment[];
   /** The partition tile: only tiles inside it are emitted. */
   z: number;
   x: number;
@@ -103,7 +104,7 @@ export function cutPartition(task: PartitionTask, settings: CutSettings, emit: (
 }
 
 function buildIndexes(task: PartitionTask, settings: CutSettings): LayerIndex[] {
-  const spill = indexSpill(task.spillPath);
+  const spill = indexSpill(task.segments);
   const recordsOf = settings.layers.map(() => [] as number[]);
   spill.offsets.forEach((offset, i) => recordsOf[spill.layers[i]].push(offset));
   const indexes: LayerIndex[] = [];

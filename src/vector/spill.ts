@@ -1,7 +1,8 @@
-// Partition spill files: features written once, compactly, into one file per partition tile, read back by a worker.
+// Partition spill: features written once, compactly, into sequential run files with an index of which byte
+// ranges belong to which partition tile, read back by the worker that cuts the partition.
 // A record: header (u32 length, u16 layer, u8 kind, u8 minzoom, u32 props bytes, u32 structure words, u32 coords),
 // the attributes as JSON, the part structure (u32), then the projected coordinates (f64) — 8-byte aligned.
-import { appendFileSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PropertyValue } from '../sources/types.js';
 import type { ProjectedGeometry } from './geometry.js';
@@ -67,15 +68,32 @@ export interface SpillIndex {
   layers: number[];
 }
 
-export function indexSpill(path: string): SpillIndex {
-  const file = readFileSync(path);
-  // Float64Array views need 8-byte alignment of the underlying buffer.
-  const bytes = file.byteOffset % 8 === 0 ? file : Buffer.from(Uint8Array.prototype.slice.call(file));
+/** Loads a partition's segments (from one or more runs, in order) into one buffer and indexes its records. */
+export function indexSpill(segments: SpillSegment[]): SpillIndex {
+  const total = segments.reduce((n, segment) => n + segment.length, 0);
+  // A fresh buffer (not from Node's pool) so that Float64Array views are 8-byte aligned.
+  const bytes = Buffer.from(new ArrayBuffer(total));
+  let at = 0;
+  const byRun = new Map<string, SpillSegment[]>();
+  for (const segment of segments) byRun.set(segment.run, [...(byRun.get(segment.run) ?? []), segment]);
+  const placed = new Map<SpillSegment, number>();
+  for (const segment of segments) {
+    placed.set(segment, at);
+    at += segment.length;
+  }
+  for (const [run, runSegments] of byRun) {
+    const descriptor = openSync(run, 'r');
+    try {
+      for (const segment of runSegments) readSync(descriptor, bytes, placed.get(segment) as number, segment.length, segment.offset);
+    } finally {
+      closeSync(descriptor);
+    }
+  }
   const offsets: number[] = [];
   const layers: number[] = [];
-  for (let at = 0; at < bytes.length; at += bytes.readUInt32LE(at)) {
-    offsets.push(at);
-    layers.push(bytes.readUInt16LE(at + 4));
+  for (let record = 0; record < bytes.length; record += bytes.readUInt32LE(record)) {
+    offsets.push(record);
+    layers.push(bytes.readUInt16LE(record + 4));
   }
   return { bytes, offsets, layers };
 }
@@ -118,61 +136,59 @@ export function decodeRecord(bytes: Buffer, at: number): SpilledFeature {
   return { layer, minzoom, properties, geometry };
 }
 
-export interface SpillFile {
-  key: string;
-  path: string;
-  bytes: number;
-  records: number;
+/** A byte range of a run file that holds records of one partition. */
+export interface SpillSegment {
+  run: string;
+  offset: number;
+  length: number;
 }
 
 /**
- * Buffers records per partition and appends them to the partition's file when the buffers grow past a
- * limit, so memory stays bounded however many partitions there are and no file stays open.
+ * Buffers records per partition; when the buffers pass a limit they are written out as one run file, partition
+ * after partition, so memory stays bounded, writes are few and sequential, and no file stays open.
  */
 export class PartitionSpill {
-  private readonly buffers = new Map<string, { chunks: Buffer[]; bytes: number }>();
-  private readonly files = new Map<string, SpillFile>();
+  private buffers = new Map<string, Buffer[]>();
+  private readonly segments = new Map<string, SpillSegment[]>();
   private buffered = 0;
+  private runs = 0;
 
   constructor(
     private readonly folder: string,
+    /** Run files are named after this, so several spills can share a folder. */
+    private readonly name: string,
     private readonly memoryLimit = 16 * 1024 * 1024,
   ) {}
 
   add(key: string, record: Buffer): void {
-    let buffer = this.buffers.get(key);
-    if (!buffer) this.buffers.set(key, (buffer = { chunks: [], bytes: 0 }));
-    buffer.chunks.push(record);
-    buffer.bytes += record.length;
+    let chunks = this.buffers.get(key);
+    if (!chunks) this.buffers.set(key, (chunks = []));
+    chunks.push(record);
     this.buffered += record.length;
-    let file = this.files.get(key);
-    if (!file) this.files.set(key, (file = { key, path: join(this.folder, `${key.replace(/\//g, '-')}.spill`), bytes: 0, records: 0 }));
-    file.bytes += record.length;
-    file.records++;
-    if (this.buffered > this.memoryLimit) this.flushLargest();
+    if (this.buffered >= this.memoryLimit) this.writeRun();
   }
 
-  /** Writes out everything and lists the partitions' files. */
-  finish(): SpillFile[] {
-    for (const key of [...this.buffers.keys()]) this.flush(key);
-    return [...this.files.values()];
+  /** Writes out what is buffered; returns every partition's segments. */
+  finish(): Map<string, SpillSegment[]> {
+    this.writeRun();
+    return this.segments;
   }
 
-  private flushLargest(): void {
-    // Write the biggest buffers first until half the limit is free: few large appends, not many small ones.
-    const keys = [...this.buffers.entries()].sort((a, b) => b[1].bytes - a[1].bytes).map(([key]) => key);
-    for (const key of keys) {
-      if (this.buffered <= this.memoryLimit / 2) break;
-      this.flush(key);
+  private writeRun(): void {
+    if (this.buffered === 0) return;
+    const run = join(this.folder, `${this.name}-${this.runs++}.spill`);
+    const chunks: Buffer[] = [];
+    let offset = 0;
+    for (const [key, records] of this.buffers) {
+      const length = records.reduce((n, record) => n + record.length, 0);
+      let list = this.segments.get(key);
+      if (!list) this.segments.set(key, (list = []));
+      list.push({ run, offset, length });
+      offset += length;
+      chunks.push(...records);
     }
-  }
-
-  private flush(key: string): void {
-    const buffer = this.buffers.get(key);
-    const file = this.files.get(key);
-    if (!buffer || !file) return;
-    appendFileSync(file.path, Buffer.concat(buffer.chunks));
-    this.buffered -= buffer.bytes;
-    this.buffers.delete(key);
+    writeFileSync(run, Buffer.concat(chunks, offset));
+    this.buffers = new Map();
+    this.buffered = 0;
   }
 }

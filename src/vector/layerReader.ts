@@ -1,0 +1,170 @@
+// Reads one layer's sources once: filter, attribute rules, field types, and every feature part simplified for
+// each zoom band and clipped into the partitions of that band, spilled to disk.
+import { InputError } from '../errors.js';
+import type { FeatureProblem, FeatureSource, PropertyValue } from '../sources/types.js';
+import { compileAttributeRules, FieldTypes } from './attributes.js';
+import { compileFilter, type FilterGeometryType } from './filter.js';
+import { clipGeometry, geometryBox, projectGeometry, simplifyGeometry, type ProjectedBox, type ProjectedGeometry } from './geometry.js';
+import { EXTENT, type BuildPlan, type LayerPlan } from './plan.js';
+import { encodeRecord, PartitionSpill, type SpillSegment } from './spill.js';
+import { PROBLEM_EXAMPLES, type LayerSummary } from './summary.js';
+
+/**
+ * A band of zooms cut from partitions at its first zoom. The deepest band starts at the partition zoom and
+ * keeps full detail; each band below it spans three zooms and holds features pre-simplified for its last
+ * zoom, so the low zooms never need one index over the whole dataset at full detail.
+ */
+export interface Band {
+  start: number;
+  end: number;
+  /** Squared Douglas–Peucker tolerance in projected units per layer; undefined for the full-detail band. */
+  sqTolerance?: number[];
+}
+
+export interface PartitionInfo {
+  key: string;
+  z: number;
+  x: number;
+  y: number;
+  /** Zooms this partition's tiles cover. */
+  minzoom: number;
+  maxzoom: number;
+  /** Where its data lies, in projected units. */
+  box: ProjectedBox;
+}
+
+export interface LayerReadResult {
+  summary: LayerSummary;
+  fields: Record<string, string>;
+  box: ProjectedBox;
+  partitions: PartitionInfo[];
+  segments: [string, SpillSegment[]][];
+}
+
+const GEOMETRY_NAMES: Record<ProjectedGeometry['kind'], FilterGeometryType> = { 1: 'Point', 2: 'LineString', 3: 'Polygon' };
+
+export function emptyBox(): ProjectedBox {
+  return [Infinity, Infinity, -Infinity, -Infinity];
+}
+
+export function extendBox(box: ProjectedBox, part: ProjectedBox): void {
+  if (part[0] < box[0]) box[0] = part[0];
+  if (part[1] < box[1]) box[1] = part[1];
+  if (part[2] > box[2]) box[2] = part[2];
+  if (part[3] > box[3]) box[3] = part[3];
+}
+
+export async function readLayer(
+  plan: BuildPlan,
+  bands: Band[],
+  layerIndex: number,
+  spillFolder: string,
+  open: (path: string) => Promise<FeatureSource>,
+  onFeatures: (count: number) => void,
+): Promise<LayerReadResult> {
+  const layer = plan.layers[layerIndex];
+  const spill = new PartitionSpill(spillFolder, `layer${layerIndex}`);
+  const partitions = new Map<string, PartitionInfo>();
+  const box = emptyBox();
+  const summary: LayerSummary = { id: layer.id, featuresRead: 0, featuresSkipped: 0, featuresFiltered: 0, featuresWritten: 0, geometryTypes: [], problems: [] };
+  const fieldTypes = new FieldTypes();
+  const geometryTypes = new Set<FilterGeometryType>();
+  const filter = layer.filter ? compileFilter(layer.filter) : undefined;
+  const transform = compileAttributeRules(layer.attributes);
+  // Deepest band first: each lower band simplifies the previous band's result, not the full-detail geometry.
+  const layerBands = bands.filter((band) => band.start <= layer.maxzoom && band.end >= layer.minzoom).reverse();
+
+  const place = (band: Band, x: number, y: number, record: Buffer, part: ProjectedBox) => {
+    const key = `${band.start}/${x}/${y}`;
+    spill.add(key, record);
+    let info = partitions.get(key);
+    if (!info) partitions.set(key, (info = { key, z: band.start, x, y, minzoom: band.start, maxzoom: band.end, box: emptyBox() }));
+    extendBox(info.box, part);
+  };
+
+  // Descends the quadtree from the world tile to the band's first zoom, clipping only where a geometry spans
+  // several children: every vertex is clipped once per level, not once per partition it touches. Features are
+  // cut a little wider than their partition tile (twice the tile buffer at that zoom), so geojson-vt sees
+  // everything any tile of the partition draws in its buffer.
+  const distribute = (band: Band, minzoom: number, props: Buffer, geometry: ProjectedGeometry, part: ProjectedBox, z: number, x: number, y: number) => {
+    if (z === band.start) {
+      place(band, x, y, encodeRecord(layerIndex, minzoom, props, geometry), part);
+      return;
+    }
+    const margin = (2 * plan.buffer) / EXTENT / 2 ** band.start;
+    const childSize = 1 / 2 ** (z + 1);
+    for (let child = 0; child < 4; child++) {
+      const cx = 2 * x + (child & 1);
+      const cy = 2 * y + (child >> 1);
+      const clip: ProjectedBox = [cx * childSize - margin, cy * childSize - margin, (cx + 1) * childSize + margin, (cy + 1) * childSize + margin];
+      if (part[2] < clip[0] || part[0] > clip[2] || part[3] < clip[1] || part[1] > clip[3]) continue;
+      const inside = part[0] >= clip[0] && part[2] <= clip[2] && part[1] >= clip[1] && part[3] <= clip[3];
+      const clipped = inside ? geometry : clipGeometry(geometry, clip);
+      if (clipped) distribute(band, minzoom, props, clipped, inside ? part : geometryBox(clipped), z + 1, cx, cy);
+    }
+  };
+
+  const onProblem = (problem: FeatureProblem) => {
+    summary.featuresRead++;
+    summary.featuresSkipped++;
+    if (summary.problems.length < PROBLEM_EXAMPLES) summary.problems.push(problem);
+    if (plan.strict) throw new InputError(`${problem.file}: ${problem.where}`, `${problem.reason} (--strict stops at any bad feature)`);
+  };
+
+  let unreported = 0;
+  for (const path of layer.sources) {
+    const source = await open(path);
+    for await (const feature of source.features(onProblem)) {
+      summary.featuresRead++;
+      if (++unreported === 1000) {
+        onFeatures(unreported);
+        unreported = 0;
+      }
+      const parts = projectGeometry(feature.geometry);
+      if (parts.length === 0) {
+        onProblem({ file: source.path, where: feature.where, reason: 'empty geometry' });
+        continue;
+      }
+      if (filter && !filter(feature.properties, GEOMETRY_NAMES[parts[0].kind])) {
+        summary.featuresFiltered++;
+        continue;
+      }
+      const properties = transform(feature.properties);
+      const minzoom = featureMinzoom(layer, properties);
+      if (minzoom > layer.maxzoom) {
+        summary.featuresFiltered++;
+        continue;
+      }
+      summary.featuresWritten++;
+      fieldTypes.add(properties);
+      const props = Buffer.from(JSON.stringify(properties));
+      for (const part of parts) {
+        geometryTypes.add(GEOMETRY_NAMES[part.kind]);
+        const partBox = geometryBox(part);
+        extendBox(box, partBox);
+        let geometry: ProjectedGeometry | undefined = part;
+        let geometryBoxed = partBox;
+        for (const band of layerBands) {
+          if (band.sqTolerance && geometry) {
+            const simpler = simplifyGeometry(geometry, band.sqTolerance[layerIndex]);
+            if (simpler !== geometry) geometryBoxed = simpler ? geometryBox(simpler) : geometryBoxed;
+            geometry = simpler;
+          }
+          if (!geometry) break;
+          if (minzoom <= band.end) distribute(band, minzoom, props, geometry, geometryBoxed, 0, 0, 0);
+        }
+      }
+    }
+  }
+  onFeatures(unreported);
+  summary.geometryTypes = [...geometryTypes];
+  return { summary, fields: fieldTypes.toRecord(), box, partitions: [...partitions.values()], segments: [...spill.finish().entries()] };
+}
+
+/** A feature's first zoom from the layer's zoomField (Natural Earth's fractional `min_zoom` shows from its floor). */
+function featureMinzoom(layer: LayerPlan, properties: Record<string, PropertyValue>): number {
+  if (!layer.zoomField) return 0;
+  const value = properties[layer.zoomField];
+  if (typeof value !== 'number' || !Number.isFinite(value)) return 0;
+  return Math.max(0, Math.min(255, Math.floor(value)));
+}
