@@ -1,16 +1,17 @@
-// Real archives and a real server for the GIS-facing tests: a raster archive whose every tile has its own
-// colour (so a client that fetches the wrong tile is caught), a small vector archive, and createApp on port 0.
+// Real archives for the GIS-facing tests — a raster archive whose every tile has its own colour (so a client
+// that fetches the wrong tile is caught) and a small vector archive — and GDAL run as a client.
+import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import GeoJSONVT from 'geojson-vt';
 import sharp from 'sharp';
 import { createArchive } from '../../src/archive/open.js';
-import { serverOptionsFrom } from '../../src/config/serverOptions.js';
-import { createApp, type MekanApp } from '../../src/server/app.js';
-import { createLogger } from '../../src/server/logger.js';
 import { bboxToTileRange, tilesInRange, type BBox } from '../../src/grid/webMercator.js';
 
 const require = createRequire(import.meta.url);
+const run = promisify(execFile);
 // vt-pbf ships no types; this is the one function used.
 const vtpbf = require('vt-pbf') as { fromGeojsonVt(layers: Record<string, unknown>, options?: { version?: number }): Uint8Array };
 
@@ -73,17 +74,18 @@ export function writeVectorArchive(path: string, maxzoom = 5): number {
   return count;
 }
 
-export interface RunningServer {
-  app: MekanApp;
-  url: string;
-  close(): Promise<void>;
+/** The two archives the WMTS and OGC API tests serve: `absheron` (PNG, z5–8) and `basemap` (vector, z0–5). */
+export async function writeGisArchives(dir: string): Promise<void> {
+  await writeRasterArchive(join(dir, 'absheron.mbtiles'));
+  writeVectorArchive(join(dir, 'basemap.mbtiles'));
 }
 
-export async function startServer(paths: string[], publicUrl?: string): Promise<RunningServer> {
-  const options = serverOptionsFrom({ paths, port: '0', publicUrl, quiet: true });
-  const app = createApp({ options: { ...options, log: { level: 'warn', requests: false }, reloadIntervalMs: 0 }, logger: createLogger('warn') });
-  await app.listen();
-  const address = app.server.address();
-  if (!address || typeof address === 'string') throw new Error('server did not listen on TCP');
-  return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close(1000) };
+/**
+ * Runs a GDAL command asynchronously (the server under test lives in the same process, so a synchronous
+ * child would leave nobody to answer it), straight to 127.0.0.1 and without GDAL's tile cache, which in
+ * GDAL 3.6 loses blocks answered 204 (empty tile).
+ */
+export async function runGdal(command: string, args: string[]): Promise<string> {
+  const env = { ...process.env, NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost', GDAL_HTTP_TIMEOUT: '20', GDAL_ENABLE_WMS_CACHE: 'NO' };
+  return (await run(command, args, { env })).stdout;
 }

@@ -1,33 +1,20 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
 import sharp from 'sharp';
 import { bboxToTileRange, lonLatToMercator, resolutionAtZoom } from '../../../src/grid/webMercator.js';
 import { makeTempDir } from '../../support/tempDir.js';
-import { RASTER_BOUNDS, startServer, tileColour, writeRasterArchive, writeVectorArchive, type RunningServer } from '../../support/gisFixtures.js';
+import { RASTER_BOUNDS, tileColour, runGdal, writeGisArchives } from '../../support/gisFixtures.js';
+import { startMekan, type RunningMekan } from '../../support/basemapFixture.js';
 
 const dir = makeTempDir('mekan-ogc-');
-let server: RunningServer;
-const run = promisify(execFile);
-// The server runs in this process: GDAL must run asynchronously, or nothing would answer it.
-const gdalEnv = {
-  ...process.env,
-  NO_PROXY: '127.0.0.1,localhost',
-  no_proxy: '127.0.0.1,localhost',
-  GDAL_HTTP_TIMEOUT: '20',
-  // GDAL 3.6's tile cache loses blocks answered 204 (empty tile), and nothing here needs a cache.
-  GDAL_ENABLE_WMS_CACHE: 'NO',
-};
+let server: RunningMekan;
 
 before(async () => {
-  await writeRasterArchive(join(dir, 'absheron.mbtiles'));
-  writeVectorArchive(join(dir, 'basemap.mbtiles'));
-  server = await startServer([dir]);
+  await writeGisArchives(dir);
+  server = await startMekan([dir]);
 });
 after(() => server.close());
 
@@ -119,7 +106,7 @@ test("GDAL's OGCAPI driver opens the raster collection", async () => {
   // versions reproject it), so the extent is handed over in EPSG:3857 as the driver's open options.
   const [minX, minY] = lonLatToMercator(RASTER_BOUNDS[0], RASTER_BOUNDS[1]);
   const [maxX, maxY] = lonLatToMercator(RASTER_BOUNDS[2], RASTER_BOUNDS[3]);
-  const { stdout } = await run('gdalinfo', ['-json', '-oo', `MINX=${minX}`, '-oo', `MINY=${minY}`, '-oo', `MAXX=${maxX}`, '-oo', `MAXY=${maxY}`, `OGCAPI:${server.url}/ogc/collections/absheron`], { env: gdalEnv });
+  const stdout = await runGdal('gdalinfo', ['-json', '-oo', `MINX=${minX}`, '-oo', `MINY=${minY}`, '-oo', `MAXX=${maxX}`, '-oo', `MAXY=${maxY}`, `OGCAPI:${server.url}/ogc/collections/absheron`]);
   const info = JSON.parse(stdout) as { driverShortName: string; bands: unknown[]; size: [number, number]; coordinateSystem: { wkt: string } };
   assert.equal(info.driverShortName, 'OGCAPI');
   assert.equal(info.bands.length, 4);

@@ -1,7 +1,5 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -9,29 +7,19 @@ import { bboxToTileRange, lonLatToMercator, resolutionAtZoom, tileToMercatorBBox
 
 const lonToMercatorX = (lon: number) => lonLatToMercator(lon, 0)[0];
 import { makeTempDir } from '../../support/tempDir.js';
-import { RASTER_BOUNDS, startServer, tileColour, writeRasterArchive, writeVectorArchive, type RunningServer } from '../../support/gisFixtures.js';
+import { RASTER_BOUNDS, tileColour, runGdal, writeGisArchives } from '../../support/gisFixtures.js';
+import { startMekan, type RunningMekan } from '../../support/basemapFixture.js';
 import { children, parseXml, path } from '../../support/xml.js';
 
 const dir = makeTempDir('mekan-wmts-');
-let server: RunningServer;
+let server: RunningMekan;
 
 before(async () => {
-  await writeRasterArchive(join(dir, 'absheron.mbtiles'));
-  writeVectorArchive(join(dir, 'basemap.mbtiles'));
-  server = await startServer([dir]);
+  await writeGisArchives(dir);
+  server = await startMekan([dir]);
 });
 after(() => server.close());
 
-const run = promisify(execFile);
-// The server runs in this process: GDAL must run asynchronously, or nothing would answer it.
-const gdalEnv = {
-  ...process.env,
-  NO_PROXY: '127.0.0.1,localhost',
-  no_proxy: '127.0.0.1,localhost',
-  GDAL_HTTP_TIMEOUT: '20',
-  // GDAL 3.6's tile cache loses blocks answered 204 (empty tile), and nothing here needs a cache.
-  GDAL_ENABLE_WMS_CACHE: 'NO',
-};
 
 test('RESTful capabilities: one layer per raster tileset, absolute XYZ template, limits from the archive', async () => {
   const response = await fetch(`${server.url}/wmts/1.0.0/WMTSCapabilities.xml`);
@@ -45,7 +33,7 @@ test('RESTful capabilities: one layer per raster tileset, absolute XYZ template,
   assert.deepEqual(limits.map((l) => path(l, 'TileMatrix')!.text), ['5', '6', '7', '8']);
 
   // The public URL, when set, is what every link carries.
-  const proxied = await startServer([dir], 'https://tiles.example.az/basemap');
+  const proxied = await startMekan([dir], 'https://tiles.example.az/basemap');
   try {
     const xml = await (await fetch(`${proxied.url}/wmts/1.0.0/WMTSCapabilities.xml`)).text();
     assert.equal(path(parseXml(xml), 'Contents', 'Layer', 'ResourceURL')!.attrs.template, 'https://tiles.example.az/basemap/tiles/absheron/{TileMatrix}/{TileCol}/{TileRow}.png');
@@ -91,7 +79,7 @@ test('KVP GetCapabilities and GetTile answer like the tile route; bad KVP gets a
 
 test('GDAL, a real WMTS client, lists the layer and reads the right tiles', async () => {
   const capabilities = `WMTS:${server.url}/wmts/1.0.0/WMTSCapabilities.xml`;
-  const info = JSON.parse((await run('gdalinfo', ['-json', capabilities], { env: gdalEnv })).stdout) as { bands: unknown[]; size: [number, number]; coordinateSystem: { wkt: string } };
+  const info = JSON.parse(await runGdal('gdalinfo', ['-json', capabilities])) as { bands: unknown[]; size: [number, number]; coordinateSystem: { wkt: string } };
   // One layer: GDAL opens it directly, in Web Mercator, with RGBA bands, at the resolution of zoom 8
   // (the layer's deepest zoom), so its width is the bounds' width in zoom-8 pixels.
   assert.equal(info.bands.length, 4);
@@ -108,7 +96,7 @@ test('GDAL, a real WMTS client, lists the layer and reads the right tiles', asyn
   const [west, , , north] = tileToMercatorBBox(8, x0, y0);
   const [, south, east] = tileToMercatorBBox(8, x0 + 1, y0 + 1);
   const out = join(dir, 'wmts-block.png');
-  await run('gdal_translate', ['-q', '-of', 'PNG', '-projwin', String(west), String(north), String(east), String(south), '-outsize', '512', '512', capabilities, out], { env: gdalEnv });
+  await runGdal('gdal_translate', ['-q', '-of', 'PNG', '-projwin', String(west), String(north), String(east), String(south), '-outsize', '512', '512', capabilities, out]);
   const { data, info: png } = await sharp(readFileSync(out)).raw().toBuffer({ resolveWithObject: true });
   assert.equal(png.width, 512);
   for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
