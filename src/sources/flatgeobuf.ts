@@ -10,8 +10,10 @@ import { resolveCrs, resolveEpsg, type ResolvedCrs } from '../crs/resolve.js';
 import { featureGate } from './validate.js';
 import type { FeatureProblem, FeatureSource, OpenSourceOptions, SourceFeature } from './types.js';
 
-function fileStream(path: string): ReadableStream {
-  return Readable.toWeb(createReadStream(path, { highWaterMark: 1 << 20 })) as ReadableStream;
+/** The file as a web stream for the deserializer, and a way to close it when reading stops early. */
+function fileStream(path: string): { stream: ReadableStream; close: () => void } {
+  const file = createReadStream(path, { highWaterMark: 1 << 20 });
+  return { stream: Readable.toWeb(file) as ReadableStream, close: () => file.destroy() };
 }
 
 export async function openFlatGeobuf(path: string, options: OpenSourceOptions = {}): Promise<FeatureSource> {
@@ -28,13 +30,15 @@ export async function openFlatGeobuf(path: string, options: OpenSourceOptions = 
 /** The deserializer reports the header just before the first feature; stop there. */
 async function readHeader(path: string): Promise<HeaderMeta> {
   let header: HeaderMeta | undefined;
-  const features = deserialize(fileStream(path), { headerMetaFn: (meta: HeaderMeta) => (header = meta) });
+  const file = fileStream(path);
+  const features = deserialize(file.stream, { headerMetaFn: (meta: HeaderMeta) => (header = meta) });
   try {
     await features.next();
   } catch (error) {
     if (!header) throw new InputError(path, `not a readable FlatGeobuf file: ${messageOf(error)}`);
   } finally {
     await features.return(undefined).catch(() => undefined);
+    file.close();
   }
   if (!header) throw new InputError(path, 'not a readable FlatGeobuf file (no header)');
   return header;
@@ -87,7 +91,8 @@ function completeFeatures(path: string, header: HeaderMeta): { count: number; tr
 async function* readFeatures(path: string, header: HeaderMeta, crs: ResolvedCrs, onProblem: (problem: FeatureProblem) => void): AsyncGenerator<SourceFeature> {
   const gate = featureGate(path, crs, onProblem);
   const { count, truncated } = completeFeatures(path, header);
-  const features = deserialize(fileStream(path));
+  const file = fileStream(path);
+  const features = deserialize(file.stream);
   let index = 0;
   try {
     for (;;) {
@@ -109,5 +114,6 @@ async function* readFeatures(path: string, header: HeaderMeta, crs: ResolvedCrs,
     }
   } finally {
     await features.return(undefined).catch(() => undefined);
+    file.close();
   }
 }

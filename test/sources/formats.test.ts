@@ -153,3 +153,24 @@ function statExists(path: string): boolean {
     return false;
   }
 }
+
+test('every format can be stopped after one feature and read again from the start', async () => {
+  const source = writeSampleGeoJson(dir, 'polygons');
+  const paths = [source];
+  for (const [extension, driver] of [['shp', 'ESRI Shapefile'], ['gpkg', 'GPKG'], ['fgb', 'FlatGeobuf'], ['geojsonl', 'GeoJSONSeq'], ['csv', 'CSV']]) {
+    const path = join(dir, `again.${extension}`);
+    const creation = extension === 'csv' ? ['-lco', 'GEOMETRY=AS_WKT'] : extension === 'shp' ? ['-lco', 'ENCODING=UTF-8'] : [];
+    ogr2ogr('-f', driver, ...creation, path, source);
+    paths.push(path);
+  }
+  for (const path of paths) {
+    const opened = await openSource(path);
+    for await (const feature of opened.features(() => undefined)) {
+      assert.equal(feature.properties.name, 'Abşeron', path);
+      break;
+    }
+    const names: unknown[] = [];
+    for await (const feature of opened.features(() => undefined)) names.push(feature.properties.name);
+    assert.deepEqual(names, ['Abşeron', 'Naxçıvan MR'], path);
+  }
+});
