@@ -7,7 +7,7 @@ export interface SourceFeature {
   /** WGS 84 longitude/latitude, validated (finite, in range, rings closed). */
   geometry: Geometry;
   properties: Record<string, PropertyValue>;
-  /** Where the feature is in its file, for reports: `feature 12`, `line 40`, `row 7`. */
+  /** Where the feature is in its file, for reports: `feature 12`, `line 40`, `row 7`, `record 3` (Shapefile), `fid 5` (GeoPackage). */
   where: string;
 }
 
