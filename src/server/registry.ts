@@ -163,8 +163,10 @@ export class TilesetRegistry {
     if (this.closed) return;
     const { logger } = this.options;
     const seen = new Set<string>();
+    const seenPaths = new Set<string>();
     for (const { id, path } of this.candidates(initial)) {
       seen.add(id);
+      seenPaths.add(path);
       let signature: string;
       try {
         const stats = statSync(path);
@@ -186,6 +188,9 @@ export class TilesetRegistry {
       this.pendingChanges.delete(path);
       this.load(id, path, signature, current !== undefined);
     }
+    // Forget files that are gone, so that the maps do not grow with every temp file a folder ever held.
+    for (const path of [...this.pendingChanges.keys()]) if (!seenPaths.has(path)) this.pendingChanges.delete(path);
+    for (const path of [...this.failures.keys()]) if (!seenPaths.has(path)) this.failures.delete(path);
     for (const id of [...this.entries.keys()]) {
       if (!seen.has(id)) {
         logger.info({ id }, `tileset ${id} removed`);
