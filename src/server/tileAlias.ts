@@ -11,11 +11,14 @@ import type { Tileset } from './registry.js';
 export function answerWithTileRoute(ctx: Context, tiles: FastPath, tileset: Tileset, z: string, x: string, y: string): void {
   const original = ctx.req.url;
   ctx.req.url = `/tiles/${encodeURIComponent(tileset.id)}/${encodeURIComponent(z)}/${encodeURIComponent(x)}/${encodeURIComponent(y)}.${tileset.extensions[0]}`;
-  // The fast path writes the whole answer to the raw response; Koa must not touch it afterwards.
-  ctx.respond = false;
+  let answered: boolean;
   try {
-    if (!tiles(ctx.req, ctx.res)) throw new Error(`tile route declined ${ctx.req.url}`);
+    answered = tiles(ctx.req, ctx.res);
   } finally {
     ctx.req.url = original;
   }
+  if (!answered) throw new Error(`the tile route declined /tiles/${tileset.id}/${z}/${x}/${y}`);
+  // The fast path has written the whole answer to the raw response; Koa must not touch it. (If it threw
+  // instead, Koa still owns the response and answers 500.)
+  ctx.respond = false;
 }
