@@ -45,6 +45,12 @@ test('GeoJSONSeq from GDAL (record separators) and plain newline-delimited GeoJS
     assertSameFeatures(features, layer, 1e-9);
     assert.equal(features[0].where, 'line 1');
   }
+  // GDAL's GeoJSONSeq saved under a .json name is recognised by its leading record separator.
+  const disguised = join(dir, 'lines-seq.json');
+  ogr2ogr('-f', 'GeoJSONSeq', '-lco', 'RS=YES', disguised, writeSampleGeoJson(dir, 'lines'));
+  const recognised = await readAll(disguised);
+  assert.deepEqual(recognised.problems, []);
+  assert.equal(recognised.features[0].where, 'line 1');
   const ndjson = join(dir, 'points.ndjson');
   writeFileSync(ndjson, samples.points.map((feature) => JSON.stringify(feature)).join('\r\n') + '\n\n');
   const { features, problems } = await readAll(ndjson);
