@@ -91,7 +91,12 @@ ${limits}
  * deepest matrix of its set, so a full 0–24 set would make a zoom-12 orthophoto a 2^24-tile raster.
  */
 export function tileMatrixSetId(maxzoom: number): string {
-  return `${GOOGLE_MAPS_COMPATIBLE_ID}_z${Math.min(Math.max(0, Math.floor(maxzoom)), WEB_MERCATOR_QUAD_MAX_ZOOM)}`;
+  return `${GOOGLE_MAPS_COMPATIBLE_ID}_z${advertisedDepth(maxzoom)}`;
+}
+
+/** The deepest matrix advertised for a tileset: its maxzoom, within the registered 0–24. */
+function advertisedDepth(maxzoom: number): number {
+  return Math.min(Math.max(0, Math.floor(maxzoom)), WEB_MERCATOR_QUAD_MAX_ZOOM);
 }
 
 /** Identifiers a KVP GetTile may name: the advertised cut sets, and the full set under its usual names. */
@@ -103,7 +108,7 @@ export function isKnownTileMatrixSetId(id: string): boolean {
 function tileMatrixSetXml(maxzoom: number): string {
   const tms = webMercatorQuad();
   const matrices = tms.tileMatrices
-    .slice(0, Math.min(Math.max(0, Math.floor(maxzoom)), WEB_MERCATOR_QUAD_MAX_ZOOM) + 1)
+    .slice(0, advertisedDepth(maxzoom) + 1)
     .map(
       (m) => `      <TileMatrix>
         <ows:Identifier>${m.id}</ows:Identifier>
@@ -145,7 +150,7 @@ function operationXml(name: string, kvpUrl: string): string {
 export function buildWmtsCapabilities(baseUrl: string, tilesets: readonly WmtsTileset[], service: WmtsServiceInfo = {}): string {
   const published = tilesets.filter(isWmtsLayer);
   const layers = published.map((t) => layerXml(baseUrl, t));
-  const depths = [...new Set(published.map((t) => Math.min(Math.max(0, Math.floor(t.metadata.maxzoom)), WEB_MERCATOR_QUAD_MAX_ZOOM)))].sort((a, b) => a - b);
+  const depths = [...new Set(published.map((t) => advertisedDepth(t.metadata.maxzoom)))].sort((a, b) => a - b);
   const kvpUrl = `${baseUrl}/wmts?`;
   return `<?xml version="1.0" encoding="UTF-8"?>
 <Capabilities xmlns="http://www.opengis.net/wmts/1.0" xmlns:ows="http://www.opengis.net/ows/1.1" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:gml="http://www.opengis.net/gml" xsi:schemaLocation="http://www.opengis.net/wmts/1.0 http://schemas.opengis.net/wmts/1.0/wmtsGetCapabilities_response.xsd" version="1.0.0">
