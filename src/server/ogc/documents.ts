@@ -136,12 +136,13 @@ export function collection(base: string, tileset: OgcTileset): object {
     title: metadata.name || tileset.id,
     description: metadata.description ?? '',
     extent: { spatial: { bbox: [boundsOf(tileset)], crs: CRS84 } },
-    itemType: vector ? 'feature' : 'map',
     dataType: vector ? 'vector' : 'map',
     crs: [EPSG_3857_URI],
     storageCrs: EPSG_3857_URI,
     links,
   };
+  // Vector tiles carry features; a map tileset has no items to speak of.
+  if (vector) doc.itemType = 'feature';
   if (metadata.attribution) doc.attribution = metadata.attribution;
   return doc;
 }
