@@ -1,6 +1,7 @@
 // GeoJSON reader: a FeatureCollection streamed feature by feature, or a single Feature or Geometry document.
-// A 2008-style `crs` member is honoured when it precedes `features` (GDAL and QGIS write it there); a `crs`
-// after the features array is not seen, and those features are taken as WGS 84.
+// A 2008-style `crs` member is honoured before `features` (GDAL and QGIS write it there) and, when it is among
+// the last 64 KiB of the file, after them too.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { InputError } from '../errors.js';
 import { resolveCrs, resolveEpsg, type ResolvedCrs } from '../crs/resolve.js';
@@ -12,7 +13,8 @@ import type { FeatureProblem, FeatureSource, OpenSourceOptions, SourceFeature } 
 
 export async function openGeoJson(path: string, options: OpenSourceOptions = {}): Promise<FeatureSource> {
   const { header, document } = await readHeader(path);
-  const crs = documentCrs(header ?? document, path, options);
+  const members = header && header.crs === undefined ? { ...header, crs: trailingCrs(path) } : header;
+  const crs = documentCrs(members ?? document, path, options);
   return {
     path,
     layerName: basename(path, extname(path)),
@@ -34,6 +36,61 @@ function crsName(member: unknown, path: string): string {
   if (type === 'name' && typeof properties?.name === 'string') return properties.name;
   if (type === 'EPSG' && properties?.code !== undefined) return `EPSG:${String(properties.code)}`;
   throw new InputError(path, `cannot resolve the CRS member ${JSON.stringify(member).slice(0, 120)}`);
+}
+
+const TAIL_BYTES = 64 * 1024;
+
+/**
+ * A top-level `crs` member written after the features array, found in the file's tail: the member's object must
+ * be followed only by other balanced members and the collection's closing brace (so a `crs` attribute inside
+ * the last feature does not count).
+ */
+function trailingCrs(path: string): unknown {
+  const descriptor = openSync(path, 'r');
+  let tail: string;
+  try {
+    const size = fstatSync(descriptor).size;
+    const length = Math.min(size, TAIL_BYTES);
+    const buffer = Buffer.alloc(length);
+    readSync(descriptor, buffer, 0, length, size - length);
+    tail = buffer.toString('utf8');
+  } finally {
+    closeSync(descriptor);
+  }
+  const key = tail.lastIndexOf('"crs"');
+  if (key <= 0 || tail[key - 1] === '\\') return undefined;
+  const valueStart = /^"crs"\s*:\s*\{/.exec(tail.slice(key));
+  if (!valueStart) return undefined;
+  const open = key + valueStart[0].length - 1;
+  const close = balancedEnd(tail, open);
+  const after = tail.slice(close).trimEnd();
+  if (close === -1 || balancedEnd(`{${after}`, 0) !== after.length + 1) return undefined;
+  try {
+    return JSON.parse(tail.slice(open, close));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The index just past the object or array opening at `start`, or -1 when it does not close in `text`. */
+function balancedEnd(text: string, start: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const character = text[i];
+    if (inString) {
+      if (character === '\\') i++;
+      else if (character === '"') inString = false;
+    } else if (character === '"') {
+      inString = true;
+    } else if (character === '{' || character === '[') {
+      depth++;
+    } else if (character === '}' || character === ']') {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+  }
+  return -1;
 }
 
 /** Reads only as far as the `features` array (or the whole document when there is none). */

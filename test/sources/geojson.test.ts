@@ -1,7 +1,7 @@
 // GeoJSON and GeoJSONSeq sources: round trips, projected CRS members, GDAL's output, and bad input reported per feature.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from '../support/tempDir.js';
 import { InputError } from '../../src/errors.js';
@@ -34,6 +34,24 @@ test('GDAL GeoJSON in UTM 39N and Web Mercator (a crs member) is reprojected to 
       assertSameFeatures(features, layer, 1e-6);
     }
   }
+});
+
+test('a crs member after the features is found in the tail; a crs attribute of the last feature is not', async () => {
+  const mercator = join(dir, 'points-3857.geojson');
+  ogr2ogr('-f', 'GeoJSON', '-t_srs', 'EPSG:3857', '-lco', 'RFC7946=NO', mercator, writeSampleGeoJson(dir, 'points'));
+  const collection = JSON.parse(readFileSync(mercator, 'utf8')) as { crs: unknown; features: unknown[] };
+  const after = join(dir, 'crs-after.geojson');
+  writeFileSync(after, `{"type":"FeatureCollection","features":${JSON.stringify(collection.features)},\n"crs":${JSON.stringify(collection.crs)},"name":"x"}\n`);
+  const read = await readAll(after);
+  assert.equal(read.crsLabel, 'EPSG:3857');
+  assertSameFeatures(read.features, 'points', 1e-6);
+
+  const decoy = join(dir, 'crs-attribute.geojson');
+  const features = [{ type: 'Feature', properties: { crs: { type: 'name', properties: { name: 'EPSG:3857' } } }, geometry: { type: 'Point', coordinates: [49.8, 40.4] } }];
+  writeFileSync(decoy, JSON.stringify({ type: 'FeatureCollection', features }));
+  const plain = await readAll(decoy);
+  assert.equal(plain.crsLabel, 'EPSG:4326');
+  assert.deepEqual(plain.features[0].geometry.type === 'Point' && plain.features[0].geometry.coordinates, [49.8, 40.4]);
 });
 
 test('GeoJSONSeq from GDAL (record separators) and plain newline-delimited GeoJSON', async () => {
