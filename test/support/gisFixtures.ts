@@ -23,11 +23,13 @@ export function tileColour(z: number, x: number, y: number): [number, number, nu
   return [(x * 53 + z * 11) % 256, (y * 97 + 31) % 256, (z * 40 + 60) % 256];
 }
 
-export async function writeRasterArchive(path: string, minzoom = 5, maxzoom = 8, bounds: BBox = RASTER_BOUNDS): Promise<number> {
+/** Every tile of the bounds at minzoom..maxzoom but those named in `leaveOut` (`z/x/y`: served as 204 empty tiles). */
+export async function writeRasterArchive(path: string, minzoom = 5, maxzoom = 8, bounds: BBox = RASTER_BOUNDS, leaveOut: string[] = []): Promise<number> {
   const writer = createArchive(path);
   let count = 0;
   for (let z = minzoom; z <= maxzoom; z++) {
     for (const { x, y } of tilesInRange(bboxToTileRange(bounds, z))) {
+      if (leaveOut.includes(`${z}/${x}/${y}`)) continue;
       const [r, g, b] = tileColour(z, x, y);
       const png = await sharp({ create: { width: 256, height: 256, channels: 3, background: { r, g, b } } }).png().toBuffer();
       writer.putTile(z, x, y, png);
@@ -74,9 +76,13 @@ export function writeVectorArchive(path: string, maxzoom = 5): number {
   return count;
 }
 
+/** An interior zoom-8 tile of RASTER_BOUNDS left out of `absheron`, so that clients meet a 204 empty tile. */
+export const EMPTY_RASTER_TILE = { z: 8, x: 163, y: 97 };
+
 /** The two archives the WMTS and OGC API tests serve: `absheron` (PNG, z5–8) and `basemap` (vector, z0–5). */
 export async function writeGisArchives(dir: string): Promise<void> {
-  await writeRasterArchive(join(dir, 'absheron.mbtiles'));
+  const { z, x, y } = EMPTY_RASTER_TILE;
+  await writeRasterArchive(join(dir, 'absheron.mbtiles'), 5, 8, RASTER_BOUNDS, [`${z}/${x}/${y}`]);
   writeVectorArchive(join(dir, 'basemap.mbtiles'));
 }
 
