@@ -7,15 +7,19 @@ import type { FeatureSource, OpenSourceOptions } from './types.js';
 
 type Opener = (path: string, options: OpenSourceOptions) => Promise<FeatureSource>;
 
+const geoJson = async () => (await import('./geojson.js')).openGeoJson;
+const geoJsonSeq = async () => (await import('./geojsonSeq.js')).openGeoJsonSeq;
+
+/** Readers by extension, each loaded only when a file needs it. */
 const readers: Record<string, () => Promise<Opener>> = {
-  '.geojson': async () => (await import('./geojson.js')).openGeoJson,
-  '.json': async () => (await import('./geojson.js')).openGeoJson,
-  '.geojsonl': async () => (await import('./geojsonSeq.js')).openGeoJsonSeq,
-  '.geojsons': async () => (await import('./geojsonSeq.js')).openGeoJsonSeq,
-  '.geojsonseq': async () => (await import('./geojsonSeq.js')).openGeoJsonSeq,
-  '.ndjson': async () => (await import('./geojsonSeq.js')).openGeoJsonSeq,
-  '.jsonl': async () => (await import('./geojsonSeq.js')).openGeoJsonSeq,
-  '.jsonseq': async () => (await import('./geojsonSeq.js')).openGeoJsonSeq,
+  '.geojson': geoJson,
+  '.json': geoJson,
+  '.geojsonl': geoJsonSeq,
+  '.geojsons': geoJsonSeq,
+  '.geojsonseq': geoJsonSeq,
+  '.ndjson': geoJsonSeq,
+  '.jsonl': geoJsonSeq,
+  '.jsonseq': geoJsonSeq,
   '.shp': async () => (await import('./shapefile.js')).openShapefile,
   '.gpkg': async () => (await import('./geopackage.js')).openGeoPackage,
   '.fgb': async () => (await import('./flatgeobuf.js')).openFlatGeobuf,
