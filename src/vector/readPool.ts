@@ -6,6 +6,7 @@ import type { FeatureSource } from '../sources/types.js';
 import { readLayer, type Band, type LayerReadResult } from './layerReader.js';
 import type { BuildPlan } from './plan.js';
 import type { ReadReply, ReadRequest, ReadWorkerData } from './readWorker.js';
+import { WORKER_LIMITS } from './workerPool.js';
 
 export interface ReadOptions {
   workers: number;
@@ -40,7 +41,7 @@ export async function readAllLayers(plan: BuildPlan, bands: Band[], spillFolder:
       };
       const data: ReadWorkerData = { plan, bands, spillFolder };
       for (let i = 0; i < Math.min(options.workers, queue.length); i++) {
-        const worker = new Worker(new URL('./readWorker.js', import.meta.url), { workerData: data });
+        const worker = new Worker(new URL('./readWorker.js', import.meta.url), { workerData: data, resourceLimits: WORKER_LIMITS });
         workers.push(worker);
         worker.on('error', fail);
         worker.on('exit', (code) => {

@@ -1,4 +1,6 @@
 // Worker thread: cuts the partitions the main thread hands it and sends the finished tiles back (transferred).
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { cutPartition, type CutSettings, type CutTile, type PartitionTask } from './cutPartition.js';
 
@@ -9,6 +11,14 @@ export type WorkerReply =
   | { type: 'error'; taskId: number; message: string; stack?: string };
 
 const BATCH = 64;
+/** Heap in use after a partition above which the worker collects at once (bytes). */
+const COLLECT_ABOVE = 64 * 1024 * 1024;
+
+// A partition's index is all garbage once its tiles are out, but V8 lets a busy worker's heap grow to several
+// times what is alive before it collects: on the world Natural Earth set that was ~150 MB a worker, with 5 MB
+// live. Collecting between partitions when the heap is large keeps the build's RSS down at almost no cost.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as (() => void) | undefined;
 const settings = workerData as CutSettings;
 const port = parentPort;
 if (!port) throw new Error('tileWorker must run as a worker thread');
@@ -32,6 +42,7 @@ port.on('message', (request: WorkerRequest) => {
     send();
     const reply: WorkerReply = { type: 'done', taskId, stats };
     port.postMessage(reply);
+    if (collectGarbage && process.memoryUsage().heapUsed > COLLECT_ABOVE) collectGarbage();
   } catch (error) {
     const reply: WorkerReply = { type: 'error', taskId, message: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined };
     port.postMessage(reply);
