@@ -80,6 +80,7 @@ export function createApp({ options, logger = createLogger(options.log.level), m
         return;
       }
       await next();
+      if (ctx.respond === false) return; // answered on the raw response (e.g. through the tile route), which logged it
       if (ctx.body === undefined || ctx.body === null) {
         if (ctx.status === 404) {
           const allowed = ctx.method === 'GET' || ctx.method === 'HEAD';
@@ -104,10 +105,13 @@ export function createApp({ options, logger = createLogger(options.log.level), m
       }
       ctx.set('Cache-Control', 'no-store');
     } finally {
-      const seconds = (performance.now() - started) / 1000;
-      const route = ctx.method === 'OPTIONS' ? 'preflight' : typeof ctx._matchedRoute === 'string' ? ctx._matchedRoute : 'unmatched';
-      context.metrics.observe(route, ctx.status, seconds);
-      if (options.log.requests) logger.info({ method: ctx.method, url: ctx.url, status: ctx.status, ms: Math.round(seconds * 1e6) / 1e3 }, 'request');
+      // A route that answered on the raw response (through the tile route) was counted and logged there.
+      if (ctx.respond !== false) {
+        const seconds = (performance.now() - started) / 1000;
+        const route = ctx.method === 'OPTIONS' ? 'preflight' : typeof ctx._matchedRoute === 'string' ? ctx._matchedRoute : 'unmatched';
+        context.metrics.observe(route, ctx.status, seconds);
+        if (options.log.requests) logger.info({ method: ctx.method, url: ctx.url, status: ctx.status, ms: Math.round(seconds * 1e6) / 1e3 }, 'request');
+      }
     }
   });
   for (const module of allModules) module.register?.(router, context);
