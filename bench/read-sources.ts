@@ -1,14 +1,19 @@
 // bench/read-sources: reading a large GeoJSON FeatureCollection through Mekan's streamed source (with validation)
 // against JSON.parse of the whole file, each in its own child process: wall time, features/s, MB/s, peak RSS.
 //
-// Usage: node dist/bench/read-sources.js [FILE.geojson] [--features N]
+// Then, when Natural Earth's 10m shapefiles are at hand, each is read by Mekan's Shapefile reader and by the npm
+// `shapefile` package (the reader Mekan used first), in the same child-process way.
+//
+// Usage: node dist/bench/read-sources.js [FILE.geojson] [--features N] [--shapefiles DIR]
 // Without FILE: a synthetic collection of N (default 300000) 20-vertex lines is written to $TMPDIR/mekan-bench/.
+// --shapefiles defaults to /tmp/debs/x/usr/share/magics/10m (Debian libmagics++-data, see ../shared/README.md).
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import shapefile from 'shapefile';
 import { openSource } from '../src/sources/open.js';
 
 interface Measure {
@@ -23,6 +28,9 @@ async function child(mode: string, path: string): Promise<void> {
   if (mode === 'stream') {
     const source = await openSource(path);
     for await (const feature of source.features(() => undefined)) if (feature) features++;
+  } else if (mode === 'shapefile-package') {
+    const source = await shapefile.open(path, undefined, { encoding: 'utf-8' });
+    for (let result = await source.read(); !result.done; result = await source.read()) features++;
   } else {
     const collection = JSON.parse(readFileSync(path, 'utf8')) as { features: unknown[] };
     for (const feature of collection.features) if (feature) features++;
@@ -56,7 +64,10 @@ function runChild(mode: string, path: string): Measure | string {
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { child: { type: 'string' }, features: { type: 'string', default: '300000' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { child: { type: 'string' }, features: { type: 'string', default: '300000' }, shapefiles: { type: 'string', default: '/tmp/debs/x/usr/share/magics/10m' } },
+  });
   if (values.child) return child(values.child, positionals[0]);
   let path = positionals[0];
   if (!path) {
@@ -85,6 +96,29 @@ async function main(): Promise<void> {
   if (typeof stream !== 'string' && typeof whole !== 'string') {
     console.log(`ratio streamed/whole: time ${(stream.seconds / whole.seconds).toFixed(2)}x, peak RSS ${(stream.maxRssBytes / whole.maxRssBytes).toFixed(2)}x`);
   }
+  if (existsSync(values.shapefiles)) compareShapefiles(values.shapefiles);
+}
+
+function compareShapefiles(folder: string): void {
+  console.log(`\nShapefiles in ${folder}: Mekan's reader vs the npm shapefile package (seconds, peak RSS)`);
+  let mekanTotal = 0;
+  let packageTotal = 0;
+  for (const name of readdirSync(folder).filter((file) => file.endsWith('.shp')).sort()) {
+    const path = join(folder, name);
+    const mekan = runChild('stream', path);
+    const peer = runChild('shapefile-package', path);
+    if (typeof mekan === 'string' || typeof peer === 'string') {
+      console.log(`${name.padEnd(45)} ${typeof mekan === 'string' ? mekan : ''} ${typeof peer === 'string' ? peer : ''}`);
+      continue;
+    }
+    mekanTotal += mekan.seconds;
+    packageTotal += peer.seconds;
+    console.log(
+      `${name.padEnd(45)} ${String(mekan.features).padStart(6)} features  mekan ${mekan.seconds.toFixed(2)} s ${(mekan.maxRssBytes / 1e6).toFixed(0)} MB` +
+        `  package ${String(peer.features).padStart(6)} features ${peer.seconds.toFixed(2)} s ${(peer.maxRssBytes / 1e6).toFixed(0)} MB  ratio ${(mekan.seconds / peer.seconds).toFixed(2)}x`,
+    );
+  }
+  if (packageTotal > 0) console.log(`total: mekan ${mekanTotal.toFixed(2)} s, package ${packageTotal.toFixed(2)} s, ratio ${(mekanTotal / packageTotal).toFixed(2)}x`);
 }
 
 await main();
