@@ -1,6 +1,6 @@
 // The vector build: read every layer once into partition spills (layers in parallel), cut the partitions into
 // tiles on all cores, and write them through the archive layer with metadata and a summary.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createArchive } from '../archive/open.js';
@@ -48,6 +48,12 @@ export async function buildVectorTiles(plan: BuildPlan, options: BuildOptions = 
   const progress = options.progress ?? silentProgress;
   const workers = options.workers ?? defaultWorkerCount();
   if (plan.layers.length === 0) throw new InputError(plan.output, 'nothing to build: no layers');
+  // A missing input fails now, not after minutes of reading the others.
+  if (!options.openSource) {
+    for (const source of plan.layers.flatMap((layer) => layer.sources)) {
+      if (!existsSync(source) && !existsSync(source.replace(/:[^:/\\]+$/, ''))) throw new InputError(source, 'no such file');
+    }
+  }
   const bands = zoomBands(plan);
   const archive = createArchive(plan.output);
   const spillFolder = mkdtempSync(join(options.tempFolder ?? tmpdir(), 'mekan-vector-'));
