@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createArchive, openArchive } from '../src/archive/open.js';
@@ -47,12 +47,11 @@ function naturalEarthFolder(): string {
 /** A Mekan (deduplicated) copy of the archive: what `mekan build` writes, so ETags come from the archive. */
 function benchArchive(): string {
   mkdirSync(work, { recursive: true });
-  const target = join(work, 'tiles', 'bench.mbtiles'); // a folder of its own: `mekan serve` gets the folder
-  if (positionals[0]) {
-    rmSync(target, { force: true });
-  } else if (existsSync(target)) {
-    return target;
-  }
+  // A folder of its own per source (`mekan serve` gets the folder). A given archive is copied afresh (it may
+  // have been rebuilt); the Natural Earth copy is kept for the next run.
+  const target = join(work, positionals[0] ? `tiles-${basename(positionals[0], extname(positionals[0]))}` : 'tiles', 'bench.mbtiles');
+  if (positionals[0]) rmSync(target, { force: true });
+  else if (existsSync(target)) return target;
   let source = positionals[0] ? resolve(positionals[0]) : join(work, 'naturalearth.mbtiles');
   if (!positionals[0] && !existsSync(source)) {
     const folder = naturalEarthFolder();
