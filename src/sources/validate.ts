@@ -16,6 +16,8 @@ export function featureGate(file: string, crs: ResolvedCrs, onProblem: (problem:
   const project = crs.isWgs84 ? undefined : toWgs84(crs);
   const projected = crs.isWgs84 ? '' : ` (after reprojection from ${crs.label})`;
 
+  // Positions and position lists that need no change are passed on as they are: the readers hand over freshly
+  // built arrays, and not copying them again halves the garbage a large file makes.
   function position(raw: unknown): Position {
     if (!Array.isArray(raw) || raw.length < 2) throw new GeometryProblem('a position is not an array of at least two numbers');
     let x = raw[0] as number;
@@ -28,6 +30,8 @@ export function featureGate(file: string, crs: ResolvedCrs, onProblem: (problem:
       const sourceY = y;
       [x, y] = project(x, y);
       if (!Number.isFinite(x) || !Number.isFinite(y)) throw new GeometryProblem(`coordinate [${sourceX}, ${sourceY}] cannot be reprojected from ${crs.label}`);
+    } else if (raw.length === 2 && x >= -180 && x <= 180 && y >= -90 && y <= 90) {
+      return raw as Position;
     }
     if (Math.abs(x) > 180 || Math.abs(y) > 90) {
       if (Math.abs(x) > 180 + EDGE_TOLERANCE || Math.abs(y) > 90 + EDGE_TOLERANCE) {
@@ -42,9 +46,13 @@ export function featureGate(file: string, crs: ResolvedCrs, onProblem: (problem:
   function positions(raw: unknown, minimum: number, what: string): Position[] {
     if (!Array.isArray(raw)) throw new GeometryProblem(`${what} coordinates are not an array`);
     if (raw.length < minimum) throw new GeometryProblem(`${what} has ${raw.length} position(s), needs at least ${minimum}`);
-    const result = new Array<Position>(raw.length);
-    for (let i = 0; i < raw.length; i++) result[i] = position(raw[i]);
-    return result;
+    let result: Position[] | undefined;
+    for (let i = 0; i < raw.length; i++) {
+      const checked = position(raw[i]);
+      if (checked !== raw[i] && !result) result = raw.slice(0, i) as Position[];
+      if (result) result.push(checked);
+    }
+    return result ?? (raw as Position[]);
   }
 
   function ring(raw: unknown): Position[] {
