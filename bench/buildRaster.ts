@@ -50,6 +50,8 @@ interface Measured {
   treeRssMb: number;
   /** GNU time's figure: the largest single process (for gdal2tiles, one of its workers or the parent). */
   timeRssMb?: number;
+  /** User + system CPU seconds of the process and its children (GNU time): steadier than wall time on a busy machine. */
+  cpuSeconds?: number;
 }
 
 function descendants(root: number): number[] {
@@ -95,7 +97,14 @@ async function measure(command: string, args: string[]): Promise<Measured> {
   const seconds = (performance.now() - started) / 1000;
   if (code !== 0) throw new Error(`${command} failed (${code}):\n${stderr.slice(-2000)}`);
   const timeRss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-  return { seconds, treeRssMb: peak / 1024, timeRssMb: timeRss ? Number(timeRss[1]) / 1024 : undefined };
+  const user = /User time \(seconds\): ([\d.]+)/.exec(stderr);
+  const system = /System time \(seconds\): ([\d.]+)/.exec(stderr);
+  return {
+    seconds,
+    treeRssMb: peak / 1024,
+    timeRssMb: timeRss ? Number(timeRss[1]) / 1024 : undefined,
+    cpuSeconds: user && system ? Number(user[1]) + Number(system[1]) : undefined,
+  };
 }
 
 function median(numbers: number[]): number {
@@ -146,15 +155,22 @@ async function main(): Promise<void> {
     const gdalDir = join(work, `gdal2tiles-${format}`);
     const mekanOut = join(work, `mekan-${format}.mbtiles`);
     const gdalArgs = ['--processes=2', '-q', '--xyz', '-z', `${minzoom}-${maxzoom}`, '-r', values.resampling!, '-s', srs, '--exclude'];
-    if (format === 'webp') gdalArgs.push('--tiledriver=WEBP', `--webp-quality=${values.quality}`);
+    let gdalInput = scene;
+    if (format === 'webp') {
+      gdalArgs.push('--tiledriver=WEBP', `--webp-quality=${values.quality}`);
+      // GDAL's WEBP driver takes only RGB(A), not grey+alpha: give it the grey band three times through a VRT.
+      gdalInput = join(work, 'scene-rgb.vrt');
+      execFileSync('gdal_translate', ['-q', '-of', 'VRT', '-b', '1', '-b', '1', '-b', '1', scene, gdalInput], { env: gdalEnv });
+    }
     const mekanArgs = [cli, 'build', 'raster', scene, '-o', mekanOut, '--minzoom', String(minzoom), '--maxzoom', String(maxzoom), '--resampling', values.resampling!, '--format', format, '--quality', String(values.quality), '--quiet'];
     const gdalRuns: Measured[] = [];
     const mekanRuns: Measured[] = [];
     for (let run = 0; run < runs; run++) {
       rmSync(gdalDir, { recursive: true, force: true });
-      gdalRuns.push(await measure('gdal2tiles.py', [...gdalArgs, scene, gdalDir]));
+      gdalRuns.push(await measure('gdal2tiles.py', [...gdalArgs, gdalInput, gdalDir]));
       mekanRuns.push(await measure(process.execPath, mekanArgs));
-      console.error(`${format} run ${run + 1}: gdal2tiles ${gdalRuns[run].seconds.toFixed(2)} s, mekan ${mekanRuns[run].seconds.toFixed(2)} s`);
+      const loadavg = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+      console.error(`${format} run ${run + 1}: gdal2tiles ${gdalRuns[run].seconds.toFixed(2)} s, mekan ${mekanRuns[run].seconds.toFixed(2)} s (load average ${loadavg})`);
     }
     const ext = format === 'webp' ? 'webp' : 'png';
     const gdalTiles = execFileSync('find', [gdalDir, '-name', `*.${ext}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
@@ -186,18 +202,22 @@ async function main(): Promise<void> {
     const mekanBytes = Number(execFileSync('du', ['-sb', mekanOut], { encoding: 'utf8' }).split('\t')[0]);
     const gt = median(gdalRuns.map((r) => r.seconds));
     const mk = median(mekanRuns.map((r) => r.seconds));
+    const gc = median(gdalRuns.map((r) => r.cpuSeconds ?? NaN));
+    const mc = median(mekanRuns.map((r) => r.cpuSeconds ?? NaN));
     const fmtRss = (r: Measured[]) => `${median(r.map((m) => m.treeRssMb)).toFixed(0)} MB (max single process ${median(r.map((m) => m.timeRssMb ?? NaN)).toFixed(0)} MB)`;
     rows.push(
       `── ${format.toUpperCase()} ──`,
       `                 wall time   peak RSS (process tree)              tiles   output`,
       `gdal2tiles.py    ${gt.toFixed(2).padStart(7)} s   ${fmtRss(gdalRuns).padEnd(36)} ${String(gdalTiles.length).padStart(6)}   ${(gdalBytes / 1048576).toFixed(1)} MiB (files)`,
       `mekan            ${mk.toFixed(2).padStart(7)} s   ${fmtRss(mekanRuns).padEnd(36)} ${String(mekanTiles).padStart(6)}   ${(mekanBytes / 1048576).toFixed(1)} MiB (MBTiles)`,
+      `CPU time         gdal2tiles ${gc.toFixed(2)} s, mekan ${mc.toFixed(2)} s (user + system): ${(gc / mc).toFixed(2)}× less CPU`,
       `speed ratio      mekan is ${(gt / mk).toFixed(2)}× as fast (all runs: gdal2tiles ${gdalRuns.map((r) => r.seconds.toFixed(2)).join(', ')}; mekan ${mekanRuns.map((r) => r.seconds.toFixed(2)).join(', ')})`,
       `quality z${maxzoom}      PSNR vs gdalwarp of the same tile (${count} tiles): mekan ${db(mekanVsRef).toFixed(1)} dB, gdal2tiles ${db(gdalVsRef).toFixed(1)} dB; mekan vs gdal2tiles ${db(mekanVsGdal).toFixed(1)} dB`,
       '',
     );
+    // Printed as each format finishes, so a failure later keeps what was measured.
+    console.log(rows.splice(0).join('\n'));
   }
-  console.log(rows.join('\n'));
   console.log('Both skip fully transparent tiles (gdal2tiles --exclude). Mekan: one process with worker threads; gdal2tiles: 2 processes.');
 }
 

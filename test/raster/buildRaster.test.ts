@@ -138,6 +138,23 @@ describe('raster build variants', () => {
     assert.ok(compared >= 1);
   });
 
+  it('nearest, cubic and lanczos match gdalwarp with the same kernel', async () => {
+    for (const resampling of ['nearest', 'cubic', 'lanczos'] as const) {
+      const output = join(dir, `crop-${resampling}.mbtiles`);
+      const summary = await buildRaster({ inputs: [crop], output, format: 'png', resampling, minzoom: 16, workers: 1 });
+      const archive = openArchive(output);
+      const range = bboxToTileRange(archive.metadata.bounds!, summary.maxzoom);
+      archive.close();
+      const x = Math.round((range.minX + range.maxX) / 2);
+      const y = Math.round((range.minY + range.maxY) / 2);
+      const mekan = (await archiveTile(output, summary.maxzoom, x, y))!;
+      const reference = await gdalTile(dir, crop, summary.maxzoom, x, y, resampling === 'nearest' ? 'near' : resampling);
+      const quality = psnr(mekan, reference);
+      assert.ok(quality.pixels > 10000);
+      assert.ok(quality.db >= 30, `${resampling}: ${quality.db.toFixed(1)} dB`);
+    }
+  });
+
   it('--bands 3,2,1 swaps red and blue', async () => {
     const normal = join(dir, 'rgb-123.mbtiles');
     const swapped = join(dir, 'rgb-321.mbtiles');
