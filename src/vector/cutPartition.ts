@@ -147,7 +147,7 @@ function tileFeatures(raw: RawTile, z: number, x: number, y: number, facts: Weak
     if (known && known.minzoom > z) continue;
     if (feature.type === 4) {
       const point = known?.point;
-      const rings = point ? [[pointCoordinate(point[0], z, x), pointCoordinate(point[1], z, y)]] : [[feature.x, feature.y]];
+      const rings = point ? [[pointX(point[0], z, x, feature.x), pointCoordinate(point[1], z, y, true)]] : [[feature.x, feature.y]];
       features.push({ type: 1, rings, tags });
     } else if (feature.type === 1) features.push({ type: 1, rings: [feature.geometry], tags });
     else features.push({ type: feature.type, rings: feature.geometry, tags });
@@ -158,13 +158,25 @@ function tileFeatures(raw: RawTile, z: number, x: number, y: number, facts: Weak
 /**
  * A point's tile coordinate, rounded like geojson-vt but never across a tile edge: a point is inside the
  * extent [0, 4096) of exactly the tile that holds it, and in the others' buffers, within one unit of its place.
+ * `clampAtWorldEdge` is for rows: a pole, clamped to ±85.05°, stays inside the last row rather than past it.
  */
-export function pointCoordinate(projected: number, z: number, tile: number): number {
+export function pointCoordinate(projected: number, z: number, tile: number, clampAtWorldEdge = false): number {
   const exact = (projected * 2 ** z - tile) * EXTENT;
   const rounded = Math.round(exact);
+  if (clampAtWorldEdge && projected >= 1 && tile === 2 ** z - 1) return EXTENT - 1;
   if (rounded === 0 && exact < 0) return -1;
   if (rounded === EXTENT) return exact < EXTENT ? EXTENT - 1 : EXTENT + 1;
   return rounded;
+}
+
+/** A point's column coordinate; geojson-vt also shows copies shifted a world east or west (antimeridian buffers). */
+function pointX(projected: number, z: number, tile: number, rounded: number): number {
+  let best = pointCoordinate(projected, z, tile);
+  for (const shift of [-1, 1]) {
+    const shifted = pointCoordinate(projected + shift, z, tile);
+    if (Math.abs(shifted - rounded) < Math.abs(best - rounded)) best = shifted;
+  }
+  return best;
 }
 
 /**

@@ -98,6 +98,18 @@ export function geometryBox(geometry: ProjectedGeometry): ProjectedBox {
   return box;
 }
 
+/** The same geometry a whole world east (dx = 1) or west (dx = -1). */
+export function shiftGeometry(geometry: ProjectedGeometry, dx: number): ProjectedGeometry {
+  const shift = (flat: Float64Array) => {
+    const out = Float64Array.from(flat);
+    for (let i = 0; i < out.length; i += 2) out[i] += dx;
+    return out;
+  };
+  if (geometry.kind === 1) return { kind: 1, points: shift(geometry.points) };
+  if (geometry.kind === 2) return { kind: 2, lines: geometry.lines.map(shift) };
+  return { kind: 3, polygons: geometry.polygons.map((polygon) => polygon.map(shift)) };
+}
+
 export function vertexCount(geometry: ProjectedGeometry): number {
   if (geometry.kind === 1) return geometry.points.length / 2;
   if (geometry.kind === 2) return geometry.lines.reduce((n, line) => n + line.length / 2, 0);

@@ -4,7 +4,7 @@ import { InputError } from '../errors.js';
 import type { FeatureProblem, FeatureSource, PropertyValue } from '../sources/types.js';
 import { compileAttributeRules, FieldTypes } from './attributes.js';
 import { compileFilter, type FilterGeometryType } from './filter.js';
-import { clipGeometry, geometryBox, projectGeometry, simplifyGeometry, type ProjectedBox, type ProjectedGeometry } from './geometry.js';
+import { clipGeometry, geometryBox, projectGeometry, shiftGeometry, simplifyGeometry, type ProjectedBox, type ProjectedGeometry } from './geometry.js';
 import { EXTENT, type BuildPlan, type LayerPlan } from './plan.js';
 import { encodeRecord, PartitionSpill, type SpillSegment } from './spill.js';
 import { PROBLEM_EXAMPLES, type LayerSummary } from './summary.js';
@@ -151,7 +151,13 @@ export async function readLayer(
             geometry = simpler;
           }
           if (!geometry) break;
-          if (minzoom <= band.end) distribute(band, minzoom, props, geometry, geometryBoxed, 0, 0, 0);
+          if (minzoom > band.end) continue;
+          distribute(band, minzoom, props, geometry, geometryBoxed, 0, 0, 0);
+          // Across the antimeridian: the partitions on the other edge of the world draw this in their buffers.
+          // (A band cut as one world tile needs no copy: geojson-vt wraps within its index.)
+          const margin = (2 * plan.buffer) / EXTENT / 2 ** band.start;
+          if (band.start > 0 && geometryBoxed[2] > 1 - margin) distribute(band, minzoom, props, shiftGeometry(geometry, -1), shiftBox(geometryBoxed, -1), 0, 0, 0);
+          if (band.start > 0 && geometryBoxed[0] < margin) distribute(band, minzoom, props, shiftGeometry(geometry, 1), shiftBox(geometryBoxed, 1), 0, 0, 0);
         }
       }
     }
@@ -159,6 +165,10 @@ export async function readLayer(
   onFeatures(unreported);
   summary.geometryTypes = [...geometryTypes];
   return { summary, fields: fieldTypes.toRecord(), box, partitions: [...partitions.values()], segments: [...spill.finish().entries()] };
+}
+
+function shiftBox(box: ProjectedBox, dx: number): ProjectedBox {
+  return [box[0] + dx, box[1], box[2] + dx, box[3]];
 }
 
 /** A feature's first zoom from the layer's zoomField (Natural Earth's fractional `min_zoom` shows from its floor). */

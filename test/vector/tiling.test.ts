@@ -1,0 +1,106 @@
+// The pieces under the build: the MVT encoder, clipping and simplification, the spill format, point placement.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { VectorTile, classifyRings } from '@mapbox/vector-tile';
+import { PbfReader } from 'pbf';
+import { buildVectorTiles } from '../../src/vector/build.js';
+import { pointCoordinate } from '../../src/vector/cutPartition.js';
+import { encodeTile } from '../../src/vector/encode.js';
+import { clipGeometry, ringArea, simplifyGeometry, type ProjectedGeometry } from '../../src/vector/geometry.js';
+import { quickPlan } from '../../src/vector/recipe.js';
+import { decodeRecord, encodeRecord, indexSpill, PartitionSpill } from '../../src/vector/spill.js';
+import { makeTempDir } from '../support/tempDir.js';
+import { readVectorTiles } from '../support/vectorTiles.js';
+
+const dir = makeTempDir();
+
+test('the encoder writes polygons with holes, lines, points and typed attributes that decoders read back', () => {
+  const outer = [0, 0, 100, 0, 100, 100, 0, 100, 0, 0].map((v) => v + 10);
+  const hole = [40, 40, 40, 60, 60, 60, 60, 40, 40, 40];
+  // geojson-vt's winding: outer rings positive in tile coordinates (y down), holes negative.
+  assert.ok(ringArea(outer) > 0 && ringArea(hole) < 0);
+  const bytes = encodeTile(
+    [
+      { name: 'area', features: [{ type: 3, rings: [outer, hole], tags: { name: 'Bakı', population: 2_300_000, depth: -28, ratio: 0.25, capital: true, none: null } }] },
+      { name: 'road', features: [{ type: 2, rings: [[0, 0, 0, 0, 10, 10, 20, 10]], tags: {} }] },
+      { name: 'empty', features: [{ type: 2, rings: [[5, 5, 5, 5]], tags: {} }] },
+      { name: 'place', features: [{ type: 1, rings: [[-3, 4100]], tags: { rank: 1 } }] },
+    ],
+    4096,
+  );
+  assert.ok(bytes);
+  const tile = new VectorTile(new PbfReader(bytes));
+  assert.deepEqual(Object.keys(tile.layers).sort(), ['area', 'place', 'road']); // a layer of degenerate lines is left out
+  const area = tile.layers.area.feature(0);
+  assert.deepEqual({ ...area.properties }, { name: 'Bakı', population: 2_300_000, depth: -28, ratio: 0.25, capital: true });
+  const polygons = classifyRings(area.loadGeometry());
+  assert.equal(polygons.length, 1);
+  assert.equal(polygons[0].length, 2);
+  const road = tile.layers.road.feature(0).loadGeometry();
+  assert.deepEqual(road[0].map((p) => [p.x, p.y]), [[0, 0], [10, 10], [20, 10]]); // the repeated point is dropped
+  const place = tile.layers.place.feature(0).loadGeometry();
+  assert.deepEqual([place[0][0].x, place[0][0].y], [-3, 4100]);
+  assert.equal(encodeTile([{ name: 'nothing', features: [] }], 4096), undefined);
+});
+
+test('clipping keeps the part of a shape inside a box, and simplification keeps the shape', () => {
+  const square: ProjectedGeometry = { kind: 3, polygons: [[Float64Array.from([0.1, 0.1, 0.5, 0.1, 0.5, 0.5, 0.1, 0.5, 0.1, 0.1])]] };
+  const clipped = clipGeometry(square, [0.3, 0, 1, 0.4]);
+  assert.ok(clipped && clipped.kind === 3);
+  assert.ok(Math.abs(Math.abs(ringArea(clipped.polygons[0][0])) - 0.2 * 0.3) < 1e-12);
+  assert.equal(clipGeometry(square, [0.6, 0.6, 0.9, 0.9]), undefined);
+  const line: ProjectedGeometry = { kind: 2, lines: [Float64Array.from([0, 0.5, 0.2, 0.5, 0.4, 0.9, 0.6, 0.5, 1, 0.5])] };
+  const pieces = clipGeometry(line, [0, 0, 1, 0.7]);
+  assert.ok(pieces && pieces.kind === 2);
+  assert.equal(pieces.lines.length, 2); // the bump above 0.7 is cut out
+  const wiggly = Float64Array.from(Array.from({ length: 101 }, (_, i) => [i / 100, 0.5 + (i % 2) * 1e-7]).flat());
+  const simpler = simplifyGeometry({ kind: 2, lines: [wiggly] }, 1e-10);
+  assert.ok(simpler && simpler.kind === 2);
+  assert.equal(simpler.lines[0].length, 4); // two ends left
+});
+
+test('spill records come back exactly, across runs', () => {
+  const spill = new PartitionSpill(dir, 'test', 1); // a tiny limit: every record makes a run of its own
+  const geometries: ProjectedGeometry[] = [
+    { kind: 1, points: Float64Array.from([0.25, 0.75]) },
+    { kind: 2, lines: [Float64Array.from([0, 0, 1, 1]), Float64Array.from([0.5, 0.5, 0.6, 0.6, 0.7, 0.5])] },
+    { kind: 3, polygons: [[Float64Array.from([0, 0, 1, 0, 1, 1, 0, 0])], [Float64Array.from([2, 2, 3, 2, 3, 3, 2, 2]), Float64Array.from([2.1, 2.1, 2.2, 2.2, 2.1, 2.2, 2.1, 2.1])]] },
+  ];
+  geometries.forEach((geometry, i) => spill.add('5/1/2', encodeRecord(i, i + 3, Buffer.from(JSON.stringify({ n: i, name: 'ü' })), geometry)));
+  const segments = spill.finish().get('5/1/2');
+  assert.equal(segments?.length, 3);
+  const index = indexSpill(segments);
+  assert.equal(index.offsets.length, 3);
+  index.offsets.forEach((offset, i) => {
+    const record = decodeRecord(index.bytes, offset);
+    assert.equal(record.layer, i);
+    assert.equal(record.minzoom, i + 3);
+    assert.deepEqual(record.properties, { n: i, name: 'ü' });
+    assert.deepEqual(JSON.parse(JSON.stringify(record.geometry, (_k, v) => (v instanceof Float64Array ? [...v] : v))), JSON.parse(JSON.stringify(geometries[i], (_k, v) => (v instanceof Float64Array ? [...v] : v))));
+  });
+});
+
+test('a point is inside the extent of exactly the tile that holds it, even on tile and world edges', async () => {
+  assert.equal(pointCoordinate(0.5 + 0.4 / 4096 / 2, 1, 1), 0);
+  assert.equal(pointCoordinate(0.5 - 0.3 / 4096 / 2, 1, 0), 4095); // would round to 4096
+  assert.equal(pointCoordinate(0.5 - 0.3 / 4096 / 2, 1, 1), -1); // and to 0 in the neighbour
+  assert.equal(pointCoordinate(1, 2, 3, true), 4095); // the south pole, clamped, in the last row
+  assert.equal(pointCoordinate(1, 2, 3), 4097); // the antimeridian: column 0 holds it, this column's buffer too
+  const input = join(dir, 'edges.geojson');
+  const positions = [[180, 0], [-180, 0], [0, 90], [0, -90], [45, 10], [0, 0], [-179.99999, 85.1], [90, -45.00001]];
+  writeFileSync(input, JSON.stringify({ type: 'FeatureCollection', features: positions.map((coordinates, i) => ({ type: 'Feature', properties: { i }, geometry: { type: 'Point', coordinates } })) }));
+  const output = join(dir, 'edges.mbtiles');
+  await buildVectorTiles(quickPlan([input], [], { output, maxzoom: 5 }));
+  for (const zoom of [0, 3, 5]) {
+    const seen = new Map<number, number>();
+    for (const tile of readVectorTiles(output, zoom)) {
+      for (const feature of tile.layers.edges ?? []) {
+        const [x, y] = feature.geometry[0][0];
+        if (x >= 0 && y >= 0 && x < 4096 && y < 4096) seen.set(feature.properties.i as number, (seen.get(feature.properties.i as number) ?? 0) + 1);
+      }
+    }
+    positions.forEach((position, i) => assert.equal(seen.get(i), 1, `${position} at z${zoom}`));
+  }
+});
