@@ -18,6 +18,8 @@ export interface SourceOptions {
 
 const USER_DEFINED = 32767;
 const PHOTOMETRIC_PALETTE = 3;
+const PHOTOMETRIC_YCBCR = 6;
+const COMPRESSION_JPEG = 7;
 const SAMPLE_FORMAT_UINT = 1;
 
 /** Reads the header of `path` and checks everything up front, so that a bad file fails before tiling starts. */
@@ -91,6 +93,12 @@ async function describe(path: string, image: GeoTIFFImage, options: SourceOption
     mercatorBBox: [0, 0, 0, 0],
     mercatorPixelSize: 0,
   };
+  if (directory.getValue('PhotometricInterpretation') === PHOTOMETRIC_YCBCR) {
+    // With JPEG compression the subsampling lives inside the JPEG stream, so the decoded samples are full-size Y, Cb, Cr.
+    if (directory.getValue('Compression') !== COMPRESSION_JPEG) throw new InputError(path, 'YCbCr without JPEG compression is not supported; convert with gdal_translate -co PHOTOMETRIC=RGB');
+    if (colorBands.length !== 3 || colorBands.some((band, i) => band !== i)) throw new InputError(path, 'a YCbCr image shows as RGB only from its first three bands; --bands cannot reorder them');
+    source.ycbcr = true;
+  }
   if (options.rescale) source.rescale = options.rescale;
   else if (!(bits === 8 && sampleFormat === SAMPLE_FORMAT_UINT)) {
     // 16-bit and float imagery has no natural display range: stretch from the data (2–98 % of a sample).

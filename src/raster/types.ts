@@ -25,6 +25,8 @@ export interface RasterSource {
   alphaMax: number;
   /** Pixels whose colour samples all equal this are transparent. */
   nodata?: number;
+  /** Samples 0–2 hold Y, Cb, Cr (JPEG-compressed YCbCr TIFFs, as GDAL writes orthophotos): converted to RGB on reading. */
+  ycbcr?: boolean;
   /** Linear stretch of the colour samples to 0..255; absent for 8-bit data shown as is. */
   rescale?: [min: number, max: number];
   /** Footprint in EPSG:3857 metres [west, south, east, north]. */

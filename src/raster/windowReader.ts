@@ -141,6 +141,8 @@ export function toRgba(values: ArrayLike<number>, pixels: number, source: Raster
   const [low, high] = source.rescale ?? [0, 255];
   const gain = 255 / (high - low);
   const identity = source.rescale === undefined;
+  const ycbcr = source.ycbcr === true;
+  const clamp = (v: number): number => (v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v));
   const level = (v: number): number => {
     if (identity) return v;
     const scaled = (v - low) * gain;
@@ -165,6 +167,14 @@ export function toRgba(values: ArrayLike<number>, pixels: number, source: Raster
       rgba[o] = g;
       rgba[o + 1] = g;
       rgba[o + 2] = g;
+    } else if (ycbcr) {
+      // JFIF's YCbCr → RGB, as libjpeg and GDAL convert.
+      const y = values[i];
+      const cb = values[i + 1] - 128;
+      const cr = values[i + 2] - 128;
+      rgba[o] = clamp(y + 1.402 * cr);
+      rgba[o + 1] = clamp(y - 0.344136 * cb - 0.714136 * cr);
+      rgba[o + 2] = clamp(y + 1.772 * cb);
     } else {
       rgba[o] = level(values[i]);
       rgba[o + 1] = level(values[i + 1]);

@@ -155,6 +155,26 @@ describe('raster build variants', () => {
     }
   });
 
+  it('JPEG-compressed YCbCr imagery (as GDAL writes orthophotos) comes out in RGB, as GDAL reads it', async () => {
+    const ycbcr = join(dir, 'rgb-ycbcr.tif');
+    gdal('gdal_translate', ['-q', '-co', 'COMPRESS=JPEG', '-co', 'PHOTOMETRIC=YCBCR', '-co', 'TILED=YES', RGB, ycbcr]);
+    const output = join(dir, 'ycbcr.mbtiles');
+    const summary = await buildRaster({ inputs: [ycbcr], output, format: 'png', workers: 1 });
+    const archive = openArchive(output);
+    const range = bboxToTileRange(archive.metadata.bounds!, summary.maxzoom);
+    archive.close();
+    let compared = 0;
+    for (const tile of tilesInRange(range)) {
+      const mekan = await archiveTile(output, tile.z, tile.x, tile.y);
+      if (!mekan) continue;
+      const quality = psnr(mekan, await gdalTile(dir, ycbcr, tile.z, tile.x, tile.y));
+      if (quality.pixels < 1000) continue;
+      assert.ok(quality.db >= 30, `${tile.z}/${tile.x}/${tile.y}: ${quality.db.toFixed(1)} dB`);
+      compared++;
+    }
+    assert.ok(compared >= 1);
+  });
+
   it('--bands 3,2,1 swaps red and blue', async () => {
     const normal = join(dir, 'rgb-123.mbtiles');
     const swapped = join(dir, 'rgb-321.mbtiles');
