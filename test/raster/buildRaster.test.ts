@@ -6,7 +6,7 @@ import { openArchive } from '../../src/archive/open.js';
 import { bboxToTileRange, tilesInRange } from '../../src/grid/webMercator.js';
 import { buildRaster, type RasterBuildSummary } from '../../src/raster/buildRaster.js';
 import { makeTempDir } from '../support/tempDir.js';
-import { alphaCounts, archiveTile, bestOffset, edgeDistance, gdal, gdalTile, PAN, psnr, RGB } from './support.js';
+import { alphaCounts, archiveTile, bestOffset, edgeDistance, gdal, gdalTile, PAN, psnr, RGB, SAD69_UTM21S } from './support.js';
 
 const dir = makeTempDir('mekan-raster-');
 
@@ -170,6 +170,29 @@ describe('raster build variants', () => {
       const quality = psnr(mekan, await gdalTile(dir, ycbcr, tile.z, tile.x, tile.y));
       if (quality.pixels < 1000) continue;
       assert.ok(quality.db >= 30, `${tile.z}/${tile.x}/${tile.y}: ${quality.db.toFixed(1)} dB`);
+      compared++;
+    }
+    assert.ok(compared >= 1);
+  });
+
+  it('imagery in geographic coordinates (EPSG:4326, RGBA from gdalwarp -dstalpha) matches GDAL', async () => {
+    const geographic = join(dir, 'rgb-4326.tif');
+    gdal('gdalwarp', ['-q', '-overwrite', '-s_srs', SAD69_UTM21S, '-t_srs', 'EPSG:4326', '-r', 'bilinear', '-dstalpha', RGB, geographic]);
+    const output = join(dir, 'geographic.mbtiles');
+    const summary = await buildRaster({ inputs: [geographic], output, format: 'png', workers: 1 });
+    const archive = openArchive(output);
+    const range = bboxToTileRange(archive.metadata.bounds!, summary.maxzoom);
+    archive.close();
+    let compared = 0;
+    for (const tile of tilesInRange(range)) {
+      const mekan = await archiveTile(output, tile.z, tile.x, tile.y);
+      if (!mekan) continue;
+      const reference = await gdalTile(dir, geographic, tile.z, tile.x, tile.y, 'bilinear', 'EPSG:4326');
+      const quality = psnr(mekan, reference);
+      if (quality.pixels < 1000) continue;
+      assert.ok(quality.db >= 30, `${tile.z}/${tile.x}/${tile.y}: ${quality.db.toFixed(1)} dB`);
+      const offset = bestOffset(reference, mekan);
+      assert.ok(Math.abs(offset.dx) <= 1 && Math.abs(offset.dy) <= 1, `offset ${offset.dx},${offset.dy}`);
       compared++;
     }
     assert.ok(compared >= 1);
