@@ -47,7 +47,24 @@ function encodeLayerFeatures(layer: TileLayer): Omit<EncodedLayer, 'name' | 'ext
   const keys: string[] = [];
   const values: PropertyValue[] = [];
   const keyIndex = new Map<string, number>();
-  const valueIndex = new Map<string, number>();
+  // One table a value type, so that "1" and 1 stay apart without building a typed key string per tag.
+  const stringIndex = new Map<string, number>();
+  const numberIndex = new Map<number, number>();
+  const booleanIndex: [number, number] = [-1, -1];
+  const valueIndex = (value: string | number | boolean): number => {
+    if (typeof value === 'boolean') {
+      const slot = value ? 1 : 0;
+      if (booleanIndex[slot] < 0) booleanIndex[slot] = values.push(value) - 1;
+      return booleanIndex[slot];
+    }
+    const table = (typeof value === 'string' ? stringIndex : numberIndex) as Map<string | number, number>;
+    let index = table.get(value);
+    if (index === undefined) {
+      index = values.push(value) - 1;
+      table.set(value, index);
+    }
+    return index;
+  };
   const features: EncodedLayer['features'] = [];
   for (const feature of layer.features) {
     const geometry = encodeGeometry(feature);
@@ -61,13 +78,7 @@ function encodeLayerFeatures(layer: TileLayer): Omit<EncodedLayer, 'name' | 'ext
         k = keys.push(key) - 1;
         keyIndex.set(key, k);
       }
-      const valueKey = `${typeof value}:${value}`;
-      let v = valueIndex.get(valueKey);
-      if (v === undefined) {
-        v = values.push(value) - 1;
-        valueIndex.set(valueKey, v);
-      }
-      tags.push(k, v);
+      tags.push(k, valueIndex(value));
     }
     features.push({ type: feature.type, tags, geometry });
   }

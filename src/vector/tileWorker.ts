@@ -1,5 +1,5 @@
 // Worker thread: cuts the partitions the main thread hands it and sends the finished tiles back (transferred).
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { cutPartition, type CutSettings, type CutTile, type PartitionTask } from './cutPartition.js';
@@ -42,7 +42,7 @@ port.on('message', (request: WorkerRequest) => {
     send();
     const reply: WorkerReply = { type: 'done', taskId, stats };
     port.postMessage(reply);
-    if (collectGarbage && process.memoryUsage().heapUsed > COLLECT_ABOVE) collectGarbage();
+    if (collectGarbage && getHeapStatistics().used_heap_size > COLLECT_ABOVE) collectGarbage();
   } catch (error) {
     const reply: WorkerReply = { type: 'error', taskId, message: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined };
     port.postMessage(reply);
