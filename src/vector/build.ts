@@ -11,12 +11,12 @@ import { silentProgress, type Progress } from '../progress.js';
 import type { FeatureSource } from '../sources/types.js';
 import type { CutSettings, PartitionTask } from './cutPartition.js';
 import { unprojectX, unprojectY, type ProjectedBox } from './geometry.js';
-import { emptyBox, extendBox, type Band, type LayerReadResult, type PartitionInfo } from './layerReader.js';
+import { emptyBox, extendBox, readLayer, type Band, type LayerReadResult, type PartitionInfo } from './layerReader.js';
 import { choosePartitionZoom, EXTENT, type BuildPlan } from './plan.js';
-import { readAllLayers } from './readPool.js';
 import type { SpillSegment } from './spill.js';
 import type { BuildSummary } from './summary.js';
-import { defaultWorkerCount, runPartitions } from './workerPool.js';
+import { BuildWorkers, defaultWorkerCount } from './workerPool.js';
+import type { BuildRequest } from './buildWorker.js';
 
 export interface BuildOptions {
   progress?: Progress;
@@ -57,9 +57,32 @@ export async function buildVectorTiles(plan: BuildPlan, options: BuildOptions = 
   const bands = zoomBands(plan);
   const archive = createArchive(plan.output);
   const spillFolder = mkdtempSync(join(options.tempFolder ?? tmpdir(), 'mekan-vector-'));
+  const cut: CutSettings = {
+    layers: plan.layers.map(({ id, minzoom, maxzoom, tolerance, rank }) => ({ id, minzoom, maxzoom, tolerance, rank })),
+    buffer: plan.buffer,
+    maxTileBytes: plan.maxTileBytes,
+    gzipLevel: options.gzipLevel ?? 6,
+  };
+  // One set of workers for both phases: a fresh set for tiling would add its own heaps to what reading left.
+  const pool = new BuildWorkers(workers, { plan, bands, spillFolder, cut });
   try {
     progress.stage(`reading ${plan.layers.length} layer${plan.layers.length === 1 ? '' : 's'}`);
-    const read = await readAllLayers(plan, bands, spillFolder, { workers, openSource: options.openSource, onFeatures: (count) => progress.advance(count) });
+    const read: LayerReadResult[] = new Array(plan.layers.length);
+    if (options.openSource) {
+      for (let layer = 0; layer < plan.layers.length; layer++) {
+        read[layer] = await readLayer(plan, bands, layer, spillFolder, options.openSource, (count) => progress.advance(count));
+      }
+    } else {
+      // Biggest inputs first, so that the last layer to finish is a small one.
+      const order = plan.layers.map((_, layer) => layer).sort((a, b) => inputBytes(plan, b) - inputBytes(plan, a));
+      await pool.run(
+        order.map((layer): BuildRequest => ({ type: 'read', id: layer, layer })),
+        (reply) => {
+          if (reply.type === 'progress') progress.advance(reply.count);
+          else if (reply.type === 'read') read[reply.id] = reply.result;
+        },
+      );
+    }
     progress.end();
     const { tasks, partitions } = partitionTasks(read);
 
@@ -67,25 +90,23 @@ export async function buildVectorTiles(plan: BuildPlan, options: BuildOptions = 
     let tilesReduced = 0;
     let featuresDropped = 0;
     let tilesLeftOut = 0;
-    const settings: CutSettings = {
-      layers: plan.layers.map(({ id, minzoom, maxzoom, tolerance, rank }) => ({ id, minzoom, maxzoom, tolerance, rank })),
-      buffer: plan.buffer,
-      maxTileBytes: plan.maxTileBytes,
-      gzipLevel: options.gzipLevel ?? 6,
-    };
     progress.stage(`tiling z${plan.minzoom}–${plan.maxzoom}`, estimateTiles(tasks, partitions));
-    await runPartitions(tasks, settings, workers, {
-      onTile(tile) {
-        archive.putTile(tile.z, tile.x, tile.y, Buffer.from(tile.data.buffer, tile.data.byteOffset, tile.data.byteLength));
-        tilesPerZoom.set(tile.z, (tilesPerZoom.get(tile.z) ?? 0) + 1);
-        progress.advance();
+    await pool.run(
+      tasks.map((task): BuildRequest => ({ type: 'cut', id: task.id, task })),
+      (reply) => {
+        if (reply.type === 'tiles') {
+          for (const tile of reply.tiles) {
+            archive.putTile(tile.z, tile.x, tile.y, Buffer.from(tile.data));
+            tilesPerZoom.set(tile.z, (tilesPerZoom.get(tile.z) ?? 0) + 1);
+            progress.advance();
+          }
+        } else if (reply.type === 'cut') {
+          tilesReduced += reply.stats.tilesReduced;
+          featuresDropped += reply.stats.featuresDropped;
+          tilesLeftOut += reply.stats.tilesLeftOut;
+        }
       },
-      onTaskDone(_task, stats) {
-        tilesReduced += stats.tilesReduced;
-        featuresDropped += stats.featuresDropped;
-        tilesLeftOut += stats.tilesLeftOut;
-      },
-    });
+    );
     progress.end();
 
     archive.setMetadata(buildMetadata(plan, read));
@@ -111,8 +132,21 @@ export async function buildVectorTiles(plan: BuildPlan, options: BuildOptions = 
     progress.end();
     throw error;
   } finally {
+    await pool.close();
     rmSync(spillFolder, { recursive: true, force: true });
   }
+}
+
+function inputBytes(plan: BuildPlan, layer: number): number {
+  const sizeOf = (path: string) => {
+    try {
+      return statSync(path).size;
+    } catch {
+      return 0; // a missing file is reported by the reader, with its name
+    }
+  };
+  // A Shapefile's attributes (.dbf) often outweigh its shapes.
+  return plan.layers[layer].sources.reduce((total, source) => total + sizeOf(source) + (/\.shp$/i.test(source) ? sizeOf(source.replace(/\.shp$/i, '.dbf')) : 0), 0);
 }
 
 /** One task a partition, its records gathered from every layer's spill; biggest first. */

@@ -1,72 +1,90 @@
-// Runs partition tasks on a pool of tile workers (one a core), biggest first, and hands each finished tile back.
+// The build's worker threads (one a core), kept for both phases: jobs are queued, biggest first, and each
+// reply is handed to the phase that asked; the first failure fails the phase.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { CutSettings, CutStats, CutTile, PartitionTask } from './cutPartition.js';
-import type { WorkerReply, WorkerRequest } from './tileWorker.js';
-
-export interface PoolHandlers {
-  onTile(tile: CutTile): void;
-  onTaskDone(task: PartitionTask, stats: CutStats): void;
-}
-
-/**
- * A small young generation: V8's default (up to 48 MB a thread) holds mostly short-lived geometry that a
- * scavenge frees anyway; smaller, it costs no measurable time and keeps the builder's RSS lower.
- */
-export const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8 };
+import { InputError } from '../errors.js';
+import type { BuildReply, BuildRequest, BuildWorkerData } from './buildWorker.js';
 
 export function defaultWorkerCount(): number {
   return Math.max(1, availableParallelism());
 }
 
-/** Resolves when every task is cut; rejects on the first failure (a worker error or a throwing handler). */
-export async function runPartitions(tasks: PartitionTask[], settings: CutSettings, workerCount: number, handlers: PoolHandlers): Promise<void> {
-  if (tasks.length === 0) return;
-  const queue = [...tasks];
-  const byId = new Map(tasks.map((task) => [task.id, task]));
-  const workers: Worker[] = [];
-  try {
+/**
+ * A small young generation: V8's default (up to 48 MB a thread) holds mostly short-lived geometry that a
+ * scavenge frees anyway; smaller, it keeps the builder's RSS lower at no measurable cost.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8 };
+
+type Phase = { onReply(reply: BuildReply): void; fail(error: Error): void };
+
+export class BuildWorkers {
+  private readonly workers: Worker[] = [];
+  private phase: Phase | undefined;
+  private closing = false;
+
+  constructor(count: number, data: BuildWorkerData) {
+    for (let i = 0; i < count; i++) {
+      const worker = new Worker(new URL('./buildWorker.js', import.meta.url), { workerData: data, resourceLimits: WORKER_LIMITS });
+      worker.on('message', (reply: BuildReply) => this.phase?.onReply(reply));
+      worker.on('error', (error) => this.phase?.fail(error));
+      worker.on('exit', (code) => {
+        if (!this.closing) this.phase?.fail(new Error(`a build worker stopped with exit code ${code}`));
+      });
+      this.workers.push(worker);
+    }
+  }
+
+  /** Runs the jobs; `onReply` sees every progress, tiles and result reply. Rejects on the first error. */
+  async run(jobs: BuildRequest[], onReply: (reply: BuildReply) => void): Promise<void> {
+    if (jobs.length === 0) return;
+    const queue = [...jobs];
+    const busy = new Map<number, Worker>();
     await new Promise<void>((resolve, reject) => {
-      let remaining = tasks.length;
+      let remaining = jobs.length;
       let failed = false;
-      const fail = (error: unknown) => {
+      const fail = (error: Error) => {
         if (failed) return;
         failed = true;
-        reject(error instanceof Error ? error : new Error(String(error)));
+        this.phase = undefined;
+        reject(error);
       };
-      const next = (worker: Worker) => {
-        const task = queue.shift();
-        if (task) worker.postMessage({ type: 'cut', task } satisfies WorkerRequest);
+      const start = (worker: Worker) => {
+        const job = queue.shift();
+        if (!job) return;
+        busy.set(job.id, worker);
+        worker.postMessage(job);
       };
-      for (let i = 0; i < Math.min(workerCount, tasks.length); i++) {
-        const worker = new Worker(new URL('./tileWorker.js', import.meta.url), { workerData: settings, resourceLimits: WORKER_LIMITS });
-        workers.push(worker);
-        worker.on('error', fail);
-        worker.on('exit', (code) => {
-          if (code !== 0 && remaining > 0) fail(new Error(`a tile worker stopped with exit code ${code}`));
-        });
-        worker.on('message', (reply: WorkerReply) => {
+      this.phase = {
+        fail,
+        onReply: (reply) => {
           if (failed) return;
           try {
-            if (reply.type === 'tiles') {
-              for (const tile of reply.tiles) handlers.onTile({ z: tile.z, x: tile.x, y: tile.y, data: new Uint8Array(tile.data) });
-            } else if (reply.type === 'done') {
-              handlers.onTaskDone(byId.get(reply.taskId) as PartitionTask, reply.stats);
-              if (--remaining === 0) resolve();
-              else next(worker);
-            } else {
-              const error = new Error(`cutting partition ${reply.taskId} failed: ${reply.message}`);
+            if (reply.type === 'error') {
+              if (reply.input) return fail(new InputError(reply.input.subject, reply.input.reason, reply.input.status));
+              const error = new Error(reply.message);
               if (reply.stack) error.stack = reply.stack;
-              fail(error);
+              return fail(error);
+            }
+            onReply(reply);
+            if (reply.type === 'read' || reply.type === 'cut') {
+              const worker = busy.get(reply.id) as Worker;
+              busy.delete(reply.id);
+              if (--remaining === 0) {
+                this.phase = undefined;
+                resolve();
+              } else start(worker);
             }
           } catch (error) {
-            fail(error);
+            fail(error instanceof Error ? error : new Error(String(error)));
           }
-        });
-        next(worker);
-      }
+        },
+      };
+      for (const worker of this.workers) start(worker);
     });
-  } finally {
-    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 }
