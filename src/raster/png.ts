@@ -1,5 +1,6 @@
-// A small PNG encoder for tiles: grey, grey+alpha, RGB or RGBA, the Up filter on every row, zlib level 6.
+// A small PNG encoder for tiles: grey, grey+alpha, RGB or RGBA, the Up filter on every row, zlib level 4.
 // Imagery compresses much better filtered than sharp's unfiltered fast path, at less CPU than its adaptive filtering.
+// Level 4 measured 3× faster than 6 on CBERS tiles for 6 % more bytes: deflate was half the build's CPU at 6.
 import { crc32, deflateSync } from 'node:zlib';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -16,7 +17,7 @@ function chunk(type: string, data: Buffer): Buffer {
 
 /** `pixels`: rows of width×channels bytes, channels 1 (grey), 2 (grey+alpha), 3 (RGB) or 4 (RGBA). */
 // Synchronous on purpose: zlib's async form hops to libuv's pool once per 16 KiB, which costs more than it overlaps.
-export function encodePng(pixels: Uint8Array, width: number, height: number, channels: 1 | 2 | 3 | 4, level = 6): Buffer {
+export function encodePng(pixels: Uint8Array, width: number, height: number, channels: 1 | 2 | 3 | 4, level = 4): Buffer {
   const stride = width * channels;
   const filtered = Buffer.alloc((stride + 1) * height);
   for (let y = 0; y < height; y++) {
