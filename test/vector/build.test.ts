@@ -69,35 +69,39 @@ test('every input point appears inside the extent of exactly one max-zoom tile, 
   }
 });
 
-test('polygons cover what the input covers (sampled points inside and outside agree)', async () => {
-  const { tiles } = await basemap();
-  const byTile = new Map(tiles.map((tile) => [`${tile.x}/${tile.y}`, tile]));
-  // The input in Web Mercator tile units at MAXZOOM: geojson-vt draws edges straight in Mercator, so test there.
-  const polygons = (inputs.country.features as Feature<Polygon | MultiPolygon>[]).flatMap((feature) =>
-    (feature.geometry.type === 'Polygon' ? [feature.geometry.coordinates] : feature.geometry.coordinates).map((rings) =>
-      rings.map((ring) => ring.map((position) => {
-        const { fx, fy } = locate(position, MAXZOOM);
-        return [fx * EXTENT, fy * EXTENT] as [number, number];
-      })),
-    ),
-  );
-  let seed = 7;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  let agree = 0;
-  let inside = 0;
-  const samples = 4000;
-  for (let i = 0; i < samples; i++) {
-    const position = [38.2 + random() * 17.6, 36.2 + random() * 10.6];
-    const at = locate(position, MAXZOOM);
-    const expected = polygons.some((rings) => insideRings(rings, at.fx * EXTENT, at.fy * EXTENT));
-    const tile = byTile.get(`${at.x}/${at.y}`);
-    const actual = (tile?.layers.country ?? []).some((feature) => insideRings(feature.geometry, at.px, at.py));
-    if (expected) inside++;
-    if (expected === actual) agree++;
+test('polygons cover what the input covers at every band of zooms (sampled points inside and outside agree)', async () => {
+  await basemap();
+  for (const zoom of [1, 4, 6, MAXZOOM]) {
+    const byTile = new Map(readVectorTiles(output, zoom).map((tile) => [`${tile.x}/${tile.y}`, tile]));
+    // The input in Web Mercator tile units: geojson-vt draws edges straight in Mercator, so test there.
+    const polygons = (inputs.country.features as Feature<Polygon | MultiPolygon>[]).flatMap((feature) =>
+      (feature.geometry.type === 'Polygon' ? [feature.geometry.coordinates] : feature.geometry.coordinates).map((rings) =>
+        rings.map((ring) => ring.map((position) => {
+          const { fx, fy } = locate(position, zoom);
+          return [fx * EXTENT, fy * EXTENT] as [number, number];
+        })),
+      ),
+    );
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    let agree = 0;
+    let inside = 0;
+    const samples = 3000;
+    for (let i = 0; i < samples; i++) {
+      const position = [38.2 + random() * 17.6, 36.2 + random() * 10.6];
+      const at = locate(position, zoom);
+      const expected = polygons.some((rings) => insideRings(rings, at.fx * EXTENT, at.fy * EXTENT));
+      const tile = byTile.get(`${at.x}/${at.y}`);
+      const actual = (tile?.layers.country ?? []).some((feature) => insideRings(feature.geometry, at.px, at.py));
+      if (expected) inside++;
+      if (expected === actual) agree++;
+    }
+    assert.ok(inside > samples * 0.3, `the samples should hit land (${inside})`);
+    // Simplification (3 of 4096 units) and rounding move edges by a few units: a few edge samples may differ,
+    // more at low zooms where a unit is kilometres.
+    const required = zoom >= 6 ? 0.999 : zoom >= 4 ? 0.995 : 0.98;
+    assert.ok(agree >= samples * required, `z${zoom}: ${samples - agree} of ${samples} samples disagree`);
   }
-  assert.ok(inside > samples * 0.3, `the samples should hit land (${inside})`);
-  // Simplification (3 of 4096 units) and rounding move edges by a few units: a handful of edge samples may differ.
-  assert.ok(agree >= samples * 0.995, `${samples - agree} of ${samples} samples disagree`);
 });
 
 test('lines keep their course: input vertices lie within the tolerance of a decoded line of their tile', async () => {
