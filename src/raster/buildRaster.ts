@@ -9,7 +9,6 @@ import type { TileFormat } from '../archive/types.js';
 import { InputError, isInputError, messageOf } from '../errors.js';
 import { bboxToTileRange, mercatorToLonLat, tileToMercatorBBox, zoomForExtent, zoomForResolution, type BBox, type TileCoord } from '../grid/webMercator.js';
 import { silentProgress, type Progress } from '../progress.js';
-import { encodeTile } from './encode.js';
 import { coverageOf, downsampleChildren } from './pyramid.js';
 import { openRasterSource, type SourceOptions } from './source.js';
 import type { BlockResult, BlockTask, RasterSource, RasterTileFormat, Resampling, WorkerMessage, WorkerSetup } from './types.js';
@@ -70,6 +69,16 @@ export async function buildRaster(options: RasterBuildOptions): Promise<RasterBu
   const quality = options.quality ?? (format === 'png' ? 100 : 85);
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw new InputError('--quality', `expected an integer 1..100, got ${quality}`);
 
+  // Workers load their modules (sharp, geotiff.js, proj4) while this thread reads the headers.
+  const pool = spawnWorkers(options.workers ?? availableParallelism());
+  try {
+    return await build(options, progress, started, format, quality, pool);
+  } finally {
+    await Promise.all(pool.map((w) => w.terminate()));
+  }
+}
+
+async function build(options: RasterBuildOptions, progress: Progress, started: number, format: RasterTileFormat, quality: number, pool: Worker[]): Promise<RasterBuildSummary> {
   progress.stage('reading headers', options.inputs.length);
   const sources: RasterSource[] = [];
   const skipped: { path: string; reason: string }[] = [];
@@ -115,7 +124,7 @@ export async function buildRaster(options: RasterBuildOptions): Promise<RasterBu
     const pyramid = new PyramidBelowBlocks(tasks, blockZoom, minzoom, setup, put, () => emptySkipped++);
     const maxzoomTiles = tasks.reduce((sum, t) => sum + maxzoomTilesUnder(t, maxzoom, footprint), 0);
     progress.stage(`tiling z${minzoom}–${maxzoom} (max-zoom tiles)`, maxzoomTiles);
-    await runWorkers(tasks, setup, options.workers, (task, result) => {
+    await runWorkers(pool, tasks, setup, (task, result) => {
       for (const tile of result.tiles) put(tile.z, tile.x, tile.y, tile.data);
       for (const count of Object.values(result.empty)) emptySkipped += count;
       for (const bad of result.skipped) {
@@ -275,6 +284,8 @@ class PyramidBelowBlocks {
     let raw: Uint8Array | null = children.some((c) => c !== null) ? downsampleChildren(children) : null;
     const coverage = raw ? coverageOf(raw) : 'empty';
     if (raw && coverage !== 'empty') {
+      // Loaded here, not at the top: the main thread then loads sharp while the workers load theirs.
+      const { encodeTile } = await import('./encode.js');
       const data = await encodeTile(raw, coverage, this.setup, this.setup.sources.every((s) => s.colorBands.length === 1));
       this.put(tile.z, tile.x, tile.y, data);
     } else {
@@ -285,59 +296,63 @@ class PyramidBelowBlocks {
   }
 }
 
+function spawnWorkers(count: number): Worker[] {
+  return Array.from({ length: Math.max(1, count) }, () => {
+    // geotiff.js loads web-worker, whose Node shim expects an object in workerData on any non-main thread.
+    const worker = new Worker(new URL('./warpWorker.js', import.meta.url), { workerData: {} });
+    // Until runWorkers listens, a crash must not go unhandled; runWorkers reports it through its own listener.
+    worker.on('error', () => {});
+    return worker;
+  });
+}
+
 /**
- * Hands tasks to a pool of warp workers, one at a time each, calling onResult on this thread as results arrive.
+ * Hands tasks to the warp workers, one at a time each, calling onResult on this thread as results arrive.
  * Each worker walks its own contiguous stretch of the Morton order, so it reuses the source blocks it has decoded;
  * a worker that runs out takes the last task of the longest remaining stretch.
  */
-async function runWorkers(tasks: BlockTask[], setup: WorkerSetup, requested: number | undefined, onResult: (task: BlockTask, result: BlockResult) => void): Promise<void> {
+async function runWorkers(pool: Worker[], tasks: BlockTask[], setup: WorkerSetup, onResult: (task: BlockTask, result: BlockResult) => void): Promise<void> {
   if (tasks.length === 0) return;
-  const count = Math.max(1, Math.min(requested ?? availableParallelism(), tasks.length));
+  const workers = pool.slice(0, Math.min(pool.length, tasks.length));
+  const count = workers.length;
   const stretches = Array.from({ length: count }, (_, i) => tasks.slice(Math.floor((i * tasks.length) / count), Math.floor(((i + 1) * tasks.length) / count)));
   const nextTask = (worker: number): BlockTask | undefined => {
     if (stretches[worker].length > 0) return stretches[worker].shift();
     const longest = stretches.reduce((a, b) => (b.length > a.length ? b : a));
     return longest.pop();
   };
-  const workers: Worker[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let finished = 0;
-      let failed = false;
-      const fail = (error: unknown) => {
-        if (failed) return;
-        failed = true;
-        reject(error);
-      };
-      const feed = (worker: Worker, index: number) => {
-        const task = nextTask(index);
+  await new Promise<void>((resolve, reject) => {
+    let finished = 0;
+    let failed = false;
+    const fail = (error: unknown) => {
+      if (failed) return;
+      failed = true;
+      reject(error);
+    };
+    workers.forEach((worker, i) => {
+      const feed = () => {
+        const task = nextTask(i);
         if (task) worker.postMessage({ kind: 'task', task });
       };
-      for (let i = 0; i < count; i++) {
-        // geotiff.js loads web-worker, whose Node shim expects an object in workerData on any non-main thread.
-        const worker = new Worker(new URL('./warpWorker.js', import.meta.url), { workerData: {} });
-        workers.push(worker);
-        worker.on('message', (message: WorkerMessage) => {
-          if (failed) return;
-          if (message.kind === 'error') {
-            fail(message.input ? new InputError(message.path, message.path ? message.message.slice(message.path.length + 2) : message.message) : new Error(`warp worker: ${message.message}`));
-            return;
-          }
-          try {
-            onResult(tasks[message.result.id], message.result);
-          } catch (error) {
-            fail(error);
-            return;
-          }
-          if (++finished === tasks.length) resolve();
-          else feed(worker, i);
-        });
-        worker.on('error', (error) => fail(new Error(`warp worker crashed: ${messageOf(error)}`)));
-        worker.postMessage({ kind: 'setup', setup });
-        feed(worker, i);
-      }
+      worker.on('message', (message: WorkerMessage) => {
+        if (failed) return;
+        if (message.kind === 'error') {
+          fail(message.input ? new InputError(message.path, message.path ? message.message.slice(message.path.length + 2) : message.message) : new Error(`warp worker: ${message.message}`));
+          return;
+        }
+        try {
+          onResult(tasks[message.result.id], message.result);
+        } catch (error) {
+          fail(error);
+          return;
+        }
+        if (++finished === tasks.length) resolve();
+        else feed();
+      });
+      worker.on('error', (error) => fail(new Error(`warp worker crashed: ${messageOf(error)}`)));
+      worker.on('exit', (code) => fail(new Error(`warp worker exited (${code}) before the build was done`)));
+      worker.postMessage({ kind: 'setup', setup });
+      feed();
     });
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
+  });
 }
