@@ -2,7 +2,7 @@
 // ranges belong to which partition tile, read back by the worker that cuts the partition.
 // A record: header (u32 length, u16 layer, u8 kind, u8 minzoom, u32 props bytes, u32 structure words, u32 coords),
 // the attributes as JSON, the part structure (u32), then the projected coordinates (f64) — 8-byte aligned.
-import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PropertyValue } from '../sources/types.js';
 import type { ProjectedGeometry } from './geometry.js';
@@ -157,7 +157,7 @@ export class PartitionSpill {
     private readonly folder: string,
     /** Run files are named after this, so several spills can share a folder. */
     private readonly name: string,
-    private readonly memoryLimit = 16 * 1024 * 1024,
+    private readonly memoryLimit = 8 * 1024 * 1024,
   ) {}
 
   add(key: string, record: Buffer): void {
@@ -177,17 +177,34 @@ export class PartitionSpill {
   private writeRun(): void {
     if (this.buffered === 0) return;
     const run = join(this.folder, `${this.name}-${this.runs++}.spill`);
-    const chunks: Buffer[] = [];
-    let offset = 0;
-    for (const [key, records] of this.buffers) {
-      const length = records.reduce((n, record) => n + record.length, 0);
-      let list = this.segments.get(key);
-      if (!list) this.segments.set(key, (list = []));
-      list.push({ run, offset, length });
-      offset += length;
-      chunks.push(...records);
+    const descriptor = openSync(run, 'w');
+    try {
+      let offset = 0;
+      // In slices of about a megabyte: concatenating the whole run would hold it twice in memory, and
+      // writing record by record would cost a system call each.
+      let slice: Buffer[] = [];
+      let sliceBytes = 0;
+      const flush = () => {
+        if (sliceBytes) writeSync(descriptor, Buffer.concat(slice, sliceBytes));
+        slice = [];
+        sliceBytes = 0;
+      };
+      for (const [key, records] of this.buffers) {
+        const start = offset;
+        for (const record of records) {
+          slice.push(record);
+          sliceBytes += record.length;
+          offset += record.length;
+          if (sliceBytes >= 1 << 20) flush();
+        }
+        let list = this.segments.get(key);
+        if (!list) this.segments.set(key, (list = []));
+        list.push({ run, offset: start, length: offset - start });
+      }
+      flush();
+    } finally {
+      closeSync(descriptor);
     }
-    writeFileSync(run, Buffer.concat(chunks, offset));
     this.buffers = new Map();
     this.buffered = 0;
   }
