@@ -34,7 +34,9 @@ export async function openRasterSource(path: string, options: SourceOptions = {}
     throw new InputError(path, `not a readable TIFF: ${messageOf(error)}`);
   }
   try {
-    return await describe(path, image, options);
+    const source = await describe(path, image, options);
+    if (source.alphaBand === undefined) await findInternalMask(tiff, source);
+    return source;
   } catch (error) {
     if (isInputError(error)) throw error;
     throw new InputError(path, messageOf(error));
@@ -106,6 +108,19 @@ async function describe(path: string, image: GeoTIFFImage, options: SourceOption
   }
   placeOnWebMap(source);
   return source;
+}
+
+/** GDAL writes per-dataset masks as an extra IFD flagged as a transparency mask (NewSubfileType bit 4). */
+async function findInternalMask(tiff: GeoTIFF, source: RasterSource): Promise<void> {
+  const count = await tiff.getImageCount();
+  for (let index = 1; index < count; index++) {
+    const candidate = await tiff.getImage(index);
+    const subfileType = Number(candidate.getFileDirectory().getValue('NewSubfileType') ?? 0);
+    if ((subfileType & 4) === 0 || candidate.getWidth() !== source.width || candidate.getHeight() !== source.height) continue;
+    source.maskImage = index;
+    source.maskMax = 2 ** candidate.getBitsPerSample(0) - 1;
+    return;
+  }
 }
 
 async function readGeoTransform(path: string, image: GeoTIFFImage): Promise<GeoTransform> {

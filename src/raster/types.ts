@@ -23,6 +23,10 @@ export interface RasterSource {
   alphaBand?: number;
   /** Largest value of the alpha sample (255 for 8-bit, 65535 for 16-bit). */
   alphaMax: number;
+  /** Index of a GDAL internal mask image (an IFD with NewSubfileType bit 4, the full size) whose zeros are transparent. */
+  maskImage?: number;
+  /** Largest value of the mask (1 for 1-bit masks, 255 for 8-bit ones). */
+  maskMax?: number;
   /** Pixels whose colour samples all equal this are transparent. */
   nodata?: number;
   /** Samples 0–2 hold Y, Cb, Cr (JPEG-compressed YCbCr TIFFs, as GDAL writes orthophotos): converted to RGB on reading. */

@@ -28,15 +28,17 @@ export class WindowReader {
   readonly source: RasterSource;
   private readonly tiff: GeoTIFF;
   private readonly image: GeoTIFFImage;
+  private readonly mask: GeoTIFFImage | undefined;
   private readonly chunkWidth: number;
   private readonly chunkHeight: number;
   private readonly cache = new Map<number, Chunk>();
   private cachedBytes = 0;
 
-  private constructor(source: RasterSource, tiff: GeoTIFF, image: GeoTIFFImage) {
+  private constructor(source: RasterSource, tiff: GeoTIFF, image: GeoTIFFImage, mask: GeoTIFFImage | undefined) {
     this.source = source;
     this.tiff = tiff;
     this.image = image;
+    this.mask = mask;
     // Chunks are whole file blocks (tiles or strips), so no block is ever decoded twice while its chunk is cached.
     const blockWidth = image.getTileWidth();
     const blockHeight = image.getTileHeight();
@@ -54,7 +56,8 @@ export class WindowReader {
   static async open(source: RasterSource): Promise<WindowReader> {
     try {
       const tiff = await fromFile(source.path);
-      return new WindowReader(source, tiff, await tiff.getImage(0));
+      const mask = source.maskImage === undefined ? undefined : await tiff.getImage(source.maskImage);
+      return new WindowReader(source, tiff, await tiff.getImage(0), mask);
     } catch (error) {
       throw new InputError(source.path, `cannot reopen: ${messageOf(error)}`);
     }
@@ -125,7 +128,18 @@ export class WindowReader {
       throw new InputError(this.source.path, `cannot decode the pixels of rows ${y0}–${y0 + height - 1}: ${messageOf(error)}`);
     }
     if (values.length < width * height * samples.length) throw new InputError(this.source.path, `truncated pixel data in rows ${y0}–${y0 + height - 1}`);
-    return toRgba(values, width * height, this.source);
+    const rgba = toRgba(values, width * height, this.source);
+    if (this.mask) {
+      let mask: ArrayLike<number>;
+      try {
+        mask = (await this.mask.readRasters({ window: [x0, y0, x0 + width, y0 + height], samples: [0], interleave: true })) as unknown as ArrayLike<number>;
+      } catch (error) {
+        throw new InputError(this.source.path, `cannot decode the internal mask of rows ${y0}–${y0 + height - 1}: ${messageOf(error)}`);
+      }
+      const scale = 255 / (this.source.maskMax ?? 255);
+      for (let p = 0; p < width * height; p++) rgba[p * 4 + 3] = Math.min(rgba[p * 4 + 3], Math.round(mask[p] * scale));
+    }
+    return rgba;
   }
 }
 

@@ -248,16 +248,19 @@ describe('raster build variants', () => {
     assert.ok(max - min > 100, `auto-stretched tile spans ${min}..${max}`);
   });
 
-  it('nodata pixels, and a 4-band RGBA alpha, become transparent', async () => {
+  it('nodata pixels, a 4-band RGBA alpha and a GDAL internal mask become transparent', async () => {
     // Pad the crop by 200 px on the left with 0 and declare 0 as nodata.
     const padded = join(dir, 'pan-nodata.tif');
     gdal('gdal_translate', ['-q', '-srcwin', '-200', '0', '800', '600', '-a_nodata', '0', crop, padded]);
     const rgba = join(dir, 'pan-rgba.tif');
     gdal('gdal_translate', ['-q', '-b', '1', '-b', '1', '-b', '1', '-b', 'mask', '-co', 'ALPHA=YES', '-co', 'COMPRESS=DEFLATE', padded, rgba]);
+    const masked = join(dir, 'pan-mask.tif');
+    // The same transparency as a 1-bit internal mask IFD, with the nodata value dropped.
+    gdal('gdal_translate', ['-q', '-b', '1', '-mask', '1', '-a_nodata', 'none', '--config', 'GDAL_TIFF_INTERNAL_MASK', 'YES', '-co', 'TILED=YES', padded, masked]);
     const plain = join(dir, 'crop.mbtiles');
     await buildRaster({ inputs: [crop], output: plain, format: 'png', workers: 1 });
-    for (const input of [padded, rgba]) {
-      const output = join(dir, `${input.endsWith('rgba.tif') ? 'rgba' : 'nodata'}.mbtiles`);
+    for (const input of [padded, rgba, masked]) {
+      const output = `${input.slice(0, -4)}.mbtiles`;
       const summary = await buildRaster({ inputs: [input], output, format: 'webp', workers: 1 });
       // The padding is transparent, so the footprint and every tile match the unpadded crop's.
       const a = openArchive(plain);
