@@ -7,12 +7,16 @@ import { InputError, messageOf } from '../errors.js';
 
 /**
  * One tileset entry. With `path` it adds an archive under that id; without, its options apply to the
- * tileset of that id found in a served folder. Issue 6 adds `private` and tokens here.
+ * tileset of that id found in a served folder. A private tileset is seen only by requests that carry one
+ * of its tokens (listed here, or comma-separated in the environment variable `tokensEnv`).
  */
 export const tilesetEntrySchema = z
   .object({
     path: z.string().min(1).optional(),
     cacheControl: z.string().min(1).optional(),
+    private: z.boolean().optional(),
+    tokens: z.array(z.string().regex(/^[\x21-\x7e]{16,}$/, 'a token is at least 16 printable ASCII characters without spaces')).optional(),
+    tokensEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable').optional(),
   })
   .strict();
 

@@ -13,6 +13,10 @@ export interface TilesetOptions {
   /** The archive; absent when the entry only sets options for a tileset found in a served folder. */
   path?: string;
   cacheControl?: string;
+  /** Seen only by requests that carry one of `tokens`. */
+  private?: boolean;
+  tokens?: string[];
+  tokensEnv?: string;
 }
 
 export interface ServerOptions {
@@ -58,12 +62,31 @@ export function normalizePublicUrl(url: string, subject: string): string {
   return url.replace(/\/+$/, '');
 }
 
+/** A private tileset's tokens from the file and the environment; a private tileset without any is a configuration error. */
+function resolveTokens(tilesets: Record<string, TilesetOptions>, env: NodeJS.ProcessEnv): Record<string, TilesetOptions> {
+  const resolved: Record<string, TilesetOptions> = {};
+  for (const [id, entry] of Object.entries(tilesets)) {
+    if (!entry.private) {
+      resolved[id] = entry;
+      continue;
+    }
+    const fromEnv = entry.tokensEnv ? (env[entry.tokensEnv] ?? '').split(',').map((token) => token.trim()).filter(Boolean) : [];
+    const tokens = [...(entry.tokens ?? []), ...fromEnv];
+    if (tokens.length === 0) {
+      throw new InputError(`tilesets.${id}`, `private but without tokens${entry.tokensEnv ? ` (environment variable ${entry.tokensEnv} is empty or unset)` : ''}`);
+    }
+    if (tokens.some((token) => !/^[\x21-\x7e]{16,}$/.test(token))) throw new InputError(`tilesets.${id}`, 'a token is at least 16 printable ASCII characters without spaces');
+    resolved[id] = { ...entry, tokens };
+  }
+  return resolved;
+}
+
 /** Flags win over the configuration file, which wins over defaults. */
-export function serverOptionsFrom(flags: ServeFlags, config: ServeConfig = {}): ServerOptions {
+export function serverOptionsFrom(flags: ServeFlags, config: ServeConfig = {}, env: NodeJS.ProcessEnv = process.env): ServerOptions {
   const publicUrl = flags.publicUrl ?? config.publicUrl;
   return {
     paths: [...(flags.paths ?? []).map((path) => resolve(path)), ...(config.paths ?? [])],
-    tilesets: { ...(config.tilesets ?? {}) },
+    tilesets: resolveTokens(config.tilesets ?? {}, env),
     host: flags.host ?? config.host ?? DEFAULT_HOST,
     port: integerFlag('--port', flags.port, 0, 65535) ?? config.port ?? DEFAULT_PORT,
     publicUrl: publicUrl === undefined ? undefined : normalizePublicUrl(publicUrl, flags.publicUrl ? '--public-url' : 'publicUrl'),

@@ -7,13 +7,14 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { ServerOptions } from '../config/serverOptions.js';
 import { isInputError, messageOf } from '../errors.js';
+import { currentAccess, withRequestAccess } from './access.js';
 import { makeCors } from './cors.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import type { FastPath, RouteModule, ServerContext } from './module.js';
 import { defaultModules } from './modules.js';
 import { publicBaseUrl } from './publicUrl.js';
-import { TilesetRegistry } from './registry.js';
+import { privateCacheControl, TilesetRegistry } from './registry.js';
 import { catalogModule } from './routes/catalog.js';
 
 export interface AppOptions {
@@ -63,6 +64,7 @@ export function createApp({ options, logger = createLogger(options.log.level), m
   };
   const allModules: RouteModule[] = [...modules, catalogModule(() => allModules)];
 
+  const hasPrivate = registry.hasPrivate();
   const koa = new Koa();
   koa.silent = true;
   const router = new Router();
@@ -73,6 +75,7 @@ export function createApp({ options, logger = createLogger(options.log.level), m
       ctx.set(cors.headers);
       if (cors.varyOrigin) ctx.vary('Origin');
     }
+    ctx.set('X-Content-Type-Options', 'nosniff');
     try {
       if (ctx.method === 'OPTIONS') {
         ctx.set('Allow', 'GET, HEAD, OPTIONS');
@@ -105,6 +108,11 @@ export function createApp({ options, logger = createLogger(options.log.level), m
       }
       ctx.set('Cache-Control', 'no-store');
     } finally {
+      if (hasPrivate && ctx.respond !== false) {
+        // What a request sees depends on its token: no shared cache may hand one client's answer to another.
+        ctx.vary('Authorization');
+        if (currentAccess()?.revealed) ctx.set('Cache-Control', privateCacheControl(ctx.response.get('Cache-Control') || 'no-cache'));
+      }
       // A route that answered on the raw response (through the tile route) was counted and logged there.
       if (ctx.respond !== false) {
         const seconds = (performance.now() - started) / 1000;
@@ -119,7 +127,7 @@ export function createApp({ options, logger = createLogger(options.log.level), m
 
   const fastPaths: FastPath[] = allModules.flatMap((module) => (module.fastPath ? [module.fastPath(context)] : []));
   const koaHandler = koa.callback();
-  const handle = (request: IncomingMessage, response: ServerResponse) => {
+  const answer = (request: IncomingMessage, response: ServerResponse) => {
     try {
       for (const fastPath of fastPaths) if (fastPath(request, response)) return;
     } catch (error) {
@@ -130,6 +138,8 @@ export function createApp({ options, logger = createLogger(options.log.level), m
     }
     void koaHandler(request, response);
   };
+  // Only a server with private tilesets pays for a per-request access scope.
+  const handle = hasPrivate ? (request: IncomingMessage, response: ServerResponse) => withRequestAccess(request, () => answer(request, response)) : answer;
   const server: Server = createServer({ keepAliveTimeout: 65_000 }, handle);
   // A request node:http cannot even parse gets a 400, never a dropped socket or a 5xx.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {

@@ -7,6 +7,7 @@ import type { ArchiveMetadata, TileArchiveReader, TileFormat } from '../archive/
 import { FORMAT_CONTENT_TYPES, FORMAT_EXTENSIONS } from '../archive/types.js';
 import type { TilesetOptions } from '../config/serverOptions.js';
 import { messageOf } from '../errors.js';
+import { currentRequestHolds, tokenDigest } from './access.js';
 import { bboxToTileRange, MAX_LATITUDE, type BBox, type TileRange } from '../grid/webMercator.js';
 
 /** One served archive. Replaced as a whole (never mutated) when its file changes. */
@@ -21,6 +22,9 @@ export interface Tileset {
   readonly extensions: readonly string[];
   readonly cacheControl: string;
   readonly options: TilesetOptions;
+  /** Seen only by requests holding one of its tokens (see access.ts); its answers are `Cache-Control: private`. */
+  readonly private: boolean;
+  readonly tokenDigests: readonly Buffer[];
   /** Whether an absent tile at z/x/y lies inside the tileset (→ 204) or outside it (→ 404). */
   covers(z: number, x: number, y: number): boolean;
 }
@@ -52,6 +56,15 @@ function signatureOf(stats: Stats): string {
   return `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
 }
 
+/** A private tileset's answers may be kept by the client, never by a shared cache. */
+export function privateCacheControl(cacheControl: string): string {
+  const rest = cacheControl
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part && !/^(public|private|s-maxage=.*)$/i.test(part));
+  return ['private', ...rest].join(', ');
+}
+
 function makeTileset(id: string, path: string, archive: TileArchiveReader, options: TilesetOptions, defaultCacheControl: string): Tileset {
   const metadata = archive.metadata;
   const bounds = metadata.bounds && metadata.bounds[0] < metadata.bounds[2] ? metadata.bounds : WORLD;
@@ -65,8 +78,10 @@ function makeTileset(id: string, path: string, archive: TileArchiveReader, optio
     format: metadata.format,
     contentType: FORMAT_CONTENT_TYPES[metadata.format],
     extensions: FORMAT_EXTENSIONS[metadata.format],
-    cacheControl: options.cacheControl ?? defaultCacheControl,
+    cacheControl: options.private ? privateCacheControl(options.cacheControl ?? defaultCacheControl) : (options.cacheControl ?? defaultCacheControl),
     options,
+    private: options.private === true,
+    tokenDigests: options.private ? (options.tokens ?? []).map(tokenDigest) : [],
     covers(z, x, y) {
       const range = ranges.get(z);
       return range !== undefined && x >= range.minX && x <= range.maxX && y >= range.minY && y <= range.maxY;
@@ -92,12 +107,30 @@ export class TilesetRegistry {
     }
   }
 
+  /** The tileset of that id, if the current request may see it (a private one only with its token). */
   get(id: string): Tileset | undefined {
-    return this.entries.get(id)?.tileset;
+    const tileset = this.entries.get(id)?.tileset;
+    if (tileset === undefined || !tileset.private) return tileset;
+    return currentRequestHolds(tileset.tokenDigests) ? tileset : undefined;
   }
 
+  /** The tilesets the current request may see, by id. */
   list(): Tileset[] {
-    return [...this.entries.values()].map((entry) => entry.tileset).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return [...this.entries.values()]
+      .map((entry) => entry.tileset)
+      .filter((tileset) => !tileset.private || currentRequestHolds(tileset.tokenDigests))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** Whether a tileset of that id is served but hidden from the current request (e.g. a style that uses it must be hidden too). */
+  hides(id: string): boolean {
+    const tileset = this.entries.get(id)?.tileset;
+    return tileset !== undefined && tileset.private && !currentRequestHolds(tileset.tokenDigests);
+  }
+
+  /** Whether any tileset is private: requests then need an access scope (see access.ts). */
+  hasPrivate(): boolean {
+    return Object.values(this.options.tilesets).some((options) => options.private === true);
   }
 
   /** Archives that could not be opened, path → reason is in the log; here only their paths. */

@@ -1,4 +1,6 @@
 // GET /styles/{style}/style.json[?lang=az|en|ru] and /styles/{style}/sprite[@2x].{png,json}; styles in /catalog.json.
+import { InputError } from '../../errors.js';
+import { withToken } from '../access.js';
 import { STYLES_DIR } from '../assets.js';
 import type { RouteModule } from '../module.js';
 import { LANGUAGES, parseLanguage } from '../styles/languages.js';
@@ -16,12 +18,21 @@ export function createStylesModule(stylesDir = STYLES_DIR): RouteModule {
       styles();
       router.get('/styles/:style/style.json', (ctx) => {
         const template = styles().template(ctx.params.style);
+        // A style over a private tileset is as hidden as the tileset: the same 404 as an unknown style.
+        if (templateTilesets(template).some((id) => context.registry.hides(id))) throw new InputError(`style "${ctx.params.style}"`, 'not found', 404);
         const language = parseLanguage(ctx.query.lang);
         // no-cache with an ETag: clients revalidate cheaply and see a changed template at once.
-        const style = JSON.stringify(resolveStyle(template, context.publicUrl(ctx.req), language));
+        const resolved = resolveStyle(template, context.publicUrl(ctx.req), language);
+        // Sources of private tilesets carry the request's token, so that the client's next requests are let in.
+        for (const source of Object.values(resolved.sources)) {
+          const id = /\/tiles\/([^/]+)\.json$/.exec(source.url ?? '')?.[1];
+          if (id !== undefined && context.registry.get(decodeURIComponent(id))?.private) source.url = withToken(source.url!);
+        }
+        const style = JSON.stringify(resolved);
         sendAsset(ctx, Buffer.from(style), 'application/json; charset=utf-8', 'no-cache');
       });
       router.get('/styles/:style/:file', (ctx) => {
+        if (templateTilesets(styles().template(ctx.params.style)).some((id) => context.registry.hides(id))) throw new InputError(`style "${ctx.params.style}"`, 'not found', 404);
         const sprite = styles().sprite(ctx.params.style, ctx.params.file);
         sendAsset(ctx, sprite.body, sprite.contentType, context.options.cacheControl);
       });
@@ -30,6 +41,7 @@ export function createStylesModule(stylesDir = STYLES_DIR): RouteModule {
       return {
         styles: styles()
           .ids()
+          .filter((id) => !templateTilesets(styles().template(id)).some((tileset) => context.registry.hides(tileset)))
           .map((id) => {
             const template = styles().template(id);
             const tilesets = templateTilesets(template);

@@ -1,16 +1,19 @@
 // GET /tiles/{id}.json: TileJSON 3.0.0 with absolute tile URLs.
 import { InputError } from '../../errors.js';
 import { MAX_LATITUDE } from '../../grid/webMercator.js';
+import { withToken } from '../access.js';
 import type { RouteModule } from '../module.js';
 import type { Tileset } from '../registry.js';
 
-/** The tile URL template of a tileset under a base URL, as TileJSON, WMTS and catalogs print it. */
+/** The tile URL template of a tileset under a base URL, as TileJSON, WMTS and catalogs print it; a private one carries the request's token. */
 export function tileUrlTemplate(baseUrl: string, tileset: Tileset): string {
-  return `${baseUrl}/tiles/${encodeURIComponent(tileset.id)}/{z}/{x}/{y}.${tileset.extensions[0]}`;
+  const url = `${baseUrl}/tiles/${encodeURIComponent(tileset.id)}/{z}/{x}/{y}.${tileset.extensions[0]}`;
+  return tileset.private ? withToken(url) : url;
 }
 
 export function tileJsonUrl(baseUrl: string, tileset: Tileset): string {
-  return `${baseUrl}/tiles/${encodeURIComponent(tileset.id)}.json`;
+  const url = `${baseUrl}/tiles/${encodeURIComponent(tileset.id)}.json`;
+  return tileset.private ? withToken(url) : url;
 }
 
 export function tileJson(baseUrl: string, tileset: Tileset): Record<string, unknown> {

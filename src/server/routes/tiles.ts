@@ -88,7 +88,7 @@ export function tilesFastPath(context: ServerContext): FastPath {
     if (parsed === undefined) return false;
     const started = performance.now();
     const method = request.method;
-    const headers: string[] = [];
+    const headers: string[] = ['X-Content-Type-Options', 'nosniff'];
 
     const corsHeaders = method === 'OPTIONS' ? cors.preflight(request) : cors.simple(request);
     if (corsHeaders) for (const name in corsHeaders.headers) headers.push(name, corsHeaders.headers[name]);
@@ -118,8 +118,8 @@ export function tilesFastPath(context: ServerContext): FastPath {
       return true;
     }
     const { z, x, y } = parsed;
-    if (tileset.format === 'pbf') headers.push('Vary', varyOrigin ? 'Accept-Encoding, Origin' : 'Accept-Encoding');
-    else if (varyOrigin) headers.push('Vary', 'Origin');
+    const vary = [tileset.format === 'pbf' ? 'Accept-Encoding' : '', varyOrigin ? 'Origin' : '', tileset.private ? 'Authorization' : ''].filter(Boolean).join(', ');
+    if (vary) headers.push('Vary', vary);
 
     let stored: StoredTile | undefined;
     try {
