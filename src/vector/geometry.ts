@@ -229,7 +229,8 @@ function clipRing(ring: Float64Array, k1: number, k2: number, axis: 0 | 1): Floa
 export function simplifyGeometry(geometry: ProjectedGeometry, sqTolerance: number): ProjectedGeometry | undefined {
   if (geometry.kind === 1) return geometry;
   if (geometry.kind === 2) {
-    const lines = geometry.lines.map((line) => simplifyFlat(line, sqTolerance)).filter((line) => line.length >= 4);
+    // A line shorter than the tolerance is less than a pixel at this zoom: it goes, as a tiny ring does.
+    const lines = geometry.lines.filter((line) => lineSpan(line) ** 2 > sqTolerance).map((line) => simplifyFlat(line, sqTolerance)).filter((line) => line.length >= 4);
     return lines.length ? { kind: 2, lines } : undefined;
   }
   const polygons: Float64Array[][] = [];
@@ -243,6 +244,21 @@ export function simplifyGeometry(geometry: ProjectedGeometry, sqTolerance: numbe
     if (rings.length) polygons.push(rings);
   }
   return polygons.length ? { kind: 3, polygons } : undefined;
+}
+
+/** Diagonal of a flat line's bounding box. */
+function lineSpan(line: Float64Array): number {
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (let i = 0; i < line.length; i += 2) {
+    minX = Math.min(minX, line[i]);
+    maxX = Math.max(maxX, line[i]);
+    minY = Math.min(minY, line[i + 1]);
+    maxY = Math.max(maxY, line[i + 1]);
+  }
+  return Math.hypot(maxX - minX, maxY - minY);
 }
 
 /** Signed shoelace area of a flat ring. */

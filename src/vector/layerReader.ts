@@ -74,7 +74,7 @@ export async function readLayer(
   // Deepest band first: each lower band simplifies the previous band's result, not the full-detail geometry.
   const layerBands = bands.filter((band) => band.start <= layer.maxzoom && band.end >= layer.minzoom).reverse();
 
-  const place = (band: Band, x: number, y: number, record: Buffer, part: ProjectedBox) => {
+  const placeRecord = (band: Band, x: number, y: number, record: Buffer, part: ProjectedBox) => {
     const key = `${band.start}/${x}/${y}`;
     spill.add(key, record);
     let info = partitions.get(key);
@@ -88,7 +88,7 @@ export async function readLayer(
   // everything any tile of the partition draws in its buffer.
   const distribute = (band: Band, minzoom: number, props: Buffer, geometry: ProjectedGeometry, part: ProjectedBox, z: number, x: number, y: number) => {
     if (z === band.start) {
-      place(band, x, y, encodeRecord(layerIndex, minzoom, props, geometry), part);
+      placeRecord(band, x, y, encodeRecord(layerIndex, minzoom, props, geometry), part);
       return;
     }
     const margin = (2 * plan.buffer) / EXTENT / 2 ** band.start;
@@ -103,6 +103,24 @@ export async function readLayer(
       if (clipped) distribute(band, minzoom, props, clipped, inside ? part : geometryBox(clipped), z + 1, cx, cy);
     }
   };
+
+  const place = (band: Band, minzoom: number, props: Buffer, geometry: ProjectedGeometry, geometryBoxed: ProjectedBox) => {
+    distribute(band, minzoom, props, geometry, geometryBoxed, 0, 0, 0);
+    // Across the antimeridian: the partitions on the other edge of the world draw this in their buffers.
+    // (A band cut as one world tile needs no copy: geojson-vt wraps within its index.)
+    const margin = (2 * plan.buffer) / EXTENT / 2 ** band.start;
+    if (band.start > 0 && geometryBoxed[2] > 1 - margin) distribute(band, minzoom, props, shiftGeometry(geometry, -1), shiftBox(geometryBoxed, -1), 0, 0, 0);
+    if (band.start > 0 && geometryBoxed[0] < margin) distribute(band, minzoom, props, shiftGeometry(geometry, 1), shiftBox(geometryBoxed, 1), 0, 0, 0);
+  };
+  const rank = layer.rank;
+  const rankOf = (properties: Record<string, PropertyValue>): number | undefined => {
+    if (!rank) return undefined;
+    const value = properties[rank.field];
+    // Higher is better inside PointThinning; a missing value is worst.
+    if (typeof value !== 'number' || !Number.isFinite(value)) return -Infinity;
+    return rank.order === 'desc' ? value : -value;
+  };
+  const thinnings = new Map(layerBands.filter((band) => band.sqTolerance).map((band) => [band, new PointThinning(band.end, rank !== undefined)]));
 
   const onProblem = (problem: FeatureProblem) => {
     summary.featuresRead++;
@@ -152,12 +170,17 @@ export async function readLayer(
           }
           if (!geometry) break;
           if (minzoom > band.end) continue;
-          distribute(band, minzoom, props, geometry, geometryBoxed, 0, 0, 0);
-          // Across the antimeridian: the partitions on the other edge of the world draw this in their buffers.
-          // (A band cut as one world tile needs no copy: geojson-vt wraps within its index.)
-          const margin = (2 * plan.buffer) / EXTENT / 2 ** band.start;
-          if (band.start > 0 && geometryBoxed[2] > 1 - margin) distribute(band, minzoom, props, shiftGeometry(geometry, -1), shiftBox(geometryBoxed, -1), 0, 0, 0);
-          if (band.start > 0 && geometryBoxed[0] < margin) distribute(band, minzoom, props, shiftGeometry(geometry, 1), shiftBox(geometryBoxed, 1), 0, 0, 0);
+          if (band.sqTolerance && geometry.kind === 1 && geometry.points.length === 2) {
+            const thinning = thinnings.get(band) as PointThinning;
+            const verdict = thinning.offer(geometry.points[0], geometry.points[1], rankOf(properties), { minzoom, props, geometry, box: geometryBoxed });
+            if (verdict === 'later' || verdict === 'dropped') continue;
+          }
+          place(band, minzoom, props, geometry, geometryBoxed);
+  // Points kept by rank wait for the end of the layer: a better one may still have come for their cell.
+  for (const [band, thinning] of thinnings) {
+    for (const point of thinning.kept()) place(band, point.minzoom, point.props, point.geometry, point.box);
+    summary.pointsThinned = Math.max(summary.pointsThinned ?? 0, thinning.dropped);
+  }
         }
       }
     }
@@ -165,6 +188,55 @@ export async function readLayer(
   onFeatures(unreported);
   summary.geometryTypes = [...geometryTypes];
   return { summary, fields: fieldTypes.toRecord(), box, partitions: [...partitions.values()], segments: [...spill.finish().entries()] };
+}
+
+interface PendingPoint {
+  minzoom: number;
+  props: Buffer;
+  geometry: ProjectedGeometry;
+  box: ProjectedBox;
+}
+
+/**
+ * Below the partition zoom, dense points are thinned to one a cell of 1/64 tile at the band's last zoom
+ * (4096 a tile there), so that a million points in one city do not all go into the low-zoom indexes only
+ * to be dropped by the size budget. Without a rank the first point of a cell stays; with one, the best.
+ * All points stay at the partition zoom and deeper.
+ */
+class PointThinning {
+  private readonly cellsPerUnit: number;
+  private readonly taken = new Set<number>();
+  private readonly best = new Map<number, { rank: number; point: PendingPoint }>();
+  dropped = 0;
+
+  constructor(
+    zoom: number,
+    private readonly ranked: boolean,
+  ) {
+    this.cellsPerUnit = 2 ** zoom * 64;
+  }
+
+  /** `place` now, `later` (kept for now, placed by kept()), or `dropped`. */
+  offer(x: number, y: number, rank: number | undefined, point: PendingPoint): 'place' | 'later' | 'dropped' {
+    const n = this.cellsPerUnit;
+    const cell = Math.min(n - 1, Math.floor(y * n)) * n + Math.min(n - 1, Math.floor(x * n));
+    if (!this.ranked) {
+      if (this.taken.has(cell)) {
+        this.dropped++;
+        return 'dropped';
+      }
+      this.taken.add(cell);
+      return 'place';
+    }
+    const known = this.best.get(cell);
+    if (known) this.dropped++;
+    if (!known || (rank ?? -Infinity) > known.rank) this.best.set(cell, { rank: rank ?? -Infinity, point });
+    return 'later';
+  }
+
+  *kept(): Generator<PendingPoint> {
+    for (const { point } of this.best.values()) yield point;
+  }
 }
 
 function shiftBox(box: ProjectedBox, dx: number): ProjectedBox {

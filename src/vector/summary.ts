@@ -13,6 +13,8 @@ export interface LayerSummary {
   /** Features that went into tiles. */
   featuresWritten: number;
   geometryTypes: string[];
+  /** Points left out of the zooms below the partition zoom, where their cell already had one (most in one band). */
+  pointsThinned?: number;
   /** The first few problems, for the report. */
   problems: FeatureProblem[];
 }
@@ -43,6 +45,7 @@ export function formatSummary(summary: BuildSummary, formatBytes: (bytes: number
     const parts = [`${layer.featuresRead} read`, `${layer.featuresWritten} tiled`];
     if (layer.featuresSkipped) parts.push(`${layer.featuresSkipped} skipped`);
     if (layer.featuresFiltered) parts.push(`${layer.featuresFiltered} filtered out`);
+    if (layer.pointsThinned) parts.push(`${layer.pointsThinned} dense points thinned at low zooms`);
     lines.push(`  layer ${layer.id} (${layer.geometryTypes.join(', ') || 'empty'}): ${parts.join(', ')}`);
     for (const problem of layer.problems) lines.push(`    skipped ${problem.file}: ${problem.where}: ${problem.reason}`);
     if (layer.featuresSkipped > layer.problems.length) lines.push(`    … and ${layer.featuresSkipped - layer.problems.length} more`);

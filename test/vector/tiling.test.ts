@@ -104,3 +104,25 @@ test('a point is inside the extent of exactly the tile that holds it, even on ti
     positions.forEach((position, i) => assert.equal(seen.get(i), 1, `${position} at z${zoom}`));
   }
 });
+
+test('dense points are thinned below the partition zoom, by rank, and all kept from it on', async () => {
+  const input = join(dir, 'dense.geojsonl');
+  let seed = 3;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const lines = Array.from({ length: 5000 }, (_, i) =>
+    JSON.stringify({ type: 'Feature', properties: { i, population: i }, geometry: { type: 'Point', coordinates: [49.8 + random() * 0.2, 40.3 + random() * 0.2] } }),
+  );
+  writeFileSync(input, lines.join('\n') + '\n');
+  const output = join(dir, 'dense.mbtiles');
+  const plan = quickPlan([input], [], { output, maxzoom: 6 });
+  plan.layers[0].rank = { field: 'population', order: 'desc' };
+  const summary = await buildVectorTiles(plan);
+  assert.ok((summary.layers[0].pointsThinned ?? 0) > 4000, `thinned ${summary.layers[0].pointsThinned}`);
+  const atMax = readVectorTiles(output, 6).flatMap((tile) => tile.layers.dense ?? []);
+  const inside = atMax.filter((f) => f.geometry[0].every(([x, y]) => x >= 0 && y >= 0 && x < 4096 && y < 4096));
+  assert.equal(new Set(inside.map((f) => f.properties.i)).size, 5000);
+  const [world] = readVectorTiles(output, 0);
+  const kept = world.layers.dense.map((f) => f.properties.population as number);
+  assert.ok(kept.length < 100);
+  assert.ok(kept.includes(4999)); // the most populous point wins its cell
+});
