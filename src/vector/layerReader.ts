@@ -176,14 +176,14 @@ export async function readLayer(
             if (verdict === 'later' || verdict === 'dropped') continue;
           }
           place(band, minzoom, props, geometry, geometryBoxed);
+        }
+      }
+    }
+  }
   // Points kept by rank wait for the end of the layer: a better one may still have come for their cell.
   for (const [band, thinning] of thinnings) {
     for (const point of thinning.kept()) place(band, point.minzoom, point.props, point.geometry, point.box);
     summary.pointsThinned = Math.max(summary.pointsThinned ?? 0, thinning.dropped);
-  }
-        }
-      }
-    }
   }
   onFeatures(unreported);
   summary.geometryTypes = [...geometryTypes];
