@@ -28,7 +28,9 @@ export function fitTile(layers: RankedLayer[], maxBytes: number, pack: PackTile)
   if (!data || data.length <= maxBytes) return { data, reduced: false, featuresDropped: 0 };
 
   let simplified: RankedLayer[] = layers;
-  for (const tolerance of SIMPLIFY_STEPS) {
+  // Points have nothing to simplify.
+  const shapes = layers.some((layer) => layer.features.some((feature) => feature.type !== 1));
+  for (const tolerance of shapes ? SIMPLIFY_STEPS : []) {
     simplified = layers.map((layer) => ({ ...layer, features: layer.features.map((f) => simplifyFeature(f, tolerance)) }));
     data = pack(simplified);
     if (!data || data.length <= maxBytes) return { data, reduced: true, featuresDropped: 0 };

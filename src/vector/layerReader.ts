@@ -104,13 +104,31 @@ export async function readLayer(
     }
   };
 
+  // Most features fit one partition, and a point is never clipped: those skip the quadtree descent.
+  const cut = (band: Band, minzoom: number, props: Buffer, geometry: ProjectedGeometry, part: ProjectedBox) => {
+    const n = 2 ** band.start;
+    const margin = (2 * plan.buffer) / EXTENT / n;
+    // Partition tiles whose widened box touches the part; when there is one, the part lies inside it.
+    const minX = Math.max(0, Math.floor((part[0] - margin) * n));
+    const maxX = Math.min(n - 1, Math.floor((part[2] + margin) * n));
+    const minY = Math.max(0, Math.floor((part[1] - margin) * n));
+    const maxY = Math.min(n - 1, Math.floor((part[3] + margin) * n));
+    const single = geometry.kind === 1 && geometry.points.length === 2;
+    if (!single && (minX !== maxX || minY !== maxY)) {
+      distribute(band, minzoom, props, geometry, part, 0, 0, 0);
+      return;
+    }
+    const record = encodeRecord(layerIndex, minzoom, props, geometry);
+    for (let x = minX; x <= maxX; x++) for (let y = minY; y <= maxY; y++) placeRecord(band, x, y, record, part);
+  };
+
   const place = (band: Band, minzoom: number, props: Buffer, geometry: ProjectedGeometry, geometryBoxed: ProjectedBox) => {
-    distribute(band, minzoom, props, geometry, geometryBoxed, 0, 0, 0);
+    cut(band, minzoom, props, geometry, geometryBoxed);
     // Across the antimeridian: the partitions on the other edge of the world draw this in their buffers.
     // (A band cut as one world tile needs no copy: geojson-vt wraps within its index.)
     const margin = (2 * plan.buffer) / EXTENT / 2 ** band.start;
-    if (band.start > 0 && geometryBoxed[2] > 1 - margin) distribute(band, minzoom, props, shiftGeometry(geometry, -1), shiftBox(geometryBoxed, -1), 0, 0, 0);
-    if (band.start > 0 && geometryBoxed[0] < margin) distribute(band, minzoom, props, shiftGeometry(geometry, 1), shiftBox(geometryBoxed, 1), 0, 0, 0);
+    if (band.start > 0 && geometryBoxed[2] > 1 - margin) cut(band, minzoom, props, shiftGeometry(geometry, -1), shiftBox(geometryBoxed, -1));
+    if (band.start > 0 && geometryBoxed[0] < margin) cut(band, minzoom, props, shiftGeometry(geometry, 1), shiftBox(geometryBoxed, 1));
   };
   const rank = layer.rank;
   const rankOf = (properties: Record<string, PropertyValue>): number | undefined => {

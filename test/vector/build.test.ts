@@ -69,6 +69,29 @@ test('every input point appears inside the extent of exactly one max-zoom tile, 
   }
 });
 
+test('points near a tile edge are repeated in the neighbour tile\'s buffer, across partition edges too', async () => {
+  const { tiles } = await basemap();
+  const byTile = new Map(tiles.map((tile) => [`${tile.x}/${tile.y}`, tile]));
+  let checked = 0;
+  for (const tile of tiles) {
+    for (const feature of tile.layers.place ?? []) {
+      const [x, y] = feature.geometry[0][0];
+      if (x < 0 || y < 0 || x >= EXTENT || y >= EXTENT) continue;
+      for (const [dx, dy] of [[-1, 0], [1, 0], [0, -1], [0, 1]]) {
+        const near = (dx === -1 && x < BUFFER - 1) || (dx === 1 && x > EXTENT - BUFFER + 1) || (dy === -1 && y < BUFFER - 1) || (dy === 1 && y > EXTENT - BUFFER + 1);
+        if (!near) continue;
+        const neighbour = byTile.get(`${tile.x + dx}/${tile.y + dy}`);
+        const copy = neighbour?.layers.place?.find((f) => f.properties.name === feature.properties.name && f.properties.class === feature.properties.class);
+        assert.ok(copy, `${feature.properties.name} in ${tile.x}/${tile.y} is missing from the buffer of ${tile.x + dx}/${tile.y + dy}`);
+        const [cx, cy] = copy.geometry[0][0];
+        assert.ok(Math.abs(cx + dx * EXTENT - x) <= 1 && Math.abs(cy + dy * EXTENT - y) <= 1);
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked >= 5, `only ${checked} points near edges`);
+});
+
 test('polygons cover what the input covers at every band of zooms (sampled points inside and outside agree)', async () => {
   await basemap();
   for (const zoom of [1, 4, 6, MAXZOOM]) {
