@@ -208,3 +208,15 @@ test("GDAL's ogrinfo opens the archive, lists the layers and reads every point o
   const place = execFileSync('ogrinfo', ['-ro', '-geom=NO', output, '-oo', `ZOOM_LEVEL=${MAXZOOM}`, 'place'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   assert.equal(place.match(/^OGRFeature\(place\)/gm)?.length, 142);
 });
+
+test('partitioning changes nothing at the partition zoom and deeper: same tiles, same features as one whole index', async () => {
+  await basemap();
+  const whole = join(dir, 'whole.mbtiles');
+  const plan = quickPlan(layers.map((name) => join(DATA, `${name}.geojson`)), [], { output: whole, minzoom: 0, maxzoom: MAXZOOM });
+  await buildVectorTiles({ ...plan, partitionZoom: 0 });
+  for (let zoom = 5; zoom <= MAXZOOM; zoom++) {
+    const count = (path: string) =>
+      new Map(readVectorTiles(path, zoom).map((tile) => [`${tile.x}/${tile.y}`, layers.map((layer) => tile.layers[layer]?.length ?? 0).join(',')]));
+    assert.deepEqual(count(output), count(whole), `z${zoom}`);
+  }
+});
