@@ -110,12 +110,6 @@ export function shiftGeometry(geometry: ProjectedGeometry, dx: number): Projecte
   return { kind: 3, polygons: geometry.polygons.map((polygon) => polygon.map(shift)) };
 }
 
-export function vertexCount(geometry: ProjectedGeometry): number {
-  if (geometry.kind === 1) return geometry.points.length / 2;
-  if (geometry.kind === 2) return geometry.lines.reduce((n, line) => n + line.length / 2, 0);
-  return geometry.polygons.reduce((n, polygon) => n + polygon.reduce((m, ring) => m + ring.length / 2, 0), 0);
-}
-
 /** The part of a geometry inside a box (clipped one axis at a time, as geojson-vt does), or undefined. */
 export function clipGeometry(geometry: ProjectedGeometry, box: ProjectedBox): ProjectedGeometry | undefined {
   if (geometry.kind === 1) {
