@@ -142,10 +142,13 @@ export function createApp({ options, logger = createLogger(options.log.level), m
   const handle = hasPrivate ? (request: IncomingMessage, response: ServerResponse) => withRequestAccess(request, () => answer(request, response)) : answer;
   const server: Server = createServer({ keepAliveTimeout: 65_000 }, handle);
   // A request node:http cannot even parse gets a 400, never a dropped socket or a 5xx.
-  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+  server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => {
     if (error.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
-    const body = JSON.stringify({ error: 'malformed HTTP request' });
-    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    // A HEAD request's answer has no body, even when the rest of the request could not be parsed.
+    const head = Buffer.isBuffer(error.rawPacket) && error.rawPacket.subarray(0, 5).toString('latin1') === 'HEAD ';
+    const body = head ? '' : JSON.stringify({ error: 'malformed HTTP request' });
+    socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${head ? '' : body}`);
   });
 
   let closing: Promise<void> | undefined;
