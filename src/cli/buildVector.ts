@@ -61,6 +61,13 @@ export const buildVectorCommand: Command = {
     } else {
       plan = quickPlan(positionals, values.layer ?? [], overrides);
     }
+    // Exit (not die) on Ctrl-C or SIGTERM, so that the build's exit handler removes its temp files.
+    const stop = (signal: NodeJS.Signals) => {
+      process.stderr.write(`\nmekan: build vector stopped by ${signal}; ${plan.output} is unchanged\n`);
+      process.exit(130);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
     const progress = createProgress({ quiet: values.quiet });
     const summary = await buildVectorTiles(plan, { progress, workers: positiveInteger('--workers', values.workers, 1) });
     if (!values.quiet) process.stderr.write(formatSummary(summary, formatBytes).join('\n') + '\n');

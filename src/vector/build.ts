@@ -65,6 +65,12 @@ export async function buildVectorTiles(plan: BuildPlan, options: BuildOptions = 
   };
   // One set of workers for both phases: a fresh set for tiling would add its own heaps to what reading left.
   const pool = new BuildWorkers(workers, { plan, bands, spillFolder, cut });
+  // A build stopped by process.exit (the CLI maps Ctrl-C and SIGTERM to it) leaves no temp files behind.
+  const onExit = () => {
+    archive.abort();
+    rmSync(spillFolder, { recursive: true, force: true });
+  };
+  process.on('exit', onExit);
   try {
     progress.stage(`reading ${plan.layers.length} layer${plan.layers.length === 1 ? '' : 's'}`);
     const read: LayerReadResult[] = new Array(plan.layers.length);
@@ -132,6 +138,7 @@ export async function buildVectorTiles(plan: BuildPlan, options: BuildOptions = 
     progress.end();
     throw error;
   } finally {
+    process.off('exit', onExit);
     await pool.close();
     rmSync(spillFolder, { recursive: true, force: true });
   }

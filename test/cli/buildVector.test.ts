@@ -1,8 +1,8 @@
 // `mekan build vector` as an operator runs it: exit status, the summary on stderr, one-line errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openArchive } from '../../src/archive/open.js';
 import { makeTempDir } from '../support/tempDir.js';
@@ -40,4 +40,28 @@ test('input problems end with one line and a non-zero status, and no archive', (
     assert.match(result.stderr, /^mekan: \S/);
   }
   assert.equal(existsSync(output), false);
+});
+
+test('a build stopped by SIGTERM leaves the previous archive as it was and no temp files', async () => {
+  const folder = join(dir, 'stopped');
+  const temp = join(dir, 'stopped-tmp');
+  mkdirSync(folder);
+  mkdirSync(temp);
+  const output = join(folder, 'basemap.mbtiles');
+  const inputs = ['boundary', 'country', 'place'].map((name) => resolve(`data/basemap/${name}.geojson`));
+  assert.equal(run(...inputs, '-o', output, '--maxzoom', '4', '--quiet').status, 0);
+  const before = readFileSync(output);
+  const child = spawn(process.execPath, [mekan, 'build', 'vector', ...inputs, '-o', output, '--maxzoom', '14', '--quiet'], { env: { ...process.env, TMPDIR: temp } });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // Stop it once it has started writing tiles (its temp archive exists and the spill is in place).
+  while (!readdirSync(folder).some((name) => name.includes('.tmp-'))) await new Promise((wait) => setTimeout(wait, 20));
+  await new Promise((wait) => setTimeout(wait, 300));
+  child.kill('SIGTERM');
+  const status = await new Promise<number | null>((done) => child.on('close', done));
+  assert.equal(status, 130, stderr);
+  assert.match(stderr, /stopped by SIGTERM/);
+  assert.deepEqual(readFileSync(output), before);
+  assert.deepEqual(readdirSync(folder), ['basemap.mbtiles']);
+  assert.deepEqual(readdirSync(temp), []);
 });
