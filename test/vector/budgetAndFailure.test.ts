@@ -134,3 +134,16 @@ test('a source that cannot be read fails the build with its name, and nothing is
   assert.equal(existsSync(output), false);
   assert.deepEqual(readdirSync(dir).filter((name) => name.startsWith('missing.mbtiles')), []);
 });
+
+test('spill folders of killed builds are removed by the next build', async () => {
+  const root = join(dir, 'stale-spill');
+  mkdirSync(root);
+  // A pid that is not running: the highest pid the kernel would never have handed out yet is not guaranteed,
+  // so take one that process.kill says is gone.
+  let dead = 4_000_000;
+  while (dead > 1 && (() => { try { process.kill(dead, 0); return true; } catch { return false; } })()) dead--;
+  mkdirSync(join(root, `mekan-vector-${dead}-abc123`));
+  mkdirSync(join(root, 'unrelated'));
+  await buildVectorTiles(quickPlan([join(DATA, 'water_name.geojson')], [], { output: join(dir, 'stale.mbtiles'), maxzoom: 2 }), { tempFolder: root });
+  assert.deepEqual(readdirSync(root), ['unrelated']);
+});
