@@ -239,10 +239,8 @@ export class TilesetRegistry {
       archive = openArchive(path);
     } catch (error) {
       this.failures.set(path, signature);
-      // A broken rebuild renamed over a good archive: the open reader still holds the previous file, so keep serving it.
-      const keep = replacing && this.entries.get(id)?.tileset.path === path;
-      logger.error({ id, path, reason: messageOf(error) }, `cannot serve ${path}: ${messageOf(error)}${keep ? `; still serving the previous version of ${id}` : ''}`);
-      if (!keep) this.remove(id);
+      logger.error({ id, path, reason: messageOf(error) }, `cannot serve ${path}: ${messageOf(error)}`);
+      this.remove(id);
       return;
     }
     this.failures.delete(path);
