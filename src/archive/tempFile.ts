@@ -22,8 +22,14 @@ export function tempPathFor(target: string): string {
 
 /** Temp files of builds that were killed (their process is gone) must not pile up. */
 export function removeStaleTemps(target: string): void {
-  const folder = dirname(target);
-  const prefix = basename(target) + TEMP_MARK;
+  removeStaleEntries(dirname(target), basename(target) + TEMP_MARK);
+}
+
+/**
+ * Removes the entries of `folder` named `<prefix><pid>-…` whose process is gone: what a build killed
+ * outright (SIGKILL, power loss) left behind. Entries of live processes, this one included, stay.
+ */
+export function removeStaleEntries(folder: string, prefix: string): void {
   let names: string[];
   try {
     names = readdirSync(folder);
@@ -33,9 +39,8 @@ export function removeStaleTemps(target: string): void {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length).split('-')[0]);
-    if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) continue;
-    if (pid === process.pid) continue;
-    rmSync(join(folder, name), { force: true });
+    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    rmSync(join(folder, name), { recursive: true, force: true });
   }
 }
 

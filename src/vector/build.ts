@@ -1,9 +1,10 @@
 // The vector build: read every layer once into partition spills (layers in parallel), cut the partitions into
 // tiles on all cores, and write them through the archive layer with metadata and a summary.
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createArchive } from '../archive/open.js';
+import { removeStaleEntries } from '../archive/tempFile.js';
 import type { ArchiveMetadata, LayerStats, VectorLayer } from '../archive/types.js';
 import { InputError } from '../errors.js';
 import type { BBox } from '../grid/webMercator.js';
@@ -32,31 +33,6 @@ export interface BuildOptions {
 const BAND_SPAN = 3;
 const SPILL_PREFIX = 'mekan-vector-';
 
-/** Spill folders of builds that were killed outright (their process is gone) must not pile up. */
-function removeStaleSpills(root: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(root);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (!name.startsWith(SPILL_PREFIX)) continue;
-    const pid = Number(name.slice(SPILL_PREFIX.length).split('-')[0]);
-    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
-    rmSync(join(root, name), { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The zoom bands: the deepest from the partition zoom down to maxzoom, then three zooms each down to minzoom. */
 export function zoomBands(plan: Pick<BuildPlan, 'minzoom' | 'maxzoom' | 'partitionZoom' | 'layers'>): Band[] {
   const starts = [choosePartitionZoom(plan)];
@@ -83,7 +59,7 @@ export async function buildVectorTiles(plan: BuildPlan, options: BuildOptions = 
   const bands = zoomBands(plan);
   const archive = createArchive(plan.output);
   const tempRoot = options.tempFolder ?? tmpdir();
-  removeStaleSpills(tempRoot);
+  removeStaleEntries(tempRoot, SPILL_PREFIX);
   const spillFolder = mkdtempSync(join(tempRoot, `${SPILL_PREFIX}${process.pid}-`));
   const cut: CutSettings = {
     layers: plan.layers.map(({ id, minzoom, maxzoom, tolerance, rank }) => ({ id, minzoom, maxzoom, tolerance, rank })),
