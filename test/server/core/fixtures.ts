@@ -1,26 +1,20 @@
-// Real archives and a real server for the core server tests: vector (gzip and plain), PNG, JPEG and a broken tile.
+// The core server suites' archives (vector gzip and plain, PNG, JPEG, a broken tile over BOUNDS) and a real server to serve them.
 import { request } from 'node:http';
-import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import GeoJSONVT from 'geojson-vt';
 import { pino, type Logger } from 'pino';
-import sharp from 'sharp';
 import { createArchive } from '../../../src/archive/open.js';
 import type { ServeConfig } from '../../../src/config/schema.js';
 import { serverOptionsFrom, type ServeFlags } from '../../../src/config/serverOptions.js';
 import { createApp, type MekanApp } from '../../../src/server/app.js';
 import type { RouteModule } from '../../../src/server/module.js';
-import { bboxToTileRange, tilesInRange, type BBox } from '../../../src/grid/webMercator.js';
-
-const require = createRequire(import.meta.url);
-// vt-pbf ships no types; this is the one function used.
-const vtpbf = require('vt-pbf') as { fromGeojsonVt(layers: Record<string, unknown>, options?: { version?: number }): Uint8Array };
+import type { BBox } from '../../../src/grid/webMercator.js';
+import * as archives from '../../support/archives.js';
 
 /** Azerbaijan and the Caspian's western shore: a few tiles per zoom; the features lie east of 49.5°E, so the western tiles are empty. */
 export const BOUNDS: BBox = [44, 38, 51, 42];
 
-const FEATURES = {
+const FEATURES: archives.FeatureCollection = {
   type: 'FeatureCollection' as const,
   features: [
     { type: 'Feature' as const, properties: { name: 'Xəzər', kind: 'sea' }, geometry: { type: 'Polygon' as const, coordinates: [[[49.5, 38], [51, 38], [51, 42], [49.5, 42], [49.5, 38]]] } },
@@ -28,61 +22,35 @@ const FEATURES = {
   ],
 };
 
-/** Vector tiles of FEATURES at zooms 0..maxzoom, gzipped unless `gzip` is false; returns the tiles written. */
+/** Vector tiles of FEATURES (layer `places`) at zooms 0..maxzoom, gzipped unless `gzip` is false; returns the tiles written. */
 export function writeVectorArchive(path: string, options: { maxzoom?: number; gzip?: boolean; name?: string; attribution?: string } = {}): string[] {
   const { maxzoom = 6, gzip = true, name = 'Test vectors', attribution = '© test' } = options;
-  const index = new GeoJSONVT(FEATURES, { maxZoom: maxzoom, indexMaxZoom: maxzoom });
-  const writer = createArchive(path);
-  const written: string[] = [];
-  for (let z = 0; z <= maxzoom; z++) {
-    for (const { x, y } of tilesInRange(bboxToTileRange(BOUNDS, z))) {
-      const tile = index.getTile(z, x, y);
-      if (!tile || tile.features.length === 0) continue;
-      const mvt = Buffer.from(vtpbf.fromGeojsonVt({ places: tile }, { version: 2 }));
-      writer.putTile(z, x, y, gzip ? gzipSync(mvt) : mvt);
-      written.push(`${z}/${x}/${y}`);
-    }
-  }
-  writer.setMetadata({
-    name,
-    format: 'pbf',
-    minzoom: 0,
-    maxzoom,
+  return archives.writeVectorArchive(path, {
+    features: FEATURES,
+    layer: 'places',
     bounds: BOUNDS,
-    center: [49.87, 40.41, 5],
-    attribution,
-    description: 'test tiles',
-    vector_layers: [{ id: 'places', fields: { name: 'String', kind: 'String', population: 'Number' } }],
+    maxzoom,
+    gzip,
+    metadata: {
+      name,
+      center: [49.87, 40.41, 5],
+      attribution,
+      description: 'test tiles',
+      vector_layers: [{ id: 'places', fields: { name: 'String', kind: 'String', population: 'Number' } }],
+    },
   });
-  writer.finish();
-  return written;
 }
 
-/** The solid colour of raster tile z/x/y. */
-export function tileColour(z: number, x: number, y: number): { r: number; g: number; b: number } {
-  return { r: (x * 53 + z * 11) % 256, g: (y * 97 + 31) % 256, b: (z * 40 + 60) % 256 };
-}
-
-export async function writeRasterArchive(path: string, format: 'png' | 'jpg', minzoom = 4, maxzoom = 6): Promise<string[]> {
-  const writer = createArchive(path);
-  const written: string[] = [];
-  for (let z = minzoom; z <= maxzoom; z++) {
-    for (const { x, y } of tilesInRange(bboxToTileRange(BOUNDS, z))) {
-      const image = sharp({ create: { width: 256, height: 256, channels: 3, background: tileColour(z, x, y) } });
-      writer.putTile(z, x, y, await (format === 'png' ? image.png() : image.jpeg({ quality: 95 })).toBuffer());
-      written.push(`${z}/${x}/${y}`);
-    }
-  }
-  writer.setMetadata({ name: `Test ${format}`, format, minzoom, maxzoom, bounds: BOUNDS });
-  writer.finish();
-  return written;
+/** Every tile of BOUNDS at minzoom..maxzoom in its own `tileColour`; returns the tiles written. */
+export function writeRasterArchive(path: string, format: 'png' | 'jpg', minzoom = 4, maxzoom = 6): Promise<string[]> {
+  return archives.writeRasterArchive(path, { format, minzoom, maxzoom, bounds: BOUNDS, metadata: { name: `Test ${format}` } });
 }
 
 /** A vector archive whose tile 0/0/0 starts like gzip but is not; 1/1/0 is fine. */
 export function writeBrokenTileArchive(path: string): void {
   const writer = createArchive(path);
   writer.putTile(0, 0, 0, Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), Buffer.from('definitely not deflate data')]));
-  writer.putTile(1, 1, 0, gzipSync(Buffer.from(vtpbf.fromGeojsonVt({ places: new GeoJSONVT(FEATURES, { maxZoom: 1 }).getTile(1, 1, 0)! }, { version: 2 }))));
+  writer.putTile(1, 1, 0, gzipSync(archives.encodeVectorTile(FEATURES, 'places', 1, 1, 0)));
   writer.setMetadata({ name: 'broken', format: 'pbf', minzoom: 0, maxzoom: 1 });
   writer.finish();
 }

@@ -6,15 +6,15 @@ import { PbfReader } from 'pbf';
 import sharp from 'sharp';
 import { bboxToTileRange, lonLatToMercator, resolutionAtZoom } from '../../../src/grid/webMercator.js';
 import { makeTempDir } from '../../support/tempDir.js';
-import { RASTER_BOUNDS, tileColour, runGdal, writeGisArchives } from '../../support/gisFixtures.js';
-import { startMekan, type RunningMekan } from '../../support/basemapFixture.js';
+import { RASTER_BOUNDS, runGdal, serveGisArchives } from '../../support/gisFixtures.js';
+import { tileColour } from '../../support/archives.js';
+import type { RunningMekan } from '../../support/basemapFixture.js';
 
 const dir = makeTempDir('mekan-ogc-');
 let server: RunningMekan;
 
 before(async () => {
-  await writeGisArchives(dir);
-  server = await startMekan([dir]);
+  server = await serveGisArchives(dir);
 });
 after(() => server.close());
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import sharp from 'sharp';
 import { buildBasemap, buildImagery, startMekan, type RunningMekan } from '../../support/basemapFixture.js';
-import { writeRasterArchive } from '../../support/gisFixtures.js';
+import { writeAbsheronArchive } from '../../support/gisFixtures.js';
 import { makeTempDir } from '../../support/tempDir.js';
 
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--use-gl=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -20,7 +20,7 @@ const dir = makeTempDir('mekan-viewer-');
 let server: RunningMekan;
 
 before(async () => {
-  await Promise.all([buildBasemap(dir), buildImagery(dir), writeRasterArchive(join(dir, 'absheron.mbtiles'), 3, 7)]);
+  await Promise.all([buildBasemap(dir), buildImagery(dir), writeAbsheronArchive(join(dir, 'absheron.mbtiles'), 3, 7)]);
   server = await startMekan([dir]);
 });
 after(() => server?.close());

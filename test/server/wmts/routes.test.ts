@@ -7,7 +7,8 @@ import { bboxToTileRange, lonLatToMercator, resolutionAtZoom, tileToMercatorBBox
 
 const lonToMercatorX = (lon: number) => lonLatToMercator(lon, 0)[0];
 import { makeTempDir } from '../../support/tempDir.js';
-import { EMPTY_RASTER_TILE, RASTER_BOUNDS, tileColour, runGdal, writeGisArchives } from '../../support/gisFixtures.js';
+import { EMPTY_RASTER_TILE, RASTER_BOUNDS, runGdal, serveGisArchives } from '../../support/gisFixtures.js';
+import { tileColour } from '../../support/archives.js';
 import { startMekan, type RunningMekan } from '../../support/basemapFixture.js';
 import { children, parseXml, path } from '../../support/xml.js';
 
@@ -15,8 +16,7 @@ const dir = makeTempDir('mekan-wmts-');
 let server: RunningMekan;
 
 before(async () => {
-  await writeGisArchives(dir);
-  server = await startMekan([dir]);
+  server = await serveGisArchives(dir);
 });
 after(() => server.close());
 
