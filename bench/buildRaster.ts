@@ -1,8 +1,8 @@
 // Raster build benchmark: Mekan vs gdal2tiles.py --processes=2 on the CBERS panchromatic scene (2954×2810, 2.5 m),
 // same zooms (10–17), same resampling, XYZ; wall time, peak RSS, speed ratio and image quality side by side.
 //   npm run bench:build-raster [-- --runs 3 --formats png,webp --zooms 10-17 --resampling bilinear]
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,6 +11,8 @@ import sharp from 'sharp';
 import { openArchive } from '../src/archive/open.js';
 import { resolveEpsg } from '../src/crs/resolve.js';
 import { tileToMercatorBBox } from '../src/grid/webMercator.js';
+import { fileFromDebianPackage } from './support/debianData.js';
+import { measure, type Measured } from './support/measure.js';
 
 const SCENE_PATH = 'usr/share/doc/libterralib-dev/examples/image_processing/resources/cbers2b_hrc_crop.tif';
 const { values } = parseArgs({
@@ -30,81 +32,7 @@ const gdalEnv = { ...process.env, GTIFF_SRS_SOURCE: 'EPSG', CPL_LOG: '/dev/null'
 
 /** The scene from /tmp/debs if unpacked there, else from Debian's libterralib-doc, downloaded once into a cache folder. */
 function findScene(): string {
-  const unpacked = join('/tmp/debs/x', SCENE_PATH);
-  if (existsSync(unpacked)) return unpacked;
-  const cache = join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME ?? tmpdir(), '.cache'), 'mekan-bench');
-  const cached = join(cache, 'x', SCENE_PATH);
-  if (existsSync(cached)) return cached;
-  mkdirSync(cache, { recursive: true });
-  console.error(`fetching libterralib-doc into ${cache} …`);
-  execFileSync('apt-get', ['download', 'libterralib-doc'], { cwd: cache, stdio: 'inherit' });
-  const deb = readdirSync(cache).find((f) => f.startsWith('libterralib-doc') && f.endsWith('.deb'));
-  if (!deb) throw new Error('apt-get download libterralib-doc produced no .deb (run apt-get update first?)');
-  execFileSync('dpkg', ['-x', join(cache, deb), join(cache, 'x')]);
-  return cached;
-}
-
-interface Measured {
-  seconds: number;
-  /** Peak of the summed RSS of the process and all its descendants, polled from /proc. */
-  treeRssMb: number;
-  /** GNU time's figure: the largest single process (for gdal2tiles, one of its workers or the parent). */
-  timeRssMb?: number;
-  /** User + system CPU seconds of the process and its children (GNU time): steadier than wall time on a busy machine. */
-  cpuSeconds?: number;
-}
-
-function descendants(root: number): number[] {
-  const parents = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = parents.get(ppid) ?? [];
-      list.push(Number(entry));
-      parents.set(ppid, list);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  const all = [root];
-  for (let i = 0; i < all.length; i++) all.push(...(parents.get(all[i]) ?? []));
-  return all;
-}
-
-function rssKb(pid: number): number {
-  try {
-    const match = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-async function measure(command: string, args: string[]): Promise<Measured> {
-  const useTime = existsSync('/usr/bin/time');
-  const started = performance.now();
-  const child = useTime ? spawn('/usr/bin/time', ['-v', command, ...args], { env: gdalEnv, stdio: ['ignore', 'ignore', 'pipe'] }) : spawn(command, args, { env: gdalEnv, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  let peak = 0;
-  const poll = setInterval(() => {
-    if (child.pid) peak = Math.max(peak, descendants(child.pid).reduce((sum, pid) => sum + rssKb(pid), 0));
-  }, 50);
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  clearInterval(poll);
-  const seconds = (performance.now() - started) / 1000;
-  if (code !== 0) throw new Error(`${command} failed (${code}):\n${stderr.slice(-2000)}`);
-  const timeRss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-  const user = /User time \(seconds\): ([\d.]+)/.exec(stderr);
-  const system = /System time \(seconds\): ([\d.]+)/.exec(stderr);
-  return {
-    seconds,
-    treeRssMb: peak / 1024,
-    timeRssMb: timeRss ? Number(timeRss[1]) / 1024 : undefined,
-    cpuSeconds: user && system ? Number(user[1]) + Number(system[1]) : undefined,
-  };
+  return fileFromDebianPackage('libterralib-doc', SCENE_PATH);
 }
 
 function median(numbers: number[]): number {
@@ -167,8 +95,8 @@ async function main(): Promise<void> {
     const mekanRuns: Measured[] = [];
     for (let run = 0; run < runs; run++) {
       rmSync(gdalDir, { recursive: true, force: true });
-      gdalRuns.push(await measure('gdal2tiles.py', [...gdalArgs, gdalInput, gdalDir]));
-      mekanRuns.push(await measure(process.execPath, mekanArgs));
+      gdalRuns.push(await measure('gdal2tiles.py', [...gdalArgs, gdalInput, gdalDir], { env: gdalEnv, processTree: true }));
+      mekanRuns.push(await measure(process.execPath, mekanArgs, { env: gdalEnv, processTree: true }));
       const loadavg = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
       console.error(`${format} run ${run + 1}: gdal2tiles ${gdalRuns[run].seconds.toFixed(2)} s, mekan ${mekanRuns[run].seconds.toFixed(2)} s (load average ${loadavg})`);
     }
@@ -204,7 +132,7 @@ async function main(): Promise<void> {
     const mk = median(mekanRuns.map((r) => r.seconds));
     const gc = median(gdalRuns.map((r) => r.cpuSeconds ?? NaN));
     const mc = median(mekanRuns.map((r) => r.cpuSeconds ?? NaN));
-    const fmtRss = (r: Measured[]) => `${median(r.map((m) => m.treeRssMb)).toFixed(0)} MB (max single process ${median(r.map((m) => m.timeRssMb ?? NaN)).toFixed(0)} MB)`;
+    const fmtRss = (r: Measured[]) => `${median(r.map((m) => m.treeRssMb ?? NaN)).toFixed(0)} MB (max single process ${median(r.map((m) => m.timeRssMb ?? NaN)).toFixed(0)} MB)`;
     rows.push(
       `── ${format.toUpperCase()} ──`,
       `                 wall time   peak RSS (process tree)              tiles   output`,

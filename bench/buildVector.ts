@@ -3,12 +3,14 @@
 // then Mekan alone on the whole world (the issue's goal: about 12 s and 140 MB peak RSS at zooms 0–8).
 // Wall time and peak RSS (GNU time, else /proc VmHWM polling) side by side.
 //   npm run bench:build-vector [-- --region 20,30,60,60 --maxzoom 8 --world-maxzoom 8 --runs 1 --skip-gdal]
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openArchive } from '../src/archive/open.js';
+import { fileFromDebianPackage } from './support/debianData.js';
+import { measure } from './support/measure.js';
 
 const LAYERS = ['ne_10m_land', 'ne_10m_admin_0_boundary_lines_land', 'ne_10m_admin_1_states_provinces_lines', 'ne_10m_populated_places_simple', 'ne_10m_rivers_lake_centerlines'];
 const NE_PATH = 'usr/share/magics/10m';
@@ -29,21 +31,12 @@ const runs = Number(values.runs);
 const work = join(tmpdir(), 'mekan-bench-vector');
 const mekan = resolve('bin/mekan.js');
 
-/** Natural Earth 10m from /tmp/debs if unpacked there, else from Debian's libmagics++-data, downloaded once into a cache. */
+/** Natural Earth 10m from $NE_DIR or /tmp/debs if unpacked there, else from Debian's libmagics++-data, downloaded once into a cache. */
 function findNaturalEarth(): string {
-  for (const folder of [process.env.NE_DIR, join('/tmp/debs/x', NE_PATH)]) {
-    if (folder && LAYERS.every((layer) => existsSync(join(folder, `${layer}.shp`)))) return folder;
-  }
-  const cache = join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME ?? tmpdir(), '.cache'), 'mekan-bench');
-  const cached = join(cache, 'x', NE_PATH);
-  if (existsSync(join(cached, `${LAYERS[0]}.shp`))) return cached;
-  mkdirSync(cache, { recursive: true });
-  console.error(`fetching libmagics++-data into ${cache} …`);
-  execFileSync('apt-get', ['download', 'libmagics++-data'], { cwd: cache, stdio: 'inherit' });
-  const deb = readdirSync(cache).find((f) => f.startsWith('libmagics++-data') && f.endsWith('.deb'));
-  if (!deb) throw new Error('apt-get download libmagics++-data produced no .deb (run apt-get update first?)');
-  execFileSync('dpkg', ['-x', join(cache, deb), join(cache, 'x')]);
-  return cached;
+  const folder = process.env.NE_DIR;
+  if (folder && LAYERS.every((layer) => existsSync(join(folder, `${layer}.shp`)))) return folder;
+  // The package holds every layer; the first one finds the folder.
+  return dirname(fileFromDebianPackage('libmagics++-data', join(NE_PATH, `${LAYERS[0]}.shp`)));
 }
 
 interface Measured {
@@ -51,41 +44,13 @@ interface Measured {
   peakRssMb: number;
 }
 
-const GNU_TIME = '/usr/bin/time';
-
-/** Runs a command to completion; peak RSS from GNU time's %M, or by polling VmHWM when it is missing. */
-async function measure(command: string, args: string[]): Promise<Measured> {
-  const useTime = existsSync(GNU_TIME);
-  const started = process.hrtime.bigint();
-  const child = useTime
-    ? spawn(GNU_TIME, ['-f', 'BENCH_PEAK_KB %M', command, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
-    : spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  let polledKb = 0;
-  const poll = useTime
-    ? undefined
-    : setInterval(() => {
-        try {
-          const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-          if (match) polledKb = Math.max(polledKb, Number(match[1]));
-        } catch {
-          // the process has just ended
-        }
-      }, 50);
-  const code = await new Promise<number>((done) => child.on('close', (exit) => done(exit ?? 1)));
-  if (poll) clearInterval(poll);
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (code !== 0) throw new Error(`${command} ${args.join(' ')} failed (${code}):\n${stderr.slice(-2000)}`);
-  const timeKb = /BENCH_PEAK_KB (\d+)/.exec(stderr);
-  return { seconds, peakRssMb: (timeKb ? Number(timeKb[1]) : polledKb) / 1024 };
-}
-
 async function best(label: string, command: string, args: string[], output: string): Promise<Measured> {
   let result: Measured | undefined;
   for (let run = 0; run < runs; run++) {
     rmSync(output, { force: true });
-    const measured = await measure(command, args);
+    // Peak RSS: GNU time's figure, or the process's VmHWM when GNU time is missing.
+    const { seconds, timeRssMb, hwmMb } = await measure(command, args);
+    const measured = { seconds, peakRssMb: timeRssMb ?? hwmMb ?? NaN };
     console.error(`  ${label} run ${run + 1}: ${measured.seconds.toFixed(1)} s, ${measured.peakRssMb.toFixed(0)} MB`);
     if (!result || measured.seconds < result.seconds) result = measured;
   }

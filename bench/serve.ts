@@ -5,13 +5,14 @@
 // Without ARCHIVE: a Natural Earth 10m archive built once with ogr2ogr into $TMPDIR/mekan-bench/.
 import Database from 'better-sqlite3';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createArchive, openArchive } from '../src/archive/open.js';
 import { flipRow } from '../src/grid/webMercator.js';
+import { fileFromDebianPackage } from './support/debianData.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const work = join(tmpdir(), 'mekan-bench');
@@ -32,16 +33,7 @@ function run(command: string, args: string[], options: { cwd?: string } = {}): s
 
 /** Natural Earth 10m shapefiles: on this machine in /tmp/debs, else unpacked from Debian's libmagics++-data. */
 function naturalEarthFolder(): string {
-  const known = '/tmp/debs/x/usr/share/magics/10m';
-  if (existsSync(join(known, 'ne_10m_land.shp'))) return known;
-  const unpacked = join(work, 'magics', 'usr/share/magics/10m');
-  if (existsSync(join(unpacked, 'ne_10m_land.shp'))) return unpacked;
-  mkdirSync(join(work, 'deb'), { recursive: true });
-  run('apt-get', ['download', 'libmagics++-data'], { cwd: join(work, 'deb') });
-  const deb = readdirSync(join(work, 'deb')).find((name) => name.endsWith('.deb'));
-  if (!deb) throw new Error('apt-get download libmagics++-data gave no .deb');
-  run('dpkg', ['-x', join(work, 'deb', deb), join(work, 'magics')]);
-  return unpacked;
+  return dirname(fileFromDebianPackage('libmagics++-data', 'usr/share/magics/10m/ne_10m_land.shp'));
 }
 
 /** A Mekan (deduplicated) copy of the archive: what `mekan build` writes, so ETags come from the archive. */
