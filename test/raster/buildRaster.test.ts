@@ -6,7 +6,7 @@ import { openArchive } from '../../src/archive/open.js';
 import { bboxToTileRange, tilesInRange } from '../../src/grid/webMercator.js';
 import { buildRaster, type RasterBuildSummary } from '../../src/raster/buildRaster.js';
 import { makeTempDir } from '../support/tempDir.js';
-import { alphaCounts, archiveTile, bestOffset, edgeDistance, gdal, gdalTile, PAN, psnr, RGB, SAD69_UTM21S } from './support.js';
+import { alphaCounts, archiveTile, bestOffset, compareTilesWithGdal, edgeDistance, gdal, gdalTile, PAN, psnr, RGB, SAD69_UTM21S } from './support.js';
 
 const dir = makeTempDir('mekan-raster-');
 
@@ -120,22 +120,7 @@ describe('raster build variants', () => {
     const output = join(dir, 'rgb.mbtiles');
     const summary = await buildRaster({ inputs: [RGB], output, format: 'png', workers: 2 });
     assert.equal(summary.maxzoom, 13, '20 m pixels: z13 (19.1 m) is the first zoom as fine');
-    const archive = openArchive(output);
-    const range = bboxToTileRange(archive.metadata.bounds!, 13);
-    archive.close();
-    let compared = 0;
-    for (const tile of tilesInRange(range)) {
-      const mekan = await archiveTile(output, 13, tile.x, tile.y);
-      if (!mekan) continue;
-      const reference = await gdalTile(dir, RGB, 13, tile.x, tile.y);
-      const quality = psnr(mekan, reference);
-      if (quality.pixels < 1000) continue;
-      assert.ok(quality.db >= 30, `13/${tile.x}/${tile.y}: ${quality.db.toFixed(1)} dB`);
-      const offset = bestOffset(reference, mekan);
-      assert.ok(Math.abs(offset.dx) <= 1 && Math.abs(offset.dy) <= 1, `offset ${offset.dx},${offset.dy}`);
-      compared++;
-    }
-    assert.ok(compared >= 1);
+    assert.ok((await compareTilesWithGdal(dir, output, 13, RGB, { aligned: true })) >= 1);
   });
 
   it('nearest, cubic and lanczos match gdalwarp with the same kernel', async () => {
@@ -160,19 +145,7 @@ describe('raster build variants', () => {
     gdal('gdal_translate', ['-q', '-co', 'COMPRESS=JPEG', '-co', 'PHOTOMETRIC=YCBCR', '-co', 'TILED=YES', RGB, ycbcr]);
     const output = join(dir, 'ycbcr.mbtiles');
     const summary = await buildRaster({ inputs: [ycbcr], output, format: 'png', workers: 1 });
-    const archive = openArchive(output);
-    const range = bboxToTileRange(archive.metadata.bounds!, summary.maxzoom);
-    archive.close();
-    let compared = 0;
-    for (const tile of tilesInRange(range)) {
-      const mekan = await archiveTile(output, tile.z, tile.x, tile.y);
-      if (!mekan) continue;
-      const quality = psnr(mekan, await gdalTile(dir, ycbcr, tile.z, tile.x, tile.y));
-      if (quality.pixels < 1000) continue;
-      assert.ok(quality.db >= 30, `${tile.z}/${tile.x}/${tile.y}: ${quality.db.toFixed(1)} dB`);
-      compared++;
-    }
-    assert.ok(compared >= 1);
+    assert.ok((await compareTilesWithGdal(dir, output, summary.maxzoom, ycbcr)) >= 1);
   });
 
   it('imagery in geographic coordinates (EPSG:4326, RGBA from gdalwarp -dstalpha) matches GDAL', async () => {
@@ -180,22 +153,7 @@ describe('raster build variants', () => {
     gdal('gdalwarp', ['-q', '-overwrite', '-s_srs', SAD69_UTM21S, '-t_srs', 'EPSG:4326', '-r', 'bilinear', '-dstalpha', RGB, geographic]);
     const output = join(dir, 'geographic.mbtiles');
     const summary = await buildRaster({ inputs: [geographic], output, format: 'png', workers: 1 });
-    const archive = openArchive(output);
-    const range = bboxToTileRange(archive.metadata.bounds!, summary.maxzoom);
-    archive.close();
-    let compared = 0;
-    for (const tile of tilesInRange(range)) {
-      const mekan = await archiveTile(output, tile.z, tile.x, tile.y);
-      if (!mekan) continue;
-      const reference = await gdalTile(dir, geographic, tile.z, tile.x, tile.y, 'bilinear', 'EPSG:4326');
-      const quality = psnr(mekan, reference);
-      if (quality.pixels < 1000) continue;
-      assert.ok(quality.db >= 30, `${tile.z}/${tile.x}/${tile.y}: ${quality.db.toFixed(1)} dB`);
-      const offset = bestOffset(reference, mekan);
-      assert.ok(Math.abs(offset.dx) <= 1 && Math.abs(offset.dy) <= 1, `offset ${offset.dx},${offset.dy}`);
-      compared++;
-    }
-    assert.ok(compared >= 1);
+    assert.ok((await compareTilesWithGdal(dir, output, summary.maxzoom, geographic, { resampling: 'bilinear', srs: 'EPSG:4326', aligned: true })) >= 1);
   });
 
   it('--bands 3,2,1 swaps red and blue', async () => {

@@ -1,11 +1,12 @@
 // Helpers for the raster tests: GDAL as the reference warper, tiles decoded to RGBA, image comparisons.
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromArrayBuffer } from 'geotiff';
 import sharp from 'sharp';
 import { openArchive } from '../../src/archive/open.js';
-import { tileToMercatorBBox } from '../../src/grid/webMercator.js';
+import { bboxToTileRange, tilesInRange, tileToMercatorBBox } from '../../src/grid/webMercator.js';
 
 export const PAN = 'data/imagery/cbers2b_hrc_pan_crop.tif';
 export const RGB = 'data/imagery/cbers2b_rgb342_crop.tif';
@@ -112,4 +113,36 @@ export function alphaCounts(rgba: Uint8Array): { transparent: number; opaque: nu
     else if (rgba[o] === 255) opaque++;
   }
   return { transparent, opaque };
+}
+
+/**
+ * Compares every tile of the archive at `output`, zoom `z`, with GDAL's rendering of `input` (gdalwarp with
+ * `resampling` from `srs`): each that has at least 1000 pixels to compare must be within 30 dB PSNR and, with
+ * `aligned`, no more than a pixel off. Returns how many tiles were compared.
+ */
+export async function compareTilesWithGdal(
+  dir: string,
+  output: string,
+  z: number,
+  input: string,
+  options: { resampling?: string; srs?: string; aligned?: boolean } = {},
+): Promise<number> {
+  const archive = openArchive(output);
+  const range = bboxToTileRange(archive.metadata.bounds!, z);
+  archive.close();
+  let compared = 0;
+  for (const tile of tilesInRange(range)) {
+    const mekan = await archiveTile(output, z, tile.x, tile.y);
+    if (!mekan) continue;
+    const reference = await gdalTile(dir, input, z, tile.x, tile.y, options.resampling, options.srs);
+    const quality = psnr(mekan, reference);
+    if (quality.pixels < 1000) continue;
+    assert.ok(quality.db >= 30, `${z}/${tile.x}/${tile.y}: ${quality.db.toFixed(1)} dB`);
+    if (options.aligned) {
+      const offset = bestOffset(reference, mekan);
+      assert.ok(Math.abs(offset.dx) <= 1 && Math.abs(offset.dy) <= 1, `offset ${offset.dx},${offset.dy}`);
+    }
+    compared++;
+  }
+  return compared;
 }
