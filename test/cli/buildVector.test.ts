@@ -2,10 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openArchive } from '../../src/archive/open.js';
 import { makeTempDir } from '../support/tempDir.js';
+import { assertPreviousArchiveKept, makeBuildFolders } from '../support/unfinishedBuild.js';
 
 const dir = makeTempDir();
 const mekan = resolve('bin/mekan.js');
@@ -43,11 +44,8 @@ test('input problems end with one line and a non-zero status, and no archive', (
 });
 
 test('a build stopped by SIGTERM leaves the previous archive as it was and no temp files', async () => {
-  const folder = join(dir, 'stopped');
-  const temp = join(dir, 'stopped-tmp');
-  mkdirSync(folder);
-  mkdirSync(temp);
-  const output = join(folder, 'basemap.mbtiles');
+  const folders = makeBuildFolders(dir, 'stopped', 'stopped-tmp');
+  const { folder, temp, output } = folders;
   const inputs = ['boundary', 'country', 'place'].map((name) => resolve(`data/basemap/${name}.geojson`));
   assert.equal(run(...inputs, '-o', output, '--maxzoom', '4', '--quiet').status, 0);
   const before = readFileSync(output);
@@ -61,7 +59,5 @@ test('a build stopped by SIGTERM leaves the previous archive as it was and no te
   const status = await new Promise<number | null>((done) => child.on('close', done));
   assert.equal(status, 130, stderr);
   assert.match(stderr, /stopped by SIGTERM/);
-  assert.deepEqual(readFileSync(output), before);
-  assert.deepEqual(readdirSync(folder), ['basemap.mbtiles']);
-  assert.deepEqual(readdirSync(temp), []);
+  assertPreviousArchiveKept(folders, before);
 });

@@ -10,6 +10,7 @@ import { silentProgress, type Progress } from '../../src/progress.js';
 import { buildVectorTiles } from '../../src/vector/build.js';
 import { quickPlan, recipeToPlan } from '../../src/vector/recipe.js';
 import { makeTempDir } from '../support/tempDir.js';
+import { assertPreviousArchiveKept, makeBuildFolders } from '../support/unfinishedBuild.js';
 import { readVectorTiles } from '../support/vectorTiles.js';
 
 const DATA = resolve('data/basemap');
@@ -99,11 +100,8 @@ test('--strict stops at the first bad feature with an input error naming the fil
 });
 
 test('a build that fails midway leaves the previous archive unchanged and no temp files', async () => {
-  const folder = join(dir, 'failing');
-  const spillFolder = join(dir, 'spill');
-  mkdirSync(folder);
-  mkdirSync(spillFolder);
-  const output = join(folder, 'basemap.mbtiles');
+  const folders = makeBuildFolders(dir, 'failing', 'spill');
+  const { temp: spillFolder, output } = folders;
   const plan = quickPlan([join(DATA, 'place.geojson'), join(DATA, 'waterway.geojson')], [], { output, maxzoom: 7 });
   await buildVectorTiles(plan, { tempFolder: spillFolder });
   const before = readFileSync(output);
@@ -119,9 +117,7 @@ test('a build that fails midway leaves the previous archive unchanged and no tem
     },
   };
   await assert.rejects(buildVectorTiles({ ...plan, maxzoom: 8 }, { progress: failing, tempFolder: spillFolder }), /disk pulled out/);
-  assert.deepEqual(readFileSync(output), before);
-  assert.deepEqual(readdirSync(folder), ['basemap.mbtiles']);
-  assert.deepEqual(readdirSync(spillFolder), []);
+  assertPreviousArchiveKept(folders, before);
 });
 
 test('a source that cannot be read fails the build with its name, and nothing is written', async () => {
