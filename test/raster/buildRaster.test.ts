@@ -6,7 +6,7 @@ import { openArchive } from '../../src/archive/open.js';
 import { bboxToTileRange, tilesInRange } from '../../src/grid/webMercator.js';
 import { buildRaster, type RasterBuildSummary } from '../../src/raster/buildRaster.js';
 import { makeTempDir } from '../support/tempDir.js';
-import { alphaCounts, archiveTile, bestOffset, compareTilesWithGdal, edgeDistance, gdal, gdalTile, PAN, psnr, RGB, SAD69_UTM21S } from './support.js';
+import { alphaCounts, archiveTile, archiveTileRange, bestOffset, compareTilesWithGdal, edgeDistance, gdal, gdalTile, middleTile, PAN, psnr, RGB, SAD69_UTM21S } from './support.js';
 
 const dir = makeTempDir('mekan-raster-');
 
@@ -60,9 +60,7 @@ describe('raster build of the CBERS panchromatic scene, compared with gdalwarp',
   });
 
   it('keeps transparency where a tile leaves the data, and writes no empty tiles', async () => {
-    const archive = openArchive(output);
-    const range = bboxToTileRange(archive.metadata.bounds!, 16);
-    archive.close();
+    const range = archiveTileRange(output, 16);
     const corner = await archiveTile(output, 16, range.minX, range.minY);
     const counts = alphaCounts(corner!);
     assert.ok(counts.transparent > 1000 && counts.opaque > 1000, `corner tile: ${JSON.stringify(counts)}`);
@@ -77,11 +75,7 @@ describe('raster build of the CBERS panchromatic scene, compared with gdalwarp',
   });
 
   it('builds lower zooms from their children: a z15 tile matches the average of its z16 tiles', async () => {
-    const archive = openArchive(output);
-    const range = bboxToTileRange(archive.metadata.bounds!, 15);
-    archive.close();
-    const x = Math.round((range.minX + range.maxX) / 2);
-    const y = Math.round((range.minY + range.maxY) / 2);
+    const { x, y } = middleTile(archiveTileRange(output, 15));
     const parent = (await archiveTile(output, 15, x, y))!;
     const reference = await gdalTile(dir, PAN, 15, x, y, 'average');
     const quality = psnr(parent, reference);
@@ -127,11 +121,7 @@ describe('raster build variants', () => {
     for (const resampling of ['nearest', 'cubic', 'lanczos'] as const) {
       const output = join(dir, `crop-${resampling}.mbtiles`);
       const summary = await buildRaster({ inputs: [crop], output, format: 'png', resampling, minzoom: 16, workers: 1 });
-      const archive = openArchive(output);
-      const range = bboxToTileRange(archive.metadata.bounds!, summary.maxzoom);
-      archive.close();
-      const x = Math.round((range.minX + range.maxX) / 2);
-      const y = Math.round((range.minY + range.maxY) / 2);
+      const { x, y } = middleTile(archiveTileRange(output, summary.maxzoom));
       const mekan = (await archiveTile(output, summary.maxzoom, x, y))!;
       const reference = await gdalTile(dir, crop, summary.maxzoom, x, y, resampling === 'nearest' ? 'near' : resampling);
       const quality = psnr(mekan, reference);
@@ -161,9 +151,7 @@ describe('raster build variants', () => {
     const swapped = join(dir, 'rgb-321.mbtiles');
     await buildRaster({ inputs: [RGB], output: normal, format: 'png', maxzoom: 12, minzoom: 12, workers: 1 });
     await buildRaster({ inputs: [RGB], output: swapped, format: 'png', maxzoom: 12, minzoom: 12, bands: [3, 2, 1], workers: 1 });
-    const archive = openArchive(normal);
-    const range = bboxToTileRange(archive.metadata.bounds!, 12);
-    archive.close();
+    const range = archiveTileRange(normal, 12);
     const a = (await archiveTile(normal, 12, range.minX, range.minY))!;
     const b = (await archiveTile(swapped, 12, range.minX, range.minY))!;
     let differentBands = 0;
@@ -188,11 +176,7 @@ describe('raster build variants', () => {
     const summary = await buildRaster({ inputs: [wide], output: sixteen, format: 'png', rescale: [100, 1120], workers: 1 });
     const autoSummary = await buildRaster({ inputs: [wide], output: auto, format: 'png', workers: 1 });
     assert.equal(autoSummary.tilesWritten, summary.tilesWritten);
-    const archive = openArchive(eight);
-    const range = bboxToTileRange(archive.metadata.bounds!, summary.maxzoom);
-    archive.close();
-    const x = Math.round((range.minX + range.maxX) / 2);
-    const y = Math.round((range.minY + range.maxY) / 2);
+    const { x, y } = middleTile(archiveTileRange(eight, summary.maxzoom));
     const a = (await archiveTile(eight, summary.maxzoom, x, y))!;
     const b = (await archiveTile(sixteen, summary.maxzoom, x, y))!;
     assert.ok(psnr(a, b).db >= 40, `16-bit rescaled vs 8-bit: ${psnr(a, b).db.toFixed(1)} dB`);
@@ -227,7 +211,7 @@ describe('raster build variants', () => {
       assert.deepEqual(b.summarize().map((z) => [z.zoom, z.tiles]), zooms, input);
       a.close();
       b.close();
-      const range = bboxToTileRange(openArchive(plain).metadata.bounds!, summary.maxzoom);
+      const range = archiveTileRange(plain, summary.maxzoom);
       const left = (await archiveTile(output, summary.maxzoom, range.minX, range.minY + 1))!;
       const reference = (await archiveTile(plain, summary.maxzoom, range.minX, range.minY + 1))!;
       const edge = edgeDistance(reference, left);
@@ -244,11 +228,7 @@ describe('raster build variants', () => {
     const summary = await buildRaster({ inputs: [crop, inverted], output, format: 'png', workers: 2 });
     const single = join(dir, 'single.mbtiles');
     await buildRaster({ inputs: [inverted], output: single, format: 'png', workers: 1, minzoom: summary.minzoom, maxzoom: summary.maxzoom });
-    const archive = openArchive(single);
-    const range = bboxToTileRange(archive.metadata.bounds!, summary.maxzoom);
-    archive.close();
-    const x = Math.round((range.minX + range.maxX) / 2);
-    const y = Math.round((range.minY + range.maxY) / 2);
+    const { x, y } = middleTile(archiveTileRange(single, summary.maxzoom));
     const mosaic = (await archiveTile(output, summary.maxzoom, x, y))!;
     const top = (await archiveTile(single, summary.maxzoom, x, y))!;
     assert.ok(psnr(mosaic, top).db >= 50, 'inside the later file, the mosaic shows the later file');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fromArrayBuffer } from 'geotiff';
 import sharp from 'sharp';
 import { openArchive } from '../../src/archive/open.js';
-import { bboxToTileRange, tilesInRange, tileToMercatorBBox } from '../../src/grid/webMercator.js';
+import { bboxToTileRange, tilesInRange, tileToMercatorBBox, type TileRange } from '../../src/grid/webMercator.js';
 
 export const PAN = 'data/imagery/cbers2b_hrc_pan_crop.tif';
 export const RGB = 'data/imagery/cbers2b_rgb342_crop.tif';
@@ -115,6 +115,21 @@ export function alphaCounts(rgba: Uint8Array): { transparent: number; opaque: nu
   return { transparent, opaque };
 }
 
+/** The tiles the bounds of the archive at `path` cover at zoom `z`. */
+export function archiveTileRange(path: string, z: number): TileRange {
+  const archive = openArchive(path);
+  try {
+    return bboxToTileRange(archive.metadata.bounds!, z);
+  } finally {
+    archive.close();
+  }
+}
+
+/** The tile in the middle of `range` (rounded): well inside the data for the test scenes. */
+export function middleTile(range: TileRange): { x: number; y: number } {
+  return { x: Math.round((range.minX + range.maxX) / 2), y: Math.round((range.minY + range.maxY) / 2) };
+}
+
 /**
  * Compares every tile of the archive at `output`, zoom `z`, with GDAL's rendering of `input` (gdalwarp with
  * `resampling` from `srs`): each that has at least 1000 pixels to compare must be within 30 dB PSNR and, with
@@ -127,11 +142,8 @@ export async function compareTilesWithGdal(
   input: string,
   options: { resampling?: string; srs?: string; aligned?: boolean } = {},
 ): Promise<number> {
-  const archive = openArchive(output);
-  const range = bboxToTileRange(archive.metadata.bounds!, z);
-  archive.close();
   let compared = 0;
-  for (const tile of tilesInRange(range)) {
+  for (const tile of tilesInRange(archiveTileRange(output, z))) {
     const mekan = await archiveTile(output, z, tile.x, tile.y);
     if (!mekan) continue;
     const reference = await gdalTile(dir, input, z, tile.x, tile.y, options.resampling, options.srs);
