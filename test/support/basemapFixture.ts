@@ -2,9 +2,9 @@
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { createApp, type MekanApp } from '../../src/server/app.js';
+import type { MekanApp } from '../../src/server/app.js';
 import { createLogger } from '../../src/server/logger.js';
-import { serverOptionsFrom } from '../../src/config/serverOptions.js';
+import { startServer } from './server.js';
 
 const run = promisify(execFile);
 
@@ -33,12 +33,7 @@ export interface RunningMekan {
   close(): Promise<void>;
 }
 
-/** A real server on 127.0.0.1, port 0, with the default route modules. */
-export async function startMekan(paths: string[], publicUrl?: string): Promise<RunningMekan> {
-  const options = serverOptionsFrom({ paths, port: '0', publicUrl, quiet: true });
-  const app = createApp({ options: { ...options, log: { level: 'warn', requests: false }, reloadIntervalMs: 0 }, logger: createLogger('warn') });
-  await app.listen();
-  const address = app.server.address();
-  if (!address || typeof address === 'string') throw new Error('server did not listen on TCP');
-  return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close(1000) };
+/** A real server on 127.0.0.1, port 0, with the default route modules; warnings logged. */
+export function startMekan(paths: string[], publicUrl?: string): Promise<RunningMekan> {
+  return startServer(paths, { flags: { publicUrl }, logger: createLogger('warn') });
 }
