@@ -10,7 +10,8 @@ const TEMP_MARK = '.tmp-';
 export function tempPathFor(target: string): string {
   const folder = dirname(target);
   try {
-    mkdirSync(folder, { recursive: true });
+    makeFolder(folder);
+    if (!statSync(folder).isDirectory()) throw new Error(`${folder} is a file, not a folder`);
     accessSync(folder, constants.W_OK);
   } catch (error) {
     throw new InputError(target, `cannot write to ${folder}: ${messageOf(error)}`);
@@ -18,6 +19,17 @@ export function tempPathFor(target: string): string {
   if (existsSync(target) && statSync(target).isDirectory()) throw new InputError(target, 'output path is a folder');
   removeStaleTemps(target);
   return `${target}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * `mkdir -p`, one level at a time: Node 20's recursive mkdirSync spins forever where mkdir answers ENOENT
+ * for a parent that exists (e.g. under /proc), so a bad output path would hang the build instead of failing.
+ */
+function makeFolder(folder: string): void {
+  if (existsSync(folder)) return;
+  const parent = dirname(folder);
+  if (parent !== folder) makeFolder(parent);
+  mkdirSync(folder);
 }
 
 /** Temp files of builds that were killed (their process is gone) must not pile up. */
