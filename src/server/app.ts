@@ -9,6 +9,7 @@ import type { ServerOptions } from '../config/serverOptions.js';
 import { isInputError, messageOf } from '../errors.js';
 import { currentAccess, withRequestAccess } from './access.js';
 import { makeCors } from './cors.js';
+import { drainable } from './drain.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import type { FastPath, RouteModule, ServerContext } from './module.js';
@@ -141,6 +142,7 @@ export function createApp({ options, logger = createLogger(options.log.level), m
   // Only a server with private tilesets pays for a per-request access scope.
   const handle = hasPrivate ? (request: IncomingMessage, response: ServerResponse) => withRequestAccess(request, () => answer(request, response)) : answer;
   const server: Server = createServer({ keepAliveTimeout: 65_000 }, handle);
+  const drain = drainable(server);
   // A request node:http cannot even parse gets a 400, never a dropped socket or a 5xx.
   server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => {
     if (error.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
@@ -168,16 +170,7 @@ export function createApp({ options, logger = createLogger(options.log.level), m
     },
     close(graceMs = 10_000) {
       closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          if (!server.listening) return resolve();
-          const force = setTimeout(() => server.closeAllConnections(), graceMs);
-          force.unref();
-          server.close(() => {
-            clearTimeout(force);
-            resolve();
-          });
-          server.closeIdleConnections();
-        });
+        await drain.close(graceMs);
         for (const module of allModules) await module.close?.();
         registry.close();
       })();

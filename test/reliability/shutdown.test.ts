@@ -1,0 +1,72 @@
+// SIGTERM to a real `mekan serve` (one process, and --workers 2) while large answers are still being read: each
+// answer arrives whole, then the process exits 0.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MAPLIBRE_DIST_DIR } from '../../src/server/viewer/routes.js';
+import { makeTempDir } from '../support/tempDir.js';
+import { writeVectorArchive } from '../server/core/fixtures.js';
+
+const bin = resolve(fileURLToPath(import.meta.url), '../../../../bin/mekan.js');
+const dir = makeTempDir('mekan-sigterm-');
+writeVectorArchive(join(dir, 'basemap.mbtiles'), { maxzoom: 2 });
+// The largest file the server sends: read slowly, it keeps its answer in flight for a couple of seconds.
+const BIG = 'maplibre-gl.mjs.map';
+const BIG_SIZE = statSync(join(MAPLIBRE_DIST_DIR, BIG)).size;
+
+interface SlowRead {
+  received: () => number;
+  done: Promise<{ status: number; bytes: number; complete: boolean }>;
+}
+
+/** GETs the big file uncompressed, taking one chunk every 20 ms (about 3 MB/s). */
+function slowRead(port: number): SlowRead {
+  let received = 0;
+  const done = new Promise<{ status: number; bytes: number; complete: boolean }>((resolveDone, reject) => {
+    const req = httpGet({ host: '127.0.0.1', port, path: `/_/maplibre-gl/${BIG}`, headers: { 'accept-encoding': 'identity' }, agent: false }, (res) => {
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        res.pause();
+        setTimeout(() => res.resume(), 20);
+      });
+      res.on('end', () => resolveDone({ status: res.statusCode ?? 0, bytes: received, complete: res.complete }));
+      res.on('error', reject);
+      res.on('aborted', () => reject(new Error(`answer cut after ${received} bytes`)));
+    });
+    req.on('error', reject);
+  });
+  return { received: () => received, done };
+}
+
+for (const workers of ['1', '2']) {
+  test(`SIGTERM with answers in flight (--workers ${workers}): every answer finishes whole, then exit 0`, async () => {
+    assert.ok(BIG_SIZE > 4_000_000, `${BIG} is only ${BIG_SIZE} bytes`);
+    const child = spawn(process.execPath, [bin, 'serve', dir, '--port', '0', '--quiet', '--workers', workers], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
+    const port = await new Promise<number>((resolvePort, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        const match = /listening on http:\/\/[^:]+:(\d+)/.exec(stdout);
+        if (match) resolvePort(Number(match[1]));
+      });
+      void exited.then((code) => reject(new Error(`exited ${code}: ${stderr}`)));
+    });
+    const reads = Array.from({ length: 6 }, () => slowRead(port));
+    await sleep(600);
+    const atSignal = reads.map((read) => read.received());
+    assert.ok(atSignal.every((bytes) => bytes > 0 && bytes < BIG_SIZE), `in flight at SIGTERM: ${atSignal.join(', ')} of ${BIG_SIZE}`);
+    child.kill('SIGTERM');
+    const answers = await Promise.all(reads.map((read) => read.done));
+    for (const answer of answers) assert.deepEqual(answer, { status: 200, bytes: BIG_SIZE, complete: true });
+    assert.equal(await exited, 0, stderr);
+    assert.match(stderr, /shutting down/);
+  });
+}
