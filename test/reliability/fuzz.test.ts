@@ -30,6 +30,7 @@ function prng(seed: number): () => number {
 
 const ROUTES = [
   '/',
+  '/_/viewer/index.html',
   '/health',
   '/metrics',
   '/catalog.json',
@@ -148,6 +149,8 @@ function generate(random: () => number, count: number, secretPath: string): Prob
 interface Outcome {
   status: number;
   body: Buffer;
+  /** Absent for raw-socket probes. */
+  headers?: Record<string, string | string[] | undefined>;
 }
 
 function send(agent: Agent, port: number, probe: Probe): Promise<Outcome> {
@@ -170,7 +173,7 @@ function send(agent: Agent, port: number, probe: Probe): Promise<Outcome> {
     const req = request({ host: '127.0.0.1', port, path: probe.path, method: probe.method, headers: probe.headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }));
       res.on('error', reject);
     });
     req.setTimeout(10_000, () => req.destroy(new Error('no answer within 10 s')));
@@ -216,6 +219,7 @@ test('12,000 malformed requests over every route: no 5xx, no crash, no file from
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const statuses = new Map<number, number>();
   const problems: string[] = [];
+  let htmlAnswers = 0;
   const runBatch = async (probes: Probe[]) => {
     let next = 0;
     await Promise.all(
@@ -231,6 +235,13 @@ test('12,000 malformed requests over every route: no 5xx, no crash, no file from
           }
           statuses.set(outcome.status, (statuses.get(outcome.status) ?? 0) + 1);
           if (outcome.status >= 500 || outcome.status === 0) problems.push(`${probe.method} ${probe.path.slice(0, 200)}: ${outcome.status} ${outcome.body.subarray(0, 200).toString()}`);
+          if (outcome.headers) {
+            if (outcome.headers['x-content-type-options'] !== 'nosniff') problems.push(`${probe.method} ${probe.path.slice(0, 200)}: ${outcome.status} without X-Content-Type-Options: nosniff`);
+            if (/html/i.test(String(outcome.headers['content-type'])) && !/default-src 'none'/.test(String(outcome.headers['content-security-policy']))) {
+              problems.push(`${probe.method} ${probe.path.slice(0, 200)}: an HTML answer without a Content-Security-Policy`);
+            }
+            if (/html/i.test(String(outcome.headers['content-type']))) htmlAnswers++;
+          }
           if (outcome.body.includes(SECRET) || passwdLine.test(outcome.body.toString('latin1'))) problems.push(`${probe.method} ${probe.path.slice(0, 200)}: a file from outside the served folders was returned`);
         }
       }),
@@ -246,6 +257,8 @@ test('12,000 malformed requests over every route: no 5xx, no crash, no file from
     const health = await send(agent, port, { method: 'GET', path: '/health', headers: {} });
     assert.equal(health.status, 200);
     assert.deepEqual(problems.slice(0, 20), []);
+    // The viewer page itself was among the answers, so the CSP check above was exercised.
+    assert.ok(htmlAnswers > 0);
     const total = [...statuses.values()].reduce((a, b) => a + b, 0);
     assert.ok(total >= 12_000, `${total} answers`);
     // Every answer a client or 4xx; several kinds of 4xx show the inputs reached different checks.
