@@ -122,6 +122,8 @@ test('a private tileset with its token (header, ?token= or ?access_token=, from 
         assert.equal(answer.status, 200, path);
         assert.match(answer.body.toString('latin1'), /ortho|PNG/, path);
       }
+      const capabilities = (await get(server.url, `/wmts/1.0.0/WMTSCapabilities.xml${query}`, headers)).body.toString();
+      assert.match(capabilities, /template="[^"]*\/tiles\/ortho\/\{TileMatrix\}\/\{TileCol\}\/\{TileRow\}\.png\?token=/);
       const wmtsTile = await get(server.url, `/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=ortho&STYLE=default&TILEMATRIXSET=WebMercatorQuad&TILEMATRIX=4&TILEROW=6&TILECOL=10&FORMAT=image/png${query.replace('?', '&')}`, headers);
       assert.equal(wmtsTile.status, 200);
       assert.equal(wmtsTile.headers['content-type'], 'image/png');

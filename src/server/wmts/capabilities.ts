@@ -11,11 +11,14 @@ import {
   WEB_MERCATOR_QUAD_MAX_ZOOM,
 } from '../../grid/tileMatrixSets.js';
 import type { BBox } from '../../grid/webMercator.js';
+import { withToken } from '../access.js';
 
 /** What the capabilities need to know of a tileset: its public id and its archive metadata. */
 export interface WmtsTileset {
   id: string;
   metadata: ArchiveMetadata;
+  /** A private layer's URLs carry the request's token (see ../access.ts). */
+  private?: boolean;
 }
 
 export interface WmtsServiceInfo {
@@ -41,7 +44,8 @@ export function escapeXml(text: string): string {
 /** The tile URL a WMTS client fills in; XYZ rows count from the top exactly as WMTS TileRow does. */
 export function wmtsResourceTemplate(baseUrl: string, tileset: WmtsTileset): string {
   const ext = tileset.metadata.format;
-  return `${baseUrl}/tiles/${encodeURIComponent(tileset.id)}/{TileMatrix}/{TileCol}/{TileRow}.${ext}`;
+  const template = `${baseUrl}/tiles/${encodeURIComponent(tileset.id)}/{TileMatrix}/{TileCol}/{TileRow}.${ext}`;
+  return tileset.private ? withToken(template) : template;
 }
 
 function formatNumber(n: number): string {
