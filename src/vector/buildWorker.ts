@@ -51,7 +51,9 @@ port.on('message', (request: BuildRequest) => {
       }
     })
     .finally(() => {
-      if (collectGarbage && getHeapStatistics().used_heap_size > COLLECT_ABOVE) collectGarbage();
+      // After reading, always: what a layer's reading left is garbage, and the worker's heap would otherwise
+      // enter the tiling phase at its reading size.
+      if (collectGarbage && (request.type === 'read' || getHeapStatistics().used_heap_size > COLLECT_ABOVE)) collectGarbage();
     });
 });
 

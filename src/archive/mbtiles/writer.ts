@@ -52,7 +52,9 @@ export class MBTilesWriter implements TileArchiveWriter {
       this.db.pragma('journal_mode = OFF');
       this.db.pragma('synchronous = OFF');
       this.db.pragma('locking_mode = EXCLUSIVE');
-      this.db.pragma('cache_size = -65536');
+      // 8 MiB: the inserts append blobs and touch two small indexes; a larger cache only held pages written
+      // long ago (64 MiB made the vector build's RSS grow by ~30 MB at its end, at no gain in speed).
+      this.db.pragma('cache_size = -8192');
       this.db.exec(SCHEMA);
     } catch (error) {
       discardTemp(this.tempPath);
