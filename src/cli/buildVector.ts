@@ -20,7 +20,7 @@ Without a recipe each INPUT becomes one layer named after its file.
   --description TEXT
   --attribution TEXT
   --max-tile-bytes N       size budget per gzipped tile (default 512000); fuller tiles are reduced
-  --workers N              worker threads (default: one a core but one)
+  --workers N              worker threads (default: one a core but one; a core each to tile 250,000+ features)
   --strict                 stop at the first bad feature instead of skipping it
   --quiet                  no progress, no summary`;
 

@@ -16,7 +16,7 @@ import { emptyBox, extendBox, readLayer, type Band, type LayerReadResult, type P
 import { choosePartitionZoom, EXTENT, type BuildPlan } from './plan.js';
 import type { SpillSegment } from './spill.js';
 import type { BuildSummary } from './summary.js';
-import { BuildWorkers, defaultWorkerCount } from './workerPool.js';
+import { BuildWorkers, defaultWorkerCount, tilingWorkerCount } from './workerPool.js';
 import type { BuildRequest } from './buildWorker.js';
 
 export interface BuildOptions {
@@ -95,6 +95,7 @@ export async function buildVectorTiles(plan: BuildPlan, options: BuildOptions = 
     }
     progress.end();
     const { tasks, partitions } = partitionTasks(read);
+    if (options.workers === undefined && !options.openSource) pool.grow(tilingWorkerCount(pool.size, read.reduce((n, layer) => n + layer.summary.featuresRead, 0)));
 
     const tilesPerZoom = new Map<number, number>();
     let tilesReduced = 0;
