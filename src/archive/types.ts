@@ -60,6 +60,8 @@ export interface ZoomSummary {
 export interface TileArchiveReader {
   readonly path: string;
   readonly metadata: ArchiveMetadata;
+  /** Problems found at open that do not stop serving (a missing metadata table), each naming what is wrong. */
+  readonly warnings: readonly string[];
   /** XYZ coordinates; undefined when the archive has no tile there. */
   getTile(z: number, x: number, y: number): StoredTile | undefined;
   /** Tile counts and sizes per zoom (walks the index: for `inspect`, not for requests). */

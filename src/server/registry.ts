@@ -248,6 +248,7 @@ export class TilesetRegistry {
     const previous = this.entries.get(id);
     this.entries.set(id, { tileset, signature });
     if (previous) this.retire(previous.tileset.archive);
+    for (const warning of archive.warnings) logger.warn({ id, path }, warning);
     logger.info({ id, path, format: tileset.format, minzoom: tileset.metadata.minzoom, maxzoom: tileset.metadata.maxzoom }, `${replacing ? 'reloaded' : 'serving'} ${id} from ${path}`);
   }
 

@@ -29,7 +29,8 @@ test('truncated, garbage, empty and table-less archives: an error naming each fi
   const tableless = new Database(join(folder, 'tableless.mbtiles'));
   tableless.exec('CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES (\'no tiles here\')');
   tableless.close();
-  // Tiles but no metadata table: served, with zooms and format read from the tiles (as other MBTiles servers do).
+  // Tiles but no metadata table: served, with zooms and format read from the tiles (as other MBTiles servers do),
+  // and a warning naming the file.
   const bare = new Database(join(folder, 'bare.mbtiles'));
   bare.exec('CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB)');
   bare.prepare('INSERT INTO tiles VALUES (2, 1, 2, ?)').run(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
@@ -56,6 +57,9 @@ test('truncated, garbage, empty and table-less archives: an error naming each fi
     const catalog = (await get(server.url, '/catalog.json')).json<{ tilesets: { id: string }[] }>();
     assert.deepEqual(catalog.tilesets.map((t) => t.id), ['bare', 'broken', 'good']);
     assert.equal((await get(server.url, '/tiles/good/2/2/1.pbf', { 'accept-encoding': 'gzip' })).status, 200);
+    const bareWarning = lines().find((line) => line.level === 40 && line.path === join(folder, 'bare.mbtiles'));
+    assert.ok(bareWarning, 'a metadata-less archive is reported');
+    assert.match(String(bareWarning.msg), /bare\.mbtiles: no metadata table/);
     const bareTileJson = (await get(server.url, '/tiles/bare.json')).json<{ minzoom: number; maxzoom: number; format: string }>();
     assert.deepEqual([bareTileJson.minzoom, bareTileJson.maxzoom, bareTileJson.format], [2, 2, 'png']);
 

@@ -31,6 +31,7 @@ export function sniffFormat(data: Uint8Array | undefined): TileFormat {
 export class MBTilesReader implements TileArchiveReader {
   readonly path: string;
   readonly metadata: ArchiveMetadata;
+  readonly warnings: string[] = [];
   private readonly db: Database.Database;
   private readonly selectTile: Database.Statement<[number, number, number], TileRow>;
 
@@ -52,6 +53,7 @@ export class MBTilesReader implements TileArchiveReader {
             'SELECT images.tile_data AS data, images.tile_id AS id FROM map JOIN images ON images.tile_id = map.tile_id WHERE map.zoom_level = ? AND map.tile_column = ? AND map.tile_row = ?',
           )
         : this.db.prepare('SELECT tile_data AS data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?');
+      if (!objects.has('metadata')) this.warnings.push(`${path}: no metadata table; zoom range and format are read from the tiles`);
       this.metadata = this.readMetadata(objects.has('metadata'));
     } catch (error) {
       this.db.close();
