@@ -1,9 +1,8 @@
 // The serve configuration file (JSON or YAML): its schema, and reading it with errors that name the key and the file.
-import { readFileSync } from 'node:fs';
-import { dirname, extname, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { readStructuredFile } from '../structuredFile.js';
 import { z } from 'zod';
-import { InputError, messageOf } from '../errors.js';
+import { InputError } from '../errors.js';
 
 /**
  * One tileset entry. With `path` it adds an archive under that id; without, its options apply to the
@@ -74,18 +73,7 @@ export function validateConfig(content: unknown, file: string): ServeConfig {
 
 /** Reads a JSON or YAML configuration file; relative paths in it become relative to its folder. */
 export function loadConfigFile(file: string): ServeConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new InputError(file, `cannot read the configuration: ${messageOf(error)}`);
-  }
-  let content: unknown;
-  try {
-    content = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    throw new InputError(file, `not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${messageOf(error).split('\n')[0]}`);
-  }
+  const content = readStructuredFile(file, 'configuration');
   const config = validateConfig(content, file);
   const base = dirname(resolve(file));
   const absolute = (path: string) => (isAbsolute(path) ? path : resolve(base, path));

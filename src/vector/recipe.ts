@@ -1,10 +1,9 @@
 // Reads a build recipe (JSON or YAML), validates it with errors naming the key, and turns it — or the quick
 // command-line form — into a BuildPlan.
-import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { readStructuredFile } from '../structuredFile.js';
 import { z } from 'zod';
-import { InputError, messageOf } from '../errors.js';
+import { InputError } from '../errors.js';
 import { MAX_ZOOM } from '../grid/webMercator.js';
 import { compileFilter, FilterSyntaxError } from './filter.js';
 import {
@@ -65,18 +64,7 @@ export interface PlanOverrides {
 }
 
 export function loadRecipe(path: string, overrides: PlanOverrides): BuildPlan {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new InputError(path, `cannot read the recipe: ${messageOf(error)}`);
-  }
-  let raw: unknown;
-  try {
-    raw = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    throw new InputError(path, `not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${messageOf(error).split('\n')[0]}`);
-  }
+  const raw = readStructuredFile(path, 'recipe');
   return recipeToPlan(raw, path, overrides);
 }
 
