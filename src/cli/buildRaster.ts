@@ -3,7 +3,7 @@ import { InputError } from '../errors.js';
 import { createProgress, formatDuration } from '../progress.js';
 import { buildRaster } from '../raster/buildRaster.js';
 import { RASTER_FORMATS, RESAMPLINGS, type RasterTileFormat, type Resampling } from '../raster/types.js';
-import { formatBytes, parseCommandArgs, parseZoomOption, type Command } from './command.js';
+import { formatBytes, parseCommandArgs, parseZoomOption, positiveInteger, type Command } from './command.js';
 
 const usage = `Usage: mekan build raster TIFF… -o OUT.mbtiles [options]
 
@@ -71,8 +71,7 @@ export const buildRasterCommand: Command = {
     if (!values.output) throw new InputError('mekan build raster', 'expected -o OUT.mbtiles');
     const format = values.format === 'jpg' ? 'jpeg' : oneOf<RasterTileFormat>('--format', values.format, RASTER_FORMATS);
     const quality = values.quality === undefined ? undefined : Number(values.quality);
-    const workers = values.workers === undefined ? undefined : Number(values.workers);
-    if (workers !== undefined && !(Number.isInteger(workers) && workers > 0)) throw new InputError('--workers', `expected a positive integer, got "${values.workers}"`);
+    const workers = positiveInteger('--workers', values.workers);
     const nodata = values.nodata === undefined ? undefined : values.nodata.toLowerCase() === 'nan' ? NaN : Number(values.nodata);
     if (nodata !== undefined && !Number.isFinite(nodata) && !Number.isNaN(nodata)) throw new InputError('--nodata', `expected a number, got "${values.nodata}"`);
     const progress = createProgress({ quiet: values.quiet });

@@ -4,7 +4,7 @@ import { createProgress } from '../progress.js';
 import { buildVectorTiles } from '../vector/build.js';
 import { loadRecipe, quickPlan, type PlanOverrides } from '../vector/recipe.js';
 import { formatSummary } from '../vector/summary.js';
-import { formatBytes, parseCommandArgs, parseZoomOption, type Command } from './command.js';
+import { formatBytes, parseCommandArgs, parseZoomOption, positiveInteger, type Command } from './command.js';
 
 const usage = `Usage: mekan build vector INPUT… -o OUT.mbtiles [options]
        mekan build vector --recipe RECIPE.yaml -o OUT.mbtiles [options]
@@ -73,10 +73,3 @@ export const buildVectorCommand: Command = {
     if (!values.quiet) process.stderr.write(formatSummary(summary, formatBytes).join('\n') + '\n');
   },
 };
-
-function positiveInteger(flag: string, value: string | undefined, minimum: number): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < minimum) throw new InputError(flag, `expected an integer of at least ${minimum}, got "${value}"`);
-  return number;
-}

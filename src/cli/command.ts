@@ -34,6 +34,14 @@ export function parseZoomOption(flag: string, value: string | undefined): number
   return zoom;
 }
 
+/** An integer option of at least `minimum`, or an input error naming the flag. */
+export function positiveInteger(flag: string, value: string | undefined, minimum = 1): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < minimum) throw new InputError(flag, `expected an integer of at least ${minimum}, got "${value}"`);
+  return number;
+}
+
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
