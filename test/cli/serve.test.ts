@@ -1,33 +1,21 @@
 // `mekan serve` and `mekan inspect` as a user runs them: the real bin, a real process, real signals.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { makeTempDir } from '../support/tempDir.js';
+import { MEKAN_BIN, spawnServe } from '../support/mekanProcess.js';
 import { writeVectorArchive } from '../server/core/fixtures.js';
 
-const bin = resolve(fileURLToPath(import.meta.url), '../../../../bin/mekan.js');
+const bin = MEKAN_BIN;
 const dir = makeTempDir('mekan-cli-');
 const archive = join(dir, 'basemap.mbtiles');
 writeVectorArchive(archive, { maxzoom: 3 });
 
 /** Starts `mekan serve ARGS`, waits for its "listening on URL" line, checks /health, sends SIGTERM, returns the exit code. */
 async function serveAndStop(args: string[], whileUp?: (url: string) => Promise<void>): Promise<{ code: number | null; url: string; stderr: string }> {
-  const child = spawn(process.execPath, [bin, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(stdout);
-      if (match) resolveUrl(match[1]);
-    });
-    void exited.then((code) => reject(new Error(`mekan serve exited (${code}) before listening: ${stderr}`)));
-  });
+  const { child, url, exited, stderr } = await spawnServe(args);
   const health = await fetch(`${url}/health`);
   assert.equal(health.status, 200);
   assert.deepEqual(await health.json(), { status: 'ok' });
@@ -35,7 +23,7 @@ async function serveAndStop(args: string[], whileUp?: (url: string) => Promise<v
   assert.equal(tile.status, 200);
   await whileUp?.(url);
   child.kill('SIGTERM');
-  return { code: await exited, url, stderr };
+  return { code: await exited, url, stderr: stderr() };
 }
 
 test('mekan serve PATH: prints its URL, answers /health, exits 0 on SIGTERM', async () => {

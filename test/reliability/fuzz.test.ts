@@ -2,16 +2,15 @@
 // stable memory, and no file outside the served folders in any answer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { makeTempDir } from '../support/tempDir.js';
+import { spawnServe } from '../support/mekanProcess.js';
 import { writeRasterArchive, writeVectorArchive } from '../server/core/fixtures.js';
 
-const bin = resolve(fileURLToPath(import.meta.url), '../../../../bin/mekan.js');
 const dir = makeTempDir('mekan-fuzz-');
 const SECRET = `MEKAN-SECRET-${process.pid}-${Date.now()}`;
 const CONCURRENCY = 32;
@@ -183,20 +182,8 @@ function send(agent: Agent, port: number, probe: Probe): Promise<Outcome> {
 }
 
 async function startServe(folder: string): Promise<{ child: ChildProcess; port: number; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [bin, 'serve', folder, '--port', '0', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
-  const port = await new Promise<number>((resolvePort, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /listening on http:\/\/[^:]+:(\d+)/.exec(stdout);
-      if (match) resolvePort(Number(match[1]));
-    });
-    void exited.then((code) => reject(new Error(`mekan serve exited (${code}) before listening: ${stderr}`)));
-  });
-  return { child, port, exited };
+  const { child, url, exited } = await spawnServe([folder, '--port', '0', '--quiet']);
+  return { child, port: Number(new URL(url).port), exited };
 }
 
 function rssMb(pid: number): number {

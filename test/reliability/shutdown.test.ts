@@ -2,17 +2,15 @@
 // answer arrives whole, then the process exits 0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MAPLIBRE_DIST_DIR } from '../../src/server/viewer/routes.js';
 import { makeTempDir } from '../support/tempDir.js';
+import { spawnServe } from '../support/mekanProcess.js';
 import { writeVectorArchive } from '../server/core/fixtures.js';
 
-const bin = resolve(fileURLToPath(import.meta.url), '../../../../bin/mekan.js');
 const dir = makeTempDir('mekan-sigterm-');
 writeVectorArchive(join(dir, 'basemap.mbtiles'), { maxzoom: 2 });
 // The largest file the server sends: read slowly, it keeps its answer in flight for a couple of seconds.
@@ -46,19 +44,8 @@ function slowRead(port: number): SlowRead {
 for (const workers of ['1', '2']) {
   test(`SIGTERM with answers in flight (--workers ${workers}): every answer finishes whole, then exit 0`, async () => {
     assert.ok(BIG_SIZE > 4_000_000, `${BIG} is only ${BIG_SIZE} bytes`);
-    const child = spawn(process.execPath, [bin, 'serve', dir, '--port', '0', '--quiet', '--workers', workers], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
-    const port = await new Promise<number>((resolvePort, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-        const match = /listening on http:\/\/[^:]+:(\d+)/.exec(stdout);
-        if (match) resolvePort(Number(match[1]));
-      });
-      void exited.then((code) => reject(new Error(`exited ${code}: ${stderr}`)));
-    });
+    const { child, url, exited, stderr } = await spawnServe([dir, '--port', '0', '--quiet', '--workers', workers]);
+    const port = Number(new URL(url).port);
     const reads = Array.from({ length: 6 }, () => slowRead(port));
     await sleep(600);
     const atSignal = reads.map((read) => read.received());
@@ -66,7 +53,7 @@ for (const workers of ['1', '2']) {
     child.kill('SIGTERM');
     const answers = await Promise.all(reads.map((read) => read.done));
     for (const answer of answers) assert.deepEqual(answer, { status: 200, bytes: BIG_SIZE, complete: true });
-    assert.equal(await exited, 0, stderr);
-    assert.match(stderr, /shutting down/);
+    assert.equal(await exited, 0, stderr());
+    assert.match(stderr(), /shutting down/);
   });
 }

@@ -1,0 +1,32 @@
+// `mekan serve` as a real child process: started, its URL read from the "listening on" line, stopped by signal.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const MEKAN_BIN = resolve(fileURLToPath(import.meta.url), '../../../../bin/mekan.js');
+
+export interface ServeProcess {
+  child: ChildProcess;
+  /** The URL it printed once listening. */
+  url: string;
+  exited: Promise<number | null>;
+  stderr: () => string;
+}
+
+/** Spawns `mekan serve ARGS` and resolves once it prints the URL it listens on (rejects if it exits first). */
+export async function spawnServe(args: string[]): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [MEKAN_BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(stdout);
+      if (match) resolveUrl(match[1]);
+    });
+    void exited.then((code) => reject(new Error(`mekan serve exited (${code}) before listening: ${stderr}`)));
+  });
+  return { child, url, exited, stderr: () => stderr };
+}
