@@ -2,7 +2,7 @@
 import sharp from 'sharp';
 import { TILE_SIZE, type RasterTileFormat } from './types.js';
 import type { Coverage } from './pyramid.js';
-import { encodePng } from './png.js';
+import { encodePngFromRgba, type PngChannels } from './png.js';
 
 export interface EncodeOptions {
   format: RasterTileFormat;
@@ -10,11 +10,15 @@ export interface EncodeOptions {
   background: [number, number, number];
 }
 
+const PNG_CHANNELS: Record<1 | 2 | 3 | 4, PngChannels> = { 1: [0], 2: [0, 3], 3: [0, 1, 2], 4: [0, 1, 2, 3] };
+
 /** `grey`: the tile is known to have r = g = b (single-band imagery), so one channel (plus alpha) is encoded. */
 export async function encodeTile(rgba: Uint8Array, coverage: Coverage, options: EncodeOptions, grey = false): Promise<Buffer> {
   const pixels = TILE_SIZE * TILE_SIZE;
   // Opaque tiles drop alpha, grey tiles two colour channels: smaller files and less to compress.
   const channels = ((grey ? 1 : 3) + (coverage === 'opaque' ? 0 : 1)) as 1 | 2 | 3 | 4;
+  // PNG filters straight from the RGBA tile, picking the kept channels as it goes.
+  if (options.format === 'png') return encodePngFromRgba(rgba, TILE_SIZE, TILE_SIZE, PNG_CHANNELS[channels]);
   let input: Buffer;
   if (channels === 4) input = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
   else {
@@ -28,7 +32,6 @@ export async function encodeTile(rgba: Uint8Array, coverage: Coverage, options: 
       if (coverage !== 'opaque') input[o++] = rgba[i + 3];
     }
   }
-  if (options.format === 'png') return encodePng(input, TILE_SIZE, TILE_SIZE, channels);
   let image = sharp(input, { raw: { width: TILE_SIZE, height: TILE_SIZE, channels } });
   // Without this sharp turns one-band input into sRGB on output.
   if (grey) image = image.toColourspace('b-w');
