@@ -130,6 +130,31 @@ describe('raster build variants', () => {
     }
   });
 
+  it('uncompressed files (read block by block directly) give the same tiles as compressed ones (read through geotiff.js)', async () => {
+    const layouts = {
+      tiled: ['-co', 'TILED=YES', '-co', 'BLOCKXSIZE=128', '-co', 'BLOCKYSIZE=64'],
+      stripedDeflate: ['-co', 'COMPRESS=DEFLATE', '-co', 'BLOCKYSIZE=7'],
+    };
+    const outputs: string[] = [];
+    for (const [name, options] of Object.entries(layouts)) {
+      const tiff = join(dir, `rgb-${name}.tif`);
+      gdal('gdal_translate', ['-q', ...options, RGB, tiff]);
+      const output = join(dir, `rgb-${name}.mbtiles`);
+      await buildRaster({ inputs: [tiff], output, format: 'png', minzoom: 13, workers: 1 });
+      outputs.push(output);
+    }
+    const range = archiveTileRange(outputs[0], 13);
+    let compared = 0;
+    for (let x = range.minX; x <= range.maxX; x++) {
+      for (let y = range.minY; y <= range.maxY; y++) {
+        const [a, b] = await Promise.all(outputs.map((output) => archiveTile(output, 13, x, y)));
+        assert.deepEqual(a, b, `tile 13/${x}/${y}`);
+        if (a) compared++;
+      }
+    }
+    assert.ok(compared >= 4, `${compared} tiles compared`);
+  });
+
   it('JPEG-compressed YCbCr imagery (as GDAL writes orthophotos) comes out in RGB, as GDAL reads it', async () => {
     const ycbcr = join(dir, 'rgb-ycbcr.tif');
     gdal('gdal_translate', ['-q', '-co', 'COMPRESS=JPEG', '-co', 'PHOTOMETRIC=YCBCR', '-co', 'TILED=YES', RGB, ycbcr]);
