@@ -104,25 +104,14 @@ export class BlockRenderer {
       toSource = mercatorToSourcePixel(source);
       this.transforms.set(source.path, toSource);
     }
-    const { coords } = tilePixelMap(toSource, z, x, y, this.coords);
+    const { coords, bounds } = tilePixelMap(toSource, z, x, y, this.coords);
     // How many source pixels one tile pixel spans: kernels widen when the tile is coarser than the source.
     const centre = (128 * TILE_SIZE + 128) * 2;
     const spanX = Math.hypot(coords[centre + 2] - coords[centre], coords[centre + 3] - coords[centre + 1]);
     const spanY = Math.hypot(coords[centre + TILE_SIZE * 2] - coords[centre], coords[centre + TILE_SIZE * 2 + 1] - coords[centre + 1]);
     const scale = this.setup.resampling === 'nearest' ? 1 : Math.max(1, spanX, spanY);
 
-    let minX = Infinity;
-    let minY = Infinity;
-    let maxX = -Infinity;
-    let maxY = -Infinity;
-    for (let i = 0; i < coords.length; i += 2) {
-      const sx = coords[i];
-      const sy = coords[i + 1];
-      if (sx < minX) minX = sx;
-      if (sx > maxX) maxX = sx;
-      if (sy < minY) minY = sy;
-      if (sy > maxY) maxY = sy;
-    }
+    const [minX, minY, maxX, maxY] = bounds;
     const margin = Math.ceil(kernelRadius(this.setup.resampling) * scale) + 1;
     const x0 = Math.max(0, Math.floor(minX) - margin);
     const y0 = Math.max(0, Math.floor(minY) - margin);

@@ -27,6 +27,8 @@ export interface PixelMap {
   step: number;
   /** Largest error seen at the check points, in source pixels. */
   maxError: number;
+  /** Source pixel box [minX, minY, maxX, maxY] holding every entry of `coords`. */
+  bounds: [number, number, number, number];
 }
 
 /** Source pixel coordinates of every pixel centre of tile z/x/y. */
@@ -61,7 +63,8 @@ export function tilePixelMap(toSource: PointTransform, z: number, x: number, y: 
         if (maxError > MAX_GRID_ERROR) break;
       }
     }
-    if (maxError <= MAX_GRID_ERROR) return { coords: interpolate(grid, nodes, step, out), step, maxError };
+    // Interpolated values lie between the grid's, so its nodes bound them: 81 points to scan instead of 65,536.
+    if (maxError <= MAX_GRID_ERROR) return { coords: interpolate(grid, nodes, step, out), step, maxError, bounds: boundsOf(grid) };
   }
   const coords = out;
   for (let py = 0; py < TILE_SIZE; py++) {
@@ -71,7 +74,24 @@ export function tilePixelMap(toSource: PointTransform, z: number, x: number, y: 
       coords[(py * TILE_SIZE + px) * 2 + 1] = sy;
     }
   }
-  return { coords, step: 1, maxError: 0 };
+  return { coords, step: 1, maxError: 0, bounds: boundsOf(coords) };
+}
+
+/** The box of interleaved (x, y) pairs; NaN pairs are skipped. */
+function boundsOf(pairs: Float64Array): [number, number, number, number] {
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (let i = 0; i < pairs.length; i += 2) {
+    const x = pairs[i];
+    const y = pairs[i + 1];
+    if (x < minX) minX = x;
+    if (x > maxX) maxX = x;
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+  }
+  return [minX, minY, maxX, maxY];
 }
 
 function interpolate(grid: Float64Array, nodes: number, step: number, coords: Float64Array): Float64Array {

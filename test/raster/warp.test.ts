@@ -44,6 +44,17 @@ describe('approximate transform', () => {
     });
   }
 
+  it('reports a box that holds every mapped pixel centre, and not much more', () => {
+    const tile = lonLatToTile(-54.3, -23.78, 15);
+    const { coords, bounds } = tilePixelMap(mercatorToSourcePixel(utmSource()), 15, tile.x, tile.y);
+    const [minX, minY, maxX, maxY] = bounds;
+    const xs = coords.filter((_, i) => i % 2 === 0);
+    const ys = coords.filter((_, i) => i % 2 === 1);
+    assert.ok(minX <= Math.min(...xs) && maxX >= Math.max(...xs) && minY <= Math.min(...ys) && maxY >= Math.max(...ys), String(bounds));
+    // Nodes sit on pixel corners, centres half a pixel inside: the box is at most a source pixel or two wider.
+    assert.ok(Math.min(...xs) - minX < 2 && maxY - Math.max(...ys) < 2, String(bounds));
+  });
+
   it('refines the grid where the projection curves strongly (a whole UTM zone in one tile)', () => {
     const { step, maxError } = tilePixelMap(mercatorToSourcePixel(utmSource()), 3, 2, 4);
     assert.ok(step < 64, `step ${step}`);
