@@ -30,10 +30,15 @@ export interface BuildOptions {
   gzipLevel?: number;
 }
 
-const BAND_SPAN = 3;
+/**
+ * Zooms a band below the partition zoom. A band's partitions are tiles of its first zoom holding data simplified
+ * for its last: two zooms (not three) keep the biggest such index 4× smaller. World Natural Earth z0–8: the tiling
+ * worker's heap peaked at ~35 MB instead of ~50 and the build's peak RSS fell ~8 MB, at the same speed.
+ */
+const BAND_SPAN = 2;
 const SPILL_PREFIX = 'mekan-vector-';
 
-/** The zoom bands: the deepest from the partition zoom down to maxzoom, then three zooms each down to minzoom. */
+/** The zoom bands: the deepest from the partition zoom down to maxzoom, then BAND_SPAN zooms each down to minzoom. */
 export function zoomBands(plan: Pick<BuildPlan, 'minzoom' | 'maxzoom' | 'partitionZoom' | 'layers'>): Band[] {
   const starts = [choosePartitionZoom(plan)];
   while (starts[0] - BAND_SPAN > plan.minzoom) starts.unshift(starts[0] - BAND_SPAN);
