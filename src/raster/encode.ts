@@ -10,6 +10,7 @@ export interface EncodeOptions {
   background: [number, number, number];
 }
 
+const WEBP_EFFORT = 1;
 const PNG_CHANNELS: Record<1 | 2 | 3 | 4, PngChannels> = { 1: [0], 2: [0, 3], 3: [0, 1, 2], 4: [0, 1, 2, 3] };
 
 /** `grey`: the tile is known to have r = g = b (single-band imagery), so one channel (plus alpha) is encoded. */
@@ -37,7 +38,9 @@ export async function encodeTile(rgba: Uint8Array, coverage: Coverage, options: 
   if (grey) image = image.toColourspace('b-w');
   switch (options.format) {
     case 'webp':
-      return image.webp({ quality: options.quality, effort: 2 }).toBuffer();
+      // Effort 1 (of 0–6): on the CBERS scene 20 % less build time than effort 2 for 9 % bigger files at the same
+      // PSNR (44 dB against gdalwarp); gdal2tiles' effort 4 makes smaller files at 36 dB.
+      return image.webp({ quality: options.quality, effort: WEBP_EFFORT }).toBuffer();
     default: {
       const [r, g, b] = options.background;
       return image.flatten({ background: { r, g, b } }).jpeg({ quality: options.quality }).toBuffer();
