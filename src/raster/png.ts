@@ -3,6 +3,7 @@
 // On CBERS tiles Paeth+RLE made files 6 % smaller than Up filtering at zlib level 4 and deflated in half the time:
 // after Paeth the residues are mostly short runs of small values, which RLE codes nearly as well as a full search.
 import { constants, crc32, deflateSync } from 'node:zlib';
+import { pickChannels, type KeptChannels } from './channels.js';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const COLOUR_TYPES: Record<number, number> = { 1: 0, 2: 4, 3: 2, 4: 6 };
@@ -17,14 +18,8 @@ function chunk(type: string, data: Buffer): Buffer {
   return out;
 }
 
-/**
- * The RGBA channels kept per pixel, in PNG order: [0] grey, [0, 3] grey+alpha, [0, 1, 2] RGB, [0, 1, 2, 3] RGBA.
- * Grey reads the red channel: the caller knows r = g = b.
- */
-export type PngChannels = readonly [0] | readonly [0, 3] | readonly [0, 1, 2] | readonly [0, 1, 2, 3];
-
 /** Encodes RGBA pixels (width×height×4 bytes) keeping `channels`; synchronous: zlib's async form hops threads per 16 KiB. */
-export function encodePngFromRgba(rgba: Uint8Array, width: number, height: number, channels: PngChannels): Buffer {
+export function encodePngFromRgba(rgba: Uint8Array, width: number, height: number, channels: KeptChannels): Buffer {
   const bpp = channels.length;
   const stride = width * bpp;
   const filtered = Buffer.allocUnsafe((stride + 1) * height);
@@ -32,14 +27,7 @@ export function encodePngFromRgba(rgba: Uint8Array, width: number, height: numbe
   let above = new Uint8Array(stride);
   let row = new Uint8Array(stride);
   for (let y = 0; y < height; y++) {
-    const from = y * width * 4;
-    if (bpp === 1) for (let x = 0; x < width; x++) row[x] = rgba[from + 4 * x];
-    else if (bpp === 4) row.set(rgba.subarray(from, from + width * 4));
-    else {
-      for (let x = 0, o = 0, i = from; x < width; x++, i += 4) {
-        for (let c = 0; c < bpp; c++) row[o++] = rgba[i + channels[c]];
-      }
-    }
+    pickChannels(rgba, channels, y * width, width, row);
     const out = y * (stride + 1);
     filtered[out] = 4;
     for (let i = 0; i < stride; i++) {

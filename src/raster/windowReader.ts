@@ -1,7 +1,7 @@
 // Reads source windows as 8-bit RGBA through a small LRU cache of decoded chunks aligned to the file's own blocks.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { fromFile, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
-import { InputError, messageOf } from '../errors.js';
+import { InputError, isInputError, messageOf } from '../errors.js';
 import type { RasterSource } from './types.js';
 
 /** Decoded RGBA kept per reader (per worker and source); a tile's window spans a few chunks. */
@@ -136,7 +136,7 @@ export class WindowReader {
         values = (await this.image.readRasters({ window: [x0, y0, x0 + width, y0 + height], samples, interleave: true })) as unknown as ArrayLike<number>;
       }
     } catch (error) {
-      if (error instanceof InputError) throw error;
+      if (isInputError(error)) throw error;
       throw new InputError(this.source.path, `cannot decode the pixels of rows ${y0}–${y0 + height - 1}: ${messageOf(error)}`);
     }
     if (values.length < width * height * (layout?.stride ?? samples.length)) throw new InputError(this.source.path, `truncated pixel data in rows ${y0}–${y0 + height - 1}`);
@@ -281,11 +281,11 @@ class RawBlocks {
     const bx1 = Math.floor((x0 + width - 1) / this.blockWidth);
     const by0 = Math.floor(y0 / this.blockHeight);
     const by1 = Math.floor((y0 + height - 1) / this.blockHeight);
-    const blocks: { index: number; bx: number; by: number; offset: number; length: number }[] = [];
+    const blocks: { bx: number; by: number; offset: number; length: number }[] = [];
     for (let by = by0; by <= by1; by++) {
       for (let bx = bx0; bx <= bx1; bx++) {
         const index = by * this.blocksAcross + bx;
-        blocks.push({ index, bx, by, offset: Number(this.offsets[index]), length: Number(this.byteCounts[index]) });
+        blocks.push({ bx, by, offset: Number(this.offsets[index]), length: Number(this.byteCounts[index]) });
       }
     }
     blocks.sort((a, b) => a.offset - b.offset);
