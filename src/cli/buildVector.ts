@@ -2,7 +2,7 @@
 import { InputError } from '../errors.js';
 import { createProgress } from '../progress.js';
 import { buildVectorTiles } from '../vector/build.js';
-import { loadRecipe, quickPlan, type PlanOverrides } from '../vector/recipe.js';
+import { quickPlan, type PlanOverrides } from '../vector/quickPlan.js';
 import { formatSummary } from '../vector/summary.js';
 import { formatBytes, parseCommandArgs, parseZoomOption, positiveInteger, type Command } from './command.js';
 
@@ -57,6 +57,8 @@ export const buildVectorCommand: Command = {
     if (values.recipe) {
       if (positionals.length) throw new InputError('mekan build vector', 'give either INPUT files or --recipe, not both');
       if (values.layer?.length) throw new InputError('--layer', 'layer names come from the recipe');
+      // Loaded only here: the recipe's schema and YAML libraries are a quick build's largest heap cost.
+      const { loadRecipe } = await import('../vector/recipe.js');
       plan = loadRecipe(values.recipe, overrides);
     } else {
       plan = quickPlan(positionals, values.layer ?? [], overrides);

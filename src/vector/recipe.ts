@@ -1,9 +1,9 @@
-// Reads a build recipe (JSON or YAML), validates it with errors naming the key, and turns it — or the quick
-// command-line form — into a BuildPlan.
+// Reads a build recipe (JSON or YAML), validates it with errors naming the key, and turns it into a BuildPlan.
 import { basename, dirname, extname, resolve } from 'node:path';
 import { readStructuredFile } from '../structuredFile.js';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
+import { checkZoomRange, type PlanOverrides } from './quickPlan.js';
 import { MAX_ZOOM } from '../grid/webMercator.js';
 import { compileFilter, FilterSyntaxError } from './filter.js';
 import {
@@ -50,18 +50,6 @@ const recipeSchema = z.strictObject({
 });
 
 export type Recipe = z.infer<typeof recipeSchema>;
-
-/** Settings the command line can give beside (and over) a recipe. */
-export interface PlanOverrides {
-  output: string;
-  name?: string;
-  description?: string;
-  attribution?: string;
-  minzoom?: number;
-  maxzoom?: number;
-  maxTileBytes?: number;
-  strict?: boolean;
-}
 
 export function loadRecipe(path: string, overrides: PlanOverrides): BuildPlan {
   const raw = readStructuredFile(path, 'recipe');
@@ -122,52 +110,6 @@ export function recipeToPlan(raw: unknown, recipePath: string, overrides: PlanOv
     strict: overrides.strict ?? false,
     layers,
   };
-}
-
-/** The quick form: one layer per input file, named after the file (or `--layer`, one name per input). */
-export function quickPlan(inputs: string[], layerNames: string[], overrides: PlanOverrides): BuildPlan {
-  if (inputs.length === 0) throw new InputError('mekan build vector', 'expected at least one INPUT file (or --recipe FILE)');
-  if (layerNames.length > 0 && layerNames.length !== inputs.length) {
-    // One --layer for several inputs merges them into that one layer.
-    if (layerNames.length !== 1) throw new InputError('--layer', `give one name per input (${inputs.length}) or a single name for all`);
-  }
-  const minzoom = overrides.minzoom ?? DEFAULT_MINZOOM;
-  const maxzoom = overrides.maxzoom ?? DEFAULT_MAXZOOM;
-  checkZoomRange('mekan build vector', '--', minzoom, maxzoom);
-  const byId = new Map<string, LayerPlan>();
-  inputs.forEach((input, index) => {
-    const id = layerNames.length === 1 ? layerNames[0] : (layerNames[index] ?? layerNameOf(input));
-    const known = byId.get(id);
-    if (known) {
-      known.sources.push(resolve(input));
-      return;
-    }
-    byId.set(id, { id, sources: [resolve(input)], minzoom, maxzoom, attributes: {}, tolerance: DEFAULT_TOLERANCE });
-  });
-  return {
-    output: overrides.output,
-    name: overrides.name ?? basename(overrides.output, extname(overrides.output)),
-    description: overrides.description,
-    attribution: overrides.attribution,
-    minzoom,
-    maxzoom,
-    maxTileBytes: overrides.maxTileBytes ?? DEFAULT_MAX_TILE_BYTES,
-    buffer: DEFAULT_BUFFER,
-    strict: overrides.strict ?? false,
-    layers: [...byId.values()],
-  };
-}
-
-/** A file's layer name: its base name without extension(s), made safe for a layer id. */
-export function layerNameOf(path: string): string {
-  const name = basename(path).replace(/\.(geojsonl|geojsons|geojsonseq|ndjson|geojson|json|shp|gpkg|fgb|csv)$/i, '').replace(/\.[^.]*$/, '');
-  return name.replace(/[^A-Za-z0-9_.-]+/g, '_') || 'layer';
-}
-
-function checkZoomRange(subject: string, prefix: string, minzoom: number, maxzoom: number): void {
-  if (minzoom > maxzoom) throw new InputError(subject, `${prefix}minzoom (${minzoom}) is above ${prefix}maxzoom (${maxzoom})`);
-  // geojson-vt keeps coordinates in 32-bit integers up to zoom 19 and refuses zooms above 24.
-  if (maxzoom > 19) throw new InputError(subject, `${prefix}maxzoom ${maxzoom} is deeper than vector tiles need (at most 19)`);
 }
 
 function keyPath(path: readonly PropertyKey[]): string {

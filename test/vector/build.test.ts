@@ -8,7 +8,7 @@ import type { Feature, FeatureCollection, LineString, MultiLineString, MultiPoly
 import { openArchive } from '../../src/archive/open.js';
 import { lonLatToTileFraction } from '../../src/grid/webMercator.js';
 import { buildVectorTiles } from '../../src/vector/build.js';
-import { quickPlan } from '../../src/vector/recipe.js';
+import { quickPlan } from '../../src/vector/quickPlan.js';
 import type { BuildSummary } from '../../src/vector/summary.js';
 import { makeTempDir } from '../support/tempDir.js';
 import { distanceToLine, insideRings, readVectorTiles, type DecodedTile } from '../support/vectorTiles.js';

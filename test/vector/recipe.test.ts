@@ -7,7 +7,8 @@ import { join, resolve } from 'node:path';
 import { InputError } from '../../src/errors.js';
 import { buildVectorTiles } from '../../src/vector/build.js';
 import { compileFilter } from '../../src/vector/filter.js';
-import { layerNameOf, loadRecipe, quickPlan } from '../../src/vector/recipe.js';
+import { layerNameOf, quickPlan } from '../../src/vector/quickPlan.js';
+import { loadRecipe } from '../../src/vector/recipe.js';
 import { makeTempDir } from '../support/tempDir.js';
 import { readVectorTiles } from '../support/vectorTiles.js';
 

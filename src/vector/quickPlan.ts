@@ -1,0 +1,63 @@
+// The quick command-line form of a vector build: one layer per input file. Kept apart from the recipe reader so
+// that a quick build does not load the schema and YAML libraries (zod and yaml: ~5 MB of heap in the main thread).
+import { basename, extname, resolve } from 'node:path';
+import { InputError } from '../errors.js';
+import { DEFAULT_BUFFER, DEFAULT_MAX_TILE_BYTES, DEFAULT_MAXZOOM, DEFAULT_MINZOOM, DEFAULT_TOLERANCE, type BuildPlan, type LayerPlan } from './plan.js';
+
+/** Settings the command line can give beside (and over) a recipe. */
+export interface PlanOverrides {
+  output: string;
+  name?: string;
+  description?: string;
+  attribution?: string;
+  minzoom?: number;
+  maxzoom?: number;
+  maxTileBytes?: number;
+  strict?: boolean;
+}
+
+/** The quick form: one layer per input file, named after the file (or `--layer`, one name per input). */
+export function quickPlan(inputs: string[], layerNames: string[], overrides: PlanOverrides): BuildPlan {
+  if (inputs.length === 0) throw new InputError('mekan build vector', 'expected at least one INPUT file (or --recipe FILE)');
+  if (layerNames.length > 0 && layerNames.length !== inputs.length) {
+    // One --layer for several inputs merges them into that one layer.
+    if (layerNames.length !== 1) throw new InputError('--layer', `give one name per input (${inputs.length}) or a single name for all`);
+  }
+  const minzoom = overrides.minzoom ?? DEFAULT_MINZOOM;
+  const maxzoom = overrides.maxzoom ?? DEFAULT_MAXZOOM;
+  checkZoomRange('mekan build vector', '--', minzoom, maxzoom);
+  const byId = new Map<string, LayerPlan>();
+  inputs.forEach((input, index) => {
+    const id = layerNames.length === 1 ? layerNames[0] : (layerNames[index] ?? layerNameOf(input));
+    const known = byId.get(id);
+    if (known) {
+      known.sources.push(resolve(input));
+      return;
+    }
+    byId.set(id, { id, sources: [resolve(input)], minzoom, maxzoom, attributes: {}, tolerance: DEFAULT_TOLERANCE });
+  });
+  return {
+    output: overrides.output,
+    name: overrides.name ?? basename(overrides.output, extname(overrides.output)),
+    description: overrides.description,
+    attribution: overrides.attribution,
+    minzoom,
+    maxzoom,
+    maxTileBytes: overrides.maxTileBytes ?? DEFAULT_MAX_TILE_BYTES,
+    buffer: DEFAULT_BUFFER,
+    strict: overrides.strict ?? false,
+    layers: [...byId.values()],
+  };
+}
+
+/** A file's layer name: its base name without extension(s), made safe for a layer id. */
+export function layerNameOf(path: string): string {
+  const name = basename(path).replace(/\.(geojsonl|geojsons|geojsonseq|ndjson|geojson|json|shp|gpkg|fgb|csv)$/i, '').replace(/\.[^.]*$/, '');
+  return name.replace(/[^A-Za-z0-9_.-]+/g, '_') || 'layer';
+}
+
+export function checkZoomRange(subject: string, prefix: string, minzoom: number, maxzoom: number): void {
+  if (minzoom > maxzoom) throw new InputError(subject, `${prefix}minzoom (${minzoom}) is above ${prefix}maxzoom (${maxzoom})`);
+  // geojson-vt keeps coordinates in 32-bit integers up to zoom 19 and refuses zooms above 24.
+  if (maxzoom > 19) throw new InputError(subject, `${prefix}maxzoom ${maxzoom} is deeper than vector tiles need (at most 19)`);
+}
