@@ -59,7 +59,9 @@ function byPriority(layer: RankedLayer): TileFeature[] {
   const rank = layer.rank;
   if (rank) {
     const sign = rank.order === 'asc' ? 1 : -1;
-    return [...features].sort((a, b) => compareRank(a.tags[rank.field], b.tags[rank.field], sign));
+    const ranks = features.map((feature) => layer.attributes.get(feature.tags, rank.field));
+    const order = features.map((_, i) => i).sort((a, b) => compareRank(ranks[a], ranks[b], sign) || a - b);
+    return order.map((i) => features[i]);
   }
   const sizes = features.map(featureSize);
   const order = features.map((_, i) => i);

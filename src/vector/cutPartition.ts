@@ -3,7 +3,7 @@
 import { gzipSync } from 'node:zlib';
 import type { Feature } from 'geojson';
 import GeoJSONVT, { type RawFeature, type RawTile } from 'geojson-vt';
-import type { PropertyValue } from '../sources/types.js';
+import { AttributeTable, type FeatureTags } from './attributeTable.js';
 import { fitTile, type RankedLayer } from './budget.js';
 import { encodeTile, type TileFeature, type TileLayer } from './encode.js';
 import { unprojectGeometry } from './geometry.js';
@@ -47,19 +47,11 @@ export interface CutStats {
   tilesLeftOut: number;
 }
 
-interface FeatureFacts {
-  /** First zoom at which the feature shows. */
-  minzoom: number;
-  /** A single point's exact projected position (geojson-vt hands back only rounded tile coordinates). */
-  point?: [number, number];
-}
-
 interface LayerIndex {
   layer: number;
   index: GeoJSONVT;
   maxzoom: number;
-  /** Per-feature facts keyed by the attribute object, which geojson-vt carries through as `tags`. */
-  facts: WeakMap<object, FeatureFacts>;
+  attributes: AttributeTable;
 }
 
 export function cutPartition(task: PartitionTask, settings: CutSettings, emit: (tile: CutTile) => void): CutStats {
@@ -81,8 +73,8 @@ export function cutPartition(task: PartitionTask, settings: CutSettings, emit: (
       content = true;
       const plan = settings.layers[entry.layer];
       if (z < task.minzoom || z < plan.minzoom) continue;
-      const features = tileFeatures(raw, z, x, y, entry.facts);
-      if (features.length) layers.push({ name: plan.id, features, rank: plan.rank });
+      const features = tileFeatures(raw, z, x, y);
+      if (features.length) layers.push({ name: plan.id, attributes: entry.attributes, features, rank: plan.rank });
     }
     if (layers.length) {
       const fitted = fitTile(layers, settings.maxTileBytes, pack);
@@ -91,6 +83,7 @@ export function cutPartition(task: PartitionTask, settings: CutSettings, emit: (
       if (fitted.data) emit({ z, x, y, data: fitted.data });
       else if (fitted.reduced) stats.tilesLeftOut++;
     }
+    for (const entry of indexes) releaseDrawnFeatures(entry.index, z, x, y);
     // An empty tile has empty children: the buffered child area lies inside the buffered parent.
     if (content && z < task.maxzoom) {
       for (const [cx, cy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
@@ -99,6 +92,10 @@ export function cutPartition(task: PartitionTask, settings: CutSettings, emit: (
       }
     }
   };
+  for (const entry of indexes) {
+    entry.index.getTileRaw(task.z, task.x, task.y);
+    keepOnlyTile(entry.index, task.z, task.x, task.y);
+  }
   visit(task.z, task.x, task.y);
   return stats;
 }
@@ -112,13 +109,13 @@ function buildIndexes(task: PartitionTask, settings: CutSettings): LayerIndex[] 
     const plan = settings.layers[layer];
     const maxzoom = Math.min(plan.maxzoom, task.maxzoom);
     if (offsets.length === 0 || maxzoom < task.z) return;
-    const facts = new WeakMap<object, FeatureFacts>();
+    const attributes = new AttributeTable();
     // geojson-vt reads each input feature once, in order: hand them over one at a time, decoded on demand,
     // so the partition never exists as GeoJSON all at once (nested position arrays cost ~4× the spill).
     const features = new Proxy([] as Feature[], {
       get(target, property) {
         if (property === 'length') return offsets.length;
-        if (typeof property === 'string' && /^\d+$/.test(property)) return toGeoJson(decodeRecord(spill.bytes, offsets[Number(property)]), facts);
+        if (typeof property === 'string' && /^\d+$/.test(property)) return toGeoJson(decodeRecord(spill.bytes, offsets[Number(property)]), attributes);
         return Reflect.get(target, property);
       },
     });
@@ -127,26 +124,26 @@ function buildIndexes(task: PartitionTask, settings: CutSettings): LayerIndex[] 
       // indexMaxZoom 0: no eager cutting; each tile is drilled down to when the walk asks for it.
       { maxZoom: maxzoom, indexMaxZoom: 0, tolerance: plan.tolerance, extent: EXTENT, buffer: settings.buffer },
     );
-    indexes.push({ layer, index, maxzoom, facts });
+    indexes.push({ layer, index, maxzoom, attributes });
   });
   return indexes;
 }
 
-function toGeoJson(record: SpilledFeature, facts: WeakMap<object, FeatureFacts>): Feature {
+/** The feature as geojson-vt reads it; its attributes go into the table, and its tags carry their place. */
+function toGeoJson(record: SpilledFeature, attributes: AttributeTable): Feature {
   const { properties, geometry } = record;
   const point = geometry.kind === 1 && geometry.points.length === 2 ? ([geometry.points[0], geometry.points[1]] as [number, number]) : undefined;
-  if (record.minzoom > 0 || point) facts.set(properties, { minzoom: record.minzoom, point });
-  return { type: 'Feature', geometry: unprojectGeometry(geometry), properties };
+  const tags = attributes.add(properties, record.minzoom, point);
+  return { type: 'Feature', geometry: unprojectGeometry(geometry), properties: tags as unknown as Feature['properties'] };
 }
 
-function tileFeatures(raw: RawTile, z: number, x: number, y: number, facts: WeakMap<object, FeatureFacts>): TileFeature[] {
+function tileFeatures(raw: RawTile, z: number, x: number, y: number): TileFeature[] {
   const features: TileFeature[] = [];
   for (const feature of raw.features as RawFeature[]) {
-    const tags = (feature.tags ?? {}) as Record<string, PropertyValue>;
-    const known = facts.get(tags);
-    if (known && known.minzoom > z) continue;
+    const tags = feature.tags as unknown as FeatureTags;
+    if (tags.minzoom > z) continue;
     if (feature.type === 4) {
-      const point = known?.point;
+      const point = tags.point;
       const rings = point ? [[pointX(point[0], z, x, feature.x), pointCoordinate(point[1], z, y, true)]] : [[feature.x, feature.y]];
       features.push({ type: 1, rings, tags });
     } else if (feature.type === 1) features.push({ type: 1, rings: [feature.geometry], tags });
@@ -179,11 +176,36 @@ function pointX(projected: number, z: number, tile: number, rounded: number): nu
   return best;
 }
 
+/** geojson-vt's tiles by id: ((2^z·y + x)·32) + z. */
+function tilesOf(index: GeoJSONVT): Record<number, { features: unknown[] } | undefined> {
+  return (index as unknown as { tiles: Record<number, { features: unknown[] } | undefined> }).tiles;
+}
+
+const tileId = (z: number, x: number, y: number) => ((1 << z) * y + x) * 32 + z;
+
 /**
  * geojson-vt keeps every tile it has cut; a partition walked to zoom 14 would keep them all. A finished
- * subtree is never asked for again, so its tiles are dropped (geojson-vt's tile id: ((2^z·y + x)·32) + z).
+ * subtree is never asked for again, so its tiles are dropped.
  */
 function forgetTile(index: GeoJSONVT, z: number, x: number, y: number): void {
-  const tiles = (index as unknown as { tiles?: Record<number, unknown> }).tiles;
-  if (tiles) delete tiles[((1 << z) * y + x) * 32 + z];
+  delete tilesOf(index)[tileId(z, x, y)];
+}
+
+/**
+ * A drawn tile's features (one typed array a ring, in tile coordinates) are not read again; only its source
+ * geometry is, to cut its children. On the world Natural Earth build these held ~10 MB of the worker's heap.
+ */
+function releaseDrawnFeatures(index: GeoJSONVT, z: number, x: number, y: number): void {
+  const tile = tilesOf(index)[tileId(z, x, y)];
+  if (tile) tile.features = [];
+}
+
+/**
+ * geojson-vt starts from the world tile and, to reach the partition tile, cuts every tile on the way and their
+ * siblings (the partition's buffer edges): none of them is drawn here.
+ */
+function keepOnlyTile(index: GeoJSONVT, z: number, x: number, y: number): void {
+  const tiles = tilesOf(index);
+  const keep = tileId(z, x, y);
+  for (const id of Object.keys(tiles)) if (Number(id) !== keep) delete tiles[Number(id)];
 }

@@ -1,17 +1,19 @@
 // Mapbox Vector Tile 2.1 encoding straight from flat coordinate arrays (no per-vertex objects, unlike vt-pbf).
 import { PbfWriter } from 'pbf';
-import type { PropertyValue } from '../sources/types.js';
+import type { AttributeTable, FeatureTags } from './attributeTable.js';
 import { ringArea } from './geometry.js';
 
 export interface TileFeature {
   type: 1 | 2 | 3;
   /** Points: one flat [x, y, …] array. Lines: one array a line. Polygons: rings, outer then holes (outer area > 0). */
   rings: ArrayLike<number>[];
-  tags: Record<string, PropertyValue>;
+  tags: FeatureTags;
 }
 
 export interface TileLayer {
   name: string;
+  /** Where the features' attribute values are. */
+  attributes: AttributeTable;
   features: TileFeature[];
 }
 
@@ -40,45 +42,35 @@ interface EncodedLayer {
   extent: number;
   features: { type: number; tags: number[]; geometry: number[] }[];
   keys: string[];
-  values: PropertyValue[];
+  values: (string | number | boolean)[];
 }
 
+/** The layer's features with tile-local key and value tables, built from the partition's attribute table. */
 function encodeLayerFeatures(layer: TileLayer): Omit<EncodedLayer, 'name' | 'extent'> {
+  const table = layer.attributes;
   const keys: string[] = [];
-  const values: PropertyValue[] = [];
-  const keyIndex = new Map<string, number>();
-  // One table a value type, so that "1" and 1 stay apart without building a typed key string per tag.
-  const stringIndex = new Map<string, number>();
-  const numberIndex = new Map<number, number>();
-  const booleanIndex: [number, number] = [-1, -1];
-  const valueIndex = (value: string | number | boolean): number => {
-    if (typeof value === 'boolean') {
-      const slot = value ? 1 : 0;
-      if (booleanIndex[slot] < 0) booleanIndex[slot] = values.push(value) - 1;
-      return booleanIndex[slot];
-    }
-    const table = (typeof value === 'string' ? stringIndex : numberIndex) as Map<string | number, number>;
-    let index = table.get(value);
-    if (index === undefined) {
-      index = values.push(value) - 1;
-      table.set(value, index);
-    }
-    return index;
-  };
+  const values: EncodedLayer['values'] = [];
+  const keyIndex = new Map<number, number>();
+  const valueIndex = new Map<number, number>();
   const features: EncodedLayer['features'] = [];
   for (const feature of layer.features) {
     const geometry = encodeGeometry(feature);
     if (geometry.length === 0) continue;
     const tags: number[] = [];
-    for (const key in feature.tags) {
-      const value = feature.tags[key];
-      if (value === null || value === undefined) continue;
+    for (let pair = 0; pair < feature.tags.count; pair++) {
+      const key = table.keyAt(feature.tags, pair);
       let k = keyIndex.get(key);
       if (k === undefined) {
-        k = keys.push(key) - 1;
+        k = keys.push(table.keys[key]) - 1;
         keyIndex.set(key, k);
       }
-      tags.push(k, valueIndex(value));
+      const value = table.valueAt(feature.tags, pair);
+      let v = valueIndex.get(value);
+      if (v === undefined) {
+        v = values.push(table.values[value]) - 1;
+        valueIndex.set(value, v);
+      }
+      tags.push(k, v);
     }
     features.push({ type: feature.type, tags, geometry });
   }
@@ -100,7 +92,7 @@ function writeFeature(feature: EncodedLayer['features'][number], pbf: PbfWriter)
   pbf.writePackedVarint(4, feature.geometry);
 }
 
-function writeValue(value: PropertyValue, pbf: PbfWriter): void {
+function writeValue(value: string | number | boolean, pbf: PbfWriter): void {
   if (typeof value === 'string') pbf.writeStringField(1, value);
   else if (typeof value === 'boolean') pbf.writeBooleanField(7, value);
   else if (typeof value === 'number') {

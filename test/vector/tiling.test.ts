@@ -7,9 +7,11 @@ import { VectorTile, classifyRings } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
 import { buildVectorTiles } from '../../src/vector/build.js';
 import { pointCoordinate } from '../../src/vector/cutPartition.js';
+import { AttributeTable } from '../../src/vector/attributeTable.js';
 import { encodeTile } from '../../src/vector/encode.js';
+import type { PropertyValue } from '../../src/sources/types.js';
 import { clipGeometry, ringArea, simplifyGeometry, type ProjectedGeometry } from '../../src/vector/geometry.js';
-import { quickPlan } from '../../src/vector/recipe.js';
+import { quickPlan } from '../../src/vector/quickPlan.js';
 import { decodeRecord, encodeRecord, indexSpill, PartitionSpill } from '../../src/vector/spill.js';
 import { makeTempDir } from '../support/tempDir.js';
 import { readVectorTiles } from '../support/vectorTiles.js';
@@ -21,12 +23,15 @@ test('the encoder writes polygons with holes, lines, points and typed attributes
   const hole = [40, 40, 40, 60, 60, 60, 60, 40, 40, 40];
   // geojson-vt's winding: outer rings positive in tile coordinates (y down), holes negative.
   assert.ok(ringArea(outer) > 0 && ringArea(hole) < 0);
+  // Features carry their attributes as places in the partition's table, where "1" and 1 stay distinct values.
+  const table = new AttributeTable();
+  const tags = (properties: Record<string, PropertyValue>) => table.add(properties);
   const bytes = encodeTile(
     [
-      { name: 'area', features: [{ type: 3, rings: [outer, hole], tags: { name: 'Bakı', population: 2_300_000, depth: -28, ratio: 0.25, capital: true, none: null } }] },
-      { name: 'road', features: [{ type: 2, rings: [[0, 0, 0, 0, 10, 10, 20, 10]], tags: {} }] },
-      { name: 'empty', features: [{ type: 2, rings: [[5, 5, 5, 5]], tags: {} }] },
-      { name: 'place', features: [{ type: 1, rings: [[-3, 4100]], tags: { rank: 1 } }] },
+      { name: 'area', attributes: table, features: [{ type: 3, rings: [outer, hole], tags: tags({ name: 'Bakı', population: 2_300_000, depth: -28, ratio: 0.25, capital: true, none: null }) }] },
+      { name: 'road', attributes: table, features: [{ type: 2, rings: [[0, 0, 0, 0, 10, 10, 20, 10]], tags: tags({ ref: '1' }) }] },
+      { name: 'empty', attributes: table, features: [{ type: 2, rings: [[5, 5, 5, 5]], tags: tags({}) }] },
+      { name: 'place', attributes: table, features: [{ type: 1, rings: [[-3, 4100]], tags: tags({ rank: 1 }) }] },
     ],
     4096,
   );
@@ -38,11 +43,13 @@ test('the encoder writes polygons with holes, lines, points and typed attributes
   const polygons = classifyRings(area.loadGeometry());
   assert.equal(polygons.length, 1);
   assert.equal(polygons[0].length, 2);
+  assert.deepEqual({ ...tile.layers.road.feature(0).properties }, { ref: '1' });
+  assert.deepEqual({ ...tile.layers.place.feature(0).properties }, { rank: 1 });
   const road = tile.layers.road.feature(0).loadGeometry();
   assert.deepEqual(road[0].map((p) => [p.x, p.y]), [[0, 0], [10, 10], [20, 10]]); // the repeated point is dropped
   const place = tile.layers.place.feature(0).loadGeometry();
   assert.deepEqual([place[0][0].x, place[0][0].y], [-3, 4100]);
-  assert.equal(encodeTile([{ name: 'nothing', features: [] }], 4096), undefined);
+  assert.equal(encodeTile([{ name: 'nothing', attributes: table, features: [] }], 4096), undefined);
 });
 
 test('clipping keeps the part of a shape inside a box, and simplification keeps the shape', () => {
