@@ -6,6 +6,7 @@ const WINDOW_BYTES = 1 << 20;
 export class BlockReader {
   private readonly descriptor: number;
   readonly size: number;
+  private buffer = Buffer.alloc(0);
   private window = Buffer.alloc(0);
   /** File offset of window[0]. */
   private windowStart = 0;
@@ -22,9 +23,11 @@ export class BlockReader {
     if (this.position + length > this.size) return undefined;
     const offset = this.position - this.windowStart;
     if (offset < 0 || offset + length > this.window.length) {
-      const window = Buffer.allocUnsafe(Math.max(WINDOW_BYTES, length));
-      const read = readSync(this.descriptor, window, 0, Math.min(window.length, this.size - this.position), this.position);
-      this.window = window.subarray(0, read);
+      // One buffer refilled in place (views are only valid until the next call): a fresh megabyte a refill
+      // piled up in the reading worker's malloc arena until a collection freed them.
+      if (this.buffer.length < length) this.buffer = Buffer.allocUnsafeSlow(Math.max(WINDOW_BYTES, length));
+      const read = readSync(this.descriptor, this.buffer, 0, Math.min(this.buffer.length, this.size - this.position), this.position);
+      this.window = this.buffer.subarray(0, read);
       this.windowStart = this.position;
       if (read < length) return undefined;
     }
