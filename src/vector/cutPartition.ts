@@ -8,7 +8,7 @@ import { fitTile, type RankedLayer } from './budget.js';
 import { encodeTile, type TileFeature, type TileLayer } from './encode.js';
 import { unprojectGeometry } from './geometry.js';
 import { EXTENT, type RankRule } from './plan.js';
-import { decodeRecord, indexSpill, type SpilledFeature, type SpillSegment } from './spill.js';
+import { SpillReader, type SpilledFeature, type SpillSegment } from './spill.js';
 
 /** What a worker needs to know about the layers (the same for every partition of a build). */
 export interface CutSettings {
@@ -101,30 +101,43 @@ export function cutPartition(task: PartitionTask, settings: CutSettings, emit: (
 }
 
 function buildIndexes(task: PartitionTask, settings: CutSettings): LayerIndex[] {
-  const spill = indexSpill(task.segments);
-  const recordsOf = settings.layers.map(() => [] as number[]);
-  spill.offsets.forEach((offset, i) => recordsOf[spill.layers[i]].push(offset));
+  const segmentsOf = settings.layers.map(() => [] as SpillSegment[]);
+  for (const segment of task.segments) segmentsOf[segment.layer].push(segment);
   const indexes: LayerIndex[] = [];
-  recordsOf.forEach((offsets, layer) => {
+  segmentsOf.forEach((segments, layer) => {
     const plan = settings.layers[layer];
     const maxzoom = Math.min(plan.maxzoom, task.maxzoom);
-    if (offsets.length === 0 || maxzoom < task.z) return;
+    const count = segments.reduce((n, segment) => n + segment.records, 0);
+    if (count === 0 || maxzoom < task.z) return;
     const attributes = new AttributeTable();
-    // geojson-vt reads each input feature once, in order: hand them over one at a time, decoded on demand,
-    // so the partition never exists as GeoJSON all at once (nested position arrays cost ~4× the spill).
+    const records = new SpillReader(segments);
+    let next = 0;
+    // geojson-vt reads each input feature once, in order: hand them over one at a time, read and decoded on
+    // demand, so the partition never exists as GeoJSON (nested position arrays cost ~4× the spill) nor whole.
     const features = new Proxy([] as Feature[], {
       get(target, property) {
-        if (property === 'length') return offsets.length;
-        if (typeof property === 'string' && /^\d+$/.test(property)) return toGeoJson(decodeRecord(spill.bytes, offsets[Number(property)]), attributes);
+        if (property === 'length') return count;
+        if (typeof property === 'string' && /^\d+$/.test(property)) {
+          if (Number(property) !== next++) throw new Error(`geojson-vt asked for feature ${property} out of order`);
+          const record = records.next();
+          if (!record) throw new Error(`partition ${task.key}: the spill holds fewer records than its index says`);
+          return toGeoJson(record, attributes);
+        }
         return Reflect.get(target, property);
       },
     });
-    const index = new GeoJSONVT(
-      { type: 'FeatureCollection', features },
-      // indexMaxZoom 0: no eager cutting; each tile is drilled down to when the walk asks for it.
-      { maxZoom: maxzoom, indexMaxZoom: 0, tolerance: plan.tolerance, extent: EXTENT, buffer: settings.buffer },
-    );
-    indexes.push({ layer, index, maxzoom, attributes });
+    try {
+      const index = new GeoJSONVT(
+        { type: 'FeatureCollection', features },
+        // indexMaxZoom 0: no eager cutting; each tile is drilled down to when the walk asks for it.
+        { maxZoom: maxzoom, indexMaxZoom: 0, tolerance: plan.tolerance, extent: EXTENT, buffer: settings.buffer },
+      );
+      // The world tile geojson-vt drew on construction is never drawn here unless it is the partition.
+      if (task.z > 0) releaseDrawnFeatures(index, 0, 0, 0);
+      indexes.push({ layer, index, maxzoom, attributes });
+    } finally {
+      records.close();
+    }
   });
   return indexes;
 }

@@ -63,7 +63,7 @@ export async function readLayer(
   onFeatures: (count: number) => void,
 ): Promise<LayerReadResult> {
   const layer = plan.layers[layerIndex];
-  const spill = new PartitionSpill(spillFolder, `layer${layerIndex}`);
+  const spill = new PartitionSpill(spillFolder, layerIndex);
   const partitions = new Map<string, PartitionInfo>();
   const box = emptyBox();
   const summary: LayerSummary = { id: layer.id, featuresRead: 0, featuresSkipped: 0, featuresFiltered: 0, featuresWritten: 0, geometryTypes: [], problems: [] };

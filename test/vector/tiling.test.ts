@@ -12,7 +12,7 @@ import { encodeTile } from '../../src/vector/encode.js';
 import type { PropertyValue } from '../../src/sources/types.js';
 import { clipGeometry, ringArea, simplifyGeometry, type ProjectedGeometry } from '../../src/vector/geometry.js';
 import { quickPlan } from '../../src/vector/quickPlan.js';
-import { decodeRecord, encodeRecord, indexSpill, PartitionSpill } from '../../src/vector/spill.js';
+import { encodeRecord, PartitionSpill, SpillReader } from '../../src/vector/spill.js';
 import { makeTempDir } from '../support/tempDir.js';
 import { readVectorTiles } from '../support/vectorTiles.js';
 
@@ -68,25 +68,45 @@ test('clipping keeps the part of a shape inside a box, and simplification keeps 
   assert.equal(simpler.lines[0].length, 4); // two ends left
 });
 
-test('spill records come back exactly, across runs', () => {
-  const spill = new PartitionSpill(dir, 'test', 1); // a tiny limit: every record makes a run of its own
+test('spill records come back exactly, across runs and through refills of the read buffer', () => {
+  const spill = new PartitionSpill(dir, 2, 1); // a tiny limit: every record makes a run of its own
+  // A line of 100,000 points is larger than the reader's 1 MiB buffer, which must grow for it.
+  const long = Float64Array.from({ length: 200_000 }, (_, i) => i / 200_000);
   const geometries: ProjectedGeometry[] = [
     { kind: 1, points: Float64Array.from([0.25, 0.75]) },
     { kind: 2, lines: [Float64Array.from([0, 0, 1, 1]), Float64Array.from([0.5, 0.5, 0.6, 0.6, 0.7, 0.5])] },
+    { kind: 2, lines: [long] },
     { kind: 3, polygons: [[Float64Array.from([0, 0, 1, 0, 1, 1, 0, 0])], [Float64Array.from([2, 2, 3, 2, 3, 3, 2, 2]), Float64Array.from([2.1, 2.1, 2.2, 2.2, 2.1, 2.2, 2.1, 2.1])]] },
   ];
-  geometries.forEach((geometry, i) => spill.add('5/1/2', encodeRecord(i, i + 3, Buffer.from(JSON.stringify({ n: i, name: 'ü' })), geometry)));
+  geometries.forEach((geometry, i) => spill.add('5/1/2', encodeRecord(2, i + 3, Buffer.from(JSON.stringify({ n: i, name: 'ü' })), geometry)));
+  // Many small records in one run make the reader refill with a record cut at the buffer's end.
+  const small = new PartitionSpill(dir, 3);
+  for (let i = 0; i < 50_000; i++) small.add('0/0/0', encodeRecord(3, 0, Buffer.from(JSON.stringify({ i })), { kind: 1, points: Float64Array.from([i / 50_000, 0.5]) }));
   const segments = spill.finish().get('5/1/2');
-  assert.equal(segments?.length, 3);
-  const index = indexSpill(segments);
-  assert.equal(index.offsets.length, 3);
-  index.offsets.forEach((offset, i) => {
-    const record = decodeRecord(index.bytes, offset);
-    assert.equal(record.layer, i);
+  assert.equal(segments?.length, 4);
+  assert.deepEqual(segments.map((segment) => [segment.layer, segment.records]), [[2, 1], [2, 1], [2, 1], [2, 1]]);
+  const plain = (value: unknown) => JSON.parse(JSON.stringify(value, (_k, v) => (v instanceof Float64Array ? [...v] : v)));
+  const reader = new SpillReader(segments);
+  geometries.forEach((geometry, i) => {
+    const record = reader.next();
+    assert.ok(record);
+    assert.equal(record.layer, 2);
     assert.equal(record.minzoom, i + 3);
     assert.deepEqual(record.properties, { n: i, name: 'ü' });
-    assert.deepEqual(JSON.parse(JSON.stringify(record.geometry, (_k, v) => (v instanceof Float64Array ? [...v] : v))), JSON.parse(JSON.stringify(geometries[i], (_k, v) => (v instanceof Float64Array ? [...v] : v))));
+    assert.deepEqual(plain(record.geometry), plain(geometry));
   });
+  assert.equal(reader.next(), undefined);
+  reader.close();
+  const smallSegments = small.finish().get('0/0/0') ?? [];
+  assert.ok(smallSegments.reduce((n, segment) => n + segment.length, 0) > 1 << 20);
+  const again = new SpillReader(smallSegments);
+  for (let i = 0; i < 50_000; i++) {
+    const record = again.next();
+    assert.deepEqual(record?.properties, { i });
+    assert.equal(record?.geometry.kind === 1 && record.geometry.points[0], i / 50_000);
+  }
+  assert.equal(again.next(), undefined);
+  again.close();
 });
 
 test('a point is inside the extent of exactly the tile that holds it, even on tile and world edges', async () => {
