@@ -239,8 +239,11 @@ export class TilesetRegistry {
       archive = openArchive(path);
     } catch (error) {
       this.failures.set(path, signature);
-      logger.error({ id, path, reason: messageOf(error) }, `cannot serve ${path}: ${messageOf(error)}`);
-      this.remove(id);
+      // A broken file renamed over a served one: the open handle still reads the previous file, which keeps
+      // serving until a good one replaces it (withdrawing the tileset would turn an operator's slip into an outage).
+      const keeping = this.entries.get(id)?.tileset.path === path;
+      logger.error({ id, path, reason: messageOf(error) }, `cannot ${keeping ? 'reload' : 'serve'} ${path}: ${messageOf(error)}${keeping ? '; still serving the previous version' : ''}`);
+      if (!keeping) this.remove(id);
       return;
     }
     this.failures.delete(path);

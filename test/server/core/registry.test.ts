@@ -45,11 +45,12 @@ test('an archive that cannot be opened is reported with its path and reason; the
   }
 });
 
-test('a served folder reloads itself: an archive renamed over, added or removed is picked up within 2 s', async () => {
+test('a served folder reloads itself: an archive renamed over, added or removed is picked up within 2 s; a broken one renamed over is reported and the previous one kept', async () => {
   const folder = join(dir, 'live');
   mkdirSync(folder);
   writeVectorArchive(join(folder, 'basemap.mbtiles'), { maxzoom: 2, name: 'version one' });
-  const server = await startServer([folder], { reloadIntervalMs: 500 });
+  const { logger, lines } = captureLogger();
+  const server = await startServer([folder], { reloadIntervalMs: 500, logger });
   try {
     const nameOf = async () => (await get(server.url, '/tiles/basemap.json')).json().name;
     assert.equal(await nameOf(), 'version one');
@@ -69,10 +70,16 @@ test('a served folder reloads itself: an archive renamed over, added or removed 
     // Removed.
     unlinkSync(join(folder, 'copy.mbtiles'));
     await within(2000, async () => (await get(server.url, '/tiles/copy/0/0/0.pbf')).status === 404);
-    // Replaced by something broken: reported and no longer served; fixed again: back.
+    // Replaced by something broken: reported, and the previous version keeps serving; fixed again: the new one.
     writeFileSync(join(dir, 'broken.tmp'), 'garbage'.repeat(1000));
     renameSync(join(dir, 'broken.tmp'), join(folder, 'basemap.mbtiles'));
-    await within(2000, async () => (await get(server.url, '/tiles/basemap.json')).status === 404);
+    await within(2000, async () => lines().some((line) => line.level === 50 && line.path === join(folder, 'basemap.mbtiles')));
+    const kept = lines().find((line) => line.level === 50 && line.path === join(folder, 'basemap.mbtiles'));
+    assert.match(String(kept?.msg), /still serving the previous version/);
+    assert.equal(await nameOf(), 'version two');
+    const tile = await get(server.url, '/tiles/basemap/0/0/0.pbf', { 'Accept-Encoding': 'gzip' });
+    assert.equal(tile.status, 200);
+    assert.equal(tile.headers.etag, firstEtag, 'the same bytes as before the broken copy');
     assert.equal((await get(server.url, '/health')).status, 200);
     writeVectorArchive(join(dir, 'fixed.mbtiles'), { maxzoom: 2, name: 'version three' });
     renameSync(join(dir, 'fixed.mbtiles'), join(folder, 'basemap.mbtiles'));
