@@ -122,6 +122,17 @@ test('a private tileset with its token (header, ?token= or ?access_token=, from 
         assert.equal(answer.status, 200, path);
         assert.match(answer.body.toString('latin1'), /ortho|PNG/, path);
       }
+      // OGC API links to the private collection's resources carry the token; a client following them is let in.
+      const metadata = (await get(server.url, `/ogc/collections/ortho/map/tiles/WebMercatorQuad${query}`, headers)).json<{ links: { rel: string; href: string }[] }>();
+      const item = metadata.links.find((link) => link.rel === 'item')?.href ?? '';
+      assert.match(item, /\{tileMatrix\}\/\{tileRow\}\/\{tileCol\}\?token=/);
+      const itemUrl = new URL(item.replace('{tileMatrix}', '4').replace('{tileRow}', '6').replace('{tileCol}', '10'));
+      assert.equal((await get(server.url, itemUrl.pathname + itemUrl.search)).status, 200);
+      const listed = (await get(server.url, `/ogc/collections${query}`, headers)).json<{ collections: { id: string; links: { rel: string; href: string }[] }[] }>();
+      const ortho = listed.collections.find((c) => c.id === 'ortho');
+      assert.ok(ortho?.links.every((link) => /[?&]token=/.test(link.href)), JSON.stringify(ortho?.links));
+      const basemap = listed.collections.find((c) => c.id === 'basemap');
+      assert.ok(basemap?.links.every((link) => !/token=/.test(link.href)), 'a public collection does not leak the token');
       const capabilities = (await get(server.url, `/wmts/1.0.0/WMTSCapabilities.xml${query}`, headers)).body.toString();
       assert.match(capabilities, /template="[^"]*\/tiles\/ortho\/\{TileMatrix\}\/\{TileCol\}\/\{TileRow\}\.png\?token=/);
       const wmtsTile = await get(server.url, `/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=ortho&STYLE=default&TILEMATRIXSET=WebMercatorQuad&TILEMATRIX=4&TILEROW=6&TILECOL=10&FORMAT=image/png${query.replace('?', '&')}`, headers);

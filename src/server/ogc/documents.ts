@@ -10,10 +10,13 @@ import {
   type TileMatrixSet,
 } from '../../grid/tileMatrixSets.js';
 import type { BBox } from '../../grid/webMercator.js';
+import { withToken } from '../access.js';
 
 export interface OgcTileset {
   id: string;
   metadata: ArchiveMetadata;
+  /** A private tileset's links carry the request's token (see ../access.ts), so that clients following them are let in. */
+  private?: boolean;
 }
 
 export interface Link {
@@ -61,6 +64,11 @@ export function tilesPathOf(tileset: OgcTileset): string {
 
 function collectionUrl(base: string, tileset: OgcTileset): string {
   return `${base}/ogc/collections/${encodeURIComponent(tileset.id)}`;
+}
+
+/** A link to one of the tileset's own resources. */
+function tilesetLink(tileset: OgcTileset, link: Link): Link {
+  return tileset.private ? { ...link, href: withToken(link.href) } : link;
 }
 
 function boundsOf(tileset: OgcTileset): BBox {
@@ -130,7 +138,7 @@ export function collection(base: string, tileset: OgcTileset): object {
     { href: url, rel: 'self', type: JSON_TYPE, title: 'This collection' },
     { href: `${url}/${tilesPathOf(tileset)}`, rel: `${REL}tilesets-${vector ? 'vector' : 'map'}`, type: JSON_TYPE, title: `${vector ? 'Vector' : 'Map'} tilesets` },
     { href: `${base}/tiles/${encodeURIComponent(tileset.id)}.json`, rel: 'describedby', type: JSON_TYPE, title: 'TileJSON' },
-  ];
+  ].map((link) => tilesetLink(tileset, link));
   const doc: Record<string, unknown> = {
     id: tileset.id,
     title: metadata.name || tileset.id,
@@ -162,7 +170,7 @@ function tilesetUrl(base: string, tileset: OgcTileset): string {
 export function tilesetList(base: string, tileset: OgcTileset): object {
   const url = tilesetUrl(base, tileset);
   return {
-    links: [{ href: `${collectionUrl(base, tileset)}/${tilesPathOf(tileset)}`, rel: 'self', type: JSON_TYPE }],
+    links: [tilesetLink(tileset, { href: `${collectionUrl(base, tileset)}/${tilesPathOf(tileset)}`, rel: 'self', type: JSON_TYPE })],
     tilesets: [
       {
         title: tileset.metadata.name || tileset.id,
@@ -170,7 +178,7 @@ export function tilesetList(base: string, tileset: OgcTileset): object {
         crs: EPSG_3857_URI,
         tileMatrixSetURI: WEB_MERCATOR_QUAD_URI,
         links: [
-          { href: url, rel: 'self', type: JSON_TYPE, title: 'Tileset metadata' },
+          tilesetLink(tileset, { href: url, rel: 'self', type: JSON_TYPE, title: 'Tileset metadata' }),
           { href: `${base}/ogc/tileMatrixSets/${WEB_MERCATOR_QUAD_ID}`, rel: `${REL}tiling-scheme`, type: JSON_TYPE, title: 'Tile matrix set' },
         ],
       },
@@ -194,10 +202,10 @@ export function tilesetMetadata(base: string, tileset: OgcTileset): object {
     minzoom: metadata.minzoom,
     maxzoom: metadata.maxzoom,
     links: [
-      { href: url, rel: 'self', type: JSON_TYPE, title: 'This tileset' },
+      tilesetLink(tileset, { href: url, rel: 'self', type: JSON_TYPE, title: 'This tileset' }),
       { href: `${base}/ogc/tileMatrixSets/${WEB_MERCATOR_QUAD_ID}`, rel: `${REL}tiling-scheme`, type: JSON_TYPE, title: 'Tile matrix set' },
-      { href: collectionUrl(base, tileset), rel: `${REL}geodata`, type: JSON_TYPE, title: 'The collection' },
-      { href: `${url}/{tileMatrix}/{tileRow}/{tileCol}`, rel: 'item', type: contentType, templated: true, title: 'Tiles' },
+      tilesetLink(tileset, { href: collectionUrl(base, tileset), rel: `${REL}geodata`, type: JSON_TYPE, title: 'The collection' }),
+      tilesetLink(tileset, { href: `${url}/{tileMatrix}/{tileRow}/{tileCol}`, rel: 'item', type: contentType, templated: true, title: 'Tiles' }),
     ] satisfies Link[],
   };
   if (metadata.center) doc.centerPoint = { coordinates: metadata.center.slice(0, 2), tileMatrix: String(metadata.center[2]), crs: CRS84 };
