@@ -1,5 +1,5 @@
 // The viewer in a real browser (Debian's Chromium through playwright-core) against a real server with the
-// bundled basemap, its styles, glyphs and sprites, plus a raster tileset to overlay.
+// bundled basemap, its styles, glyphs and sprites, plus a raster tileset to overlay (public, then private).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { chromium, type Browser } from 'playwright-core';
 import sharp from 'sharp';
 import { buildBasemap, buildImagery, startMekan, type RunningMekan } from '../../support/basemapFixture.js';
 import { writeAbsheronArchive } from '../../support/gisFixtures.js';
+import { startServer } from '../../support/server.js';
 import { makeTempDir } from '../../support/tempDir.js';
 
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--use-gl=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -117,5 +118,37 @@ test('in Chromium the map reaches idle with glyphs and sprites, overlays raster 
     assert.deepEqual(problems, []);
   } finally {
     await browser?.close();
+  }
+});
+
+test('in Chromium, /?token= shows the private tilesets that token opens, and its tiles load; without it they are not listed', async () => {
+  const token = 'viewer-test-token-for-absheron';
+  const privateServer = await startServer([dir], { config: { tilesets: { absheron: { private: true, tokens: [token] } } } });
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    const requests: { url: string; authorization?: string }[] = [];
+    page.on('request', (request) => requests.push({ url: request.url(), authorization: request.headers().authorization }));
+    const idle = () => page.waitForSelector('body[data-state="idle"]', { state: 'attached', timeout: 60_000 });
+
+    await page.goto(`${privateServer.url}/`);
+    await idle();
+    assert.equal(await page.locator('input[data-tileset="absheron"]').count(), 0, 'hidden without the token');
+
+    await page.goto(`${privateServer.url}/?token=${token}`);
+    await idle();
+    const rasterTile = page.waitForResponse((r) => r.url().includes('/tiles/absheron/') && r.status() === 200);
+    await page.check('input[data-tileset="absheron"]');
+    await rasterTile;
+    assert.equal(await page.evaluate(() => Boolean((globalThis as unknown as PageGlobals).map.getLayer('overlay-absheron'))), true);
+    const ownRequests = requests.filter((r) => r.url.startsWith(privateServer.url) && /\/(tiles|styles|fonts|catalog)/.test(r.url));
+    assert.ok(ownRequests.some((r) => r.authorization === `Bearer ${token}` && r.url.includes('/tiles/absheron/')), 'the private tiles were asked for with the token');
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser?.close();
+    await privateServer.close();
   }
 });

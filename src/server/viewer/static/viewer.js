@@ -18,6 +18,14 @@ function absolute(url) {
   return new URL(url, base).href;
 }
 
+// `/?token=T` shows the private tilesets that token opens: every request to this server carries it as a
+// bearer token (not in URLs, which end up in logs and shared links); other origins never see it.
+const token = new URLSearchParams(window.location.search).get('token') || undefined;
+
+function authorization(url) {
+  return token && new URL(url, base).origin === base.origin ? { Authorization: `Bearer ${token}` } : {};
+}
+
 function tileJsonUrl(tileset) {
   return absolute(tileset.tilejson ?? tileset.url ?? `tiles/${encodeURIComponent(tileset.id)}.json`);
 }
@@ -37,7 +45,7 @@ function styleUrl(style) {
 
 /** A plain inspection style for a vector tileset that has no style of its own: every layer drawn by geometry. */
 async function inspectionStyle(tileset) {
-  const tilejson = await (await fetch(tileJsonUrl(tileset))).json();
+  const tilejson = await (await fetch(tileJsonUrl(tileset), { headers: authorization(tileJsonUrl(tileset)) })).json();
   const layers = [{ id: 'background', type: 'background', paint: { 'background-color': '#f4f1ea' } }];
   (tilejson.vector_layers ?? []).forEach((layer, i) => {
     const color = PALETTE[i % PALETTE.length];
@@ -158,7 +166,7 @@ function initialView() {
 }
 
 async function main() {
-  const response = await fetch(absolute('catalog.json'), { headers: { accept: 'application/json' } });
+  const response = await fetch(absolute('catalog.json'), { headers: { accept: 'application/json', ...authorization(base) } });
   if (!response.ok) throw new Error(`catalog.json: HTTP ${response.status}`);
   const catalog = await response.json();
   state.catalog = { tilesets: catalog.tilesets ?? [], styles: catalog.styles ?? [] };
@@ -167,7 +175,13 @@ async function main() {
 
   const key = fillStyleSelect();
   state.styleKey = key;
-  const map = new maplibregl.Map({ container: 'map', style: await styleFor(key), hash: true, ...initialView() });
+  const map = new maplibregl.Map({
+    container: 'map',
+    style: await styleFor(key),
+    hash: true,
+    transformRequest: (url) => ({ url, headers: authorization(url) }),
+    ...initialView(),
+  });
   window.map = map;
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl(), 'bottom-left');
