@@ -1,11 +1,12 @@
 // What bench/load and bench/soak share: a vector archive from data/, a `mekan serve` process, and wrk with a Lua script of paths.
 import Database from 'better-sqlite3';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flipRow } from '../../src/grid/webMercator.js';
+import { spawnServe } from '../../test/support/mekanProcess.js';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const work = join(tmpdir(), 'mekan-bench-load');
@@ -35,21 +36,9 @@ export interface Served {
   stop(): Promise<number | null>;
 }
 
-/** `mekan serve FOLDER --quiet` on a free port; resolves once it prints its URL. */
+/** `mekan serve FOLDER --quiet` on a free port (the tests' spawner); resolves once it prints its URL. */
 export async function startMekan(folder: string, extra: string[] = []): Promise<Served> {
-  const child = spawn(process.execPath, [join(root, 'bin', 'mekan.js'), 'serve', folder, '--port', '0', '--quiet', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(stdout);
-      if (match) resolveUrl(match[1]);
-    });
-    void exited.then((code) => reject(new Error(`mekan serve exited (${code}): ${stderr}`)));
-  });
+  const { child, url, exited } = await spawnServe([folder, '--port', '0', '--quiet', ...extra]);
   return {
     child,
     url,

@@ -18,7 +18,8 @@ export async function spawnServe(args: string[]): Promise<ServeProcess> {
   const child = spawn(process.execPath, [MEKAN_BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // The tail only: a long-running server (the soak benchmark) must not grow this string without end.
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-65_536)));
   const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
   const url = await new Promise<string>((resolveUrl, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
