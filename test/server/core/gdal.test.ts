@@ -2,6 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -51,7 +52,10 @@ test('a vector archive from ogr2ogr -f MBTiles: TileJSON from its metadata, tile
   const response = await get(server.url, `/tiles/gdalvector/5/${baku.x}/${baku.y}.pbf`, { 'Accept-Encoding': 'gzip' });
   assert.equal(response.status, 200);
   assert.equal(response.headers['content-encoding'], 'gzip');
-  assert.match(String(response.headers.etag), /^"[0-9a-f]{32}"$/);
+  // GDAL's plain tiles table has no content ids: the ETag is the SHA-1 of the stored bytes, and revalidates.
+  assert.equal(response.headers.etag, `"${createHash('sha1').update(response.body).digest('hex')}"`);
+  const again = await get(server.url, `/tiles/gdalvector/5/${baku.x}/${baku.y}.pbf`, { 'Accept-Encoding': 'gzip', 'If-None-Match': String(response.headers.etag) });
+  assert.equal(again.status, 304);
   const layer = new VectorTile(new PbfReader(gunzipSync(response.body))).layers.places;
   const names = Array.from({ length: layer.length }, (_, i) => layer.feature(i).properties.name);
   assert.ok(names.includes('Bakı'), names.join(', '));
