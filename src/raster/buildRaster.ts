@@ -3,7 +3,8 @@
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { buildWorkersDone, startBuildWorker } from '../buildThreads.js';
 import { createArchive } from '../archive/open.js';
 import type { TileFormat } from '../archive/types.js';
 import { InputError, isInputError, messageOf } from '../errors.js';
@@ -74,6 +75,7 @@ export async function buildRaster(options: RasterBuildOptions): Promise<RasterBu
   try {
     return await build(options, progress, started, format, quality, pool);
   } finally {
+    buildWorkersDone();
     await Promise.all(pool.map((w) => w.terminate()));
   }
 }
@@ -299,7 +301,7 @@ class PyramidBelowBlocks {
 function spawnWorkers(count: number): Worker[] {
   return Array.from({ length: Math.max(1, count) }, () => {
     // geotiff.js loads web-worker, whose Node shim expects an object in workerData on any non-main thread.
-    const worker = new Worker(new URL('./warpWorker.js', import.meta.url), { workerData: {} });
+    const worker = startBuildWorker(new URL('./warpWorker.js', import.meta.url), { workerData: {} });
     // Until runWorkers listens, a crash must not go unhandled; runWorkers reports it through its own listener.
     worker.on('error', () => {});
     return worker;

@@ -2,7 +2,8 @@
 // jobs are queued, biggest first, and each reply is handed to the phase that asked; the first failure fails it.
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { buildWorkersDone, startBuildWorker } from '../buildThreads.js';
 import { InputError } from '../errors.js';
 import type { BuildReply, BuildRequest, BuildWorkerData } from './buildWorker.js';
 
@@ -27,13 +28,6 @@ export function tilingWorkerCount(readingWorkers: number, featuresRead: number):
 }
 
 /**
- * A small young generation: V8's default (up to 48 MB a thread) holds mostly short-lived geometry that a
- * scavenge frees anyway; smaller, it keeps the builder's RSS lower (4 MB: −10 MB on the world Natural Earth
- * build against 8 MB, a few % slower).
- */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4 };
-
-/**
  * How far V8 lets a heap grow past what its last full collection left alive, in percent. V8's own factor
  * (up to 4× on a fast-allocating heap) let the worker's heap reach 60–80 MB for 20–40 MB alive. 20 % costs
  * more collections: on this 2-core machine world Natural Earth z0–8 went 221 → 175 MB peak RSS for ~10 % more
@@ -41,14 +35,6 @@ const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4 };
  * benefits too); it is set for the build's duration and put back to V8's default (0) when the pool closes.
  */
 const HEAP_GROWING_PERCENT = 20;
-
-/**
- * The main thread's young generation is held at its initial size (1 MB semi-spaces) during the build: it only
- * passes messages and writes SQLite, yet V8 doubled it to 8 MB as objects survived, for ~0.5 MB in use (8 MB of
- * RSS on the world Natural Earth build, at the same speed). V8 raises a growth factor below 2 back to 2 whenever
- * it sets up an isolate's heap, so the flag is set again once each worker's isolate exists ('online').
- */
-const YOUNG_GENERATION_GROWTH = '--semi-space-growth-factor';
 
 type Phase = { onReply(reply: BuildReply): void; fail(error: Error): void };
 
@@ -62,7 +48,6 @@ export class BuildWorkers {
     private readonly data: BuildWorkerData,
   ) {
     setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
-    setFlagsFromString(`${YOUNG_GENERATION_GROWTH}=1`);
     this.grow(count);
   }
 
@@ -74,8 +59,7 @@ export class BuildWorkers {
   grow(count: number): void {
     const data = this.data;
     while (this.workers.length < count) {
-      const worker = new Worker(new URL('./buildWorker.js', import.meta.url), { workerData: data, resourceLimits: WORKER_LIMITS });
-      worker.once('online', () => setFlagsFromString(`${YOUNG_GENERATION_GROWTH}=1`));
+      const worker = startBuildWorker(new URL('./buildWorker.js', import.meta.url), { workerData: data });
       worker.on('message', (reply: BuildReply) => this.phase?.onReply(reply));
       worker.on('error', (error) => this.phase?.fail(error));
       worker.on('exit', (code) => {
@@ -137,7 +121,7 @@ export class BuildWorkers {
   async close(): Promise<void> {
     this.closing = true;
     setFlagsFromString('--heap-growing-percent=0');
-    setFlagsFromString(`${YOUNG_GENERATION_GROWTH}=2`);
+    buildWorkersDone();
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 }
