@@ -28,18 +28,19 @@ export function encodePngFromRgba(rgba: Uint8Array, width: number, height: numbe
   let row = new Uint8Array(stride);
   for (let y = 0; y < height; y++) {
     pickChannels(rgba, channels, y * width, width, row);
-    const out = y * (stride + 1);
-    filtered[out] = 4;
-    for (let i = 0; i < stride; i++) {
-      const a = i >= bpp ? row[i - bpp] : 0;
+    const out = y * (stride + 1) + 1;
+    filtered[out - 1] = 4;
+    // The first pixel has no left neighbours (a = c = 0), so Paeth predicts the byte above.
+    for (let i = 0; i < bpp; i++) filtered[out + i] = row[i] - above[i];
+    for (let i = bpp; i < stride; i++) {
+      const a = row[i - bpp];
       const b = above[i];
-      const c = i >= bpp ? above[i - bpp] : 0;
+      const c = above[i - bpp];
       // Paeth: the neighbour closest to a + b − c; ties go to a, then b (PNG spec, section 9.4).
-      const pa = b > c ? b - c : c - b;
-      const pb = a > c ? a - c : c - a;
-      const pc = a + b > 2 * c ? a + b - 2 * c : 2 * c - a - b;
-      const predicted = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-      filtered[out + 1 + i] = row[i] - predicted;
+      const pa = Math.abs(b - c);
+      const pb = Math.abs(a - c);
+      const pc = Math.abs(a + b - c - c);
+      filtered[out + i] = row[i] - (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
     }
     const swap = above;
     above = row;
