@@ -100,13 +100,16 @@ export async function buildVectorTiles(plan: BuildPlan, options: BuildOptions = 
     }
     progress.end();
     const { tasks, partitions } = partitionTasks(read);
-    if (options.workers === undefined && !options.openSource) pool.grow(tilingWorkerCount(pool.size, read.reduce((n, layer) => n + layer.summary.featuresRead, 0)));
+    const estimatedTiles = estimateTiles(tasks, partitions);
+    if (options.workers === undefined && !options.openSource) {
+      pool.grow(tilingWorkerCount(pool.size, { featuresRead: read.reduce((n, layer) => n + layer.summary.featuresRead, 0), estimatedTiles }));
+    }
 
     const tilesPerZoom = new Map<number, number>();
     let tilesReduced = 0;
     let featuresDropped = 0;
     let tilesLeftOut = 0;
-    progress.stage(`tiling z${plan.minzoom}–${plan.maxzoom}`, estimateTiles(tasks, partitions));
+    progress.stage(`tiling z${plan.minzoom}–${plan.maxzoom}`, estimatedTiles);
     await pool.run(
       tasks.map((task): BuildRequest => ({ type: 'cut', id: task.id, task })),
       (reply) => {

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Feature, FeatureCollection, LineString, MultiLineString, MultiPolygon, Point, Polygon, Position } from 'geojson';
@@ -9,6 +10,7 @@ import { openArchive } from '../../src/archive/open.js';
 import { lonLatToTileFraction } from '../../src/grid/webMercator.js';
 import { buildVectorTiles } from '../../src/vector/build.js';
 import { quickPlan } from '../../src/vector/quickPlan.js';
+import { tilingWorkerCount } from '../../src/vector/workerPool.js';
 import type { BuildSummary } from '../../src/vector/summary.js';
 import { makeTempDir } from '../support/tempDir.js';
 import { distanceToLine, insideRings, readVectorTiles, type DecodedTile } from '../support/vectorTiles.js';
@@ -219,4 +221,12 @@ test('partitioning changes nothing at the partition zoom and deeper: same tiles,
       new Map(readVectorTiles(path, zoom).map((tile) => [`${tile.x}/${tile.y}`, layers.map((layer) => tile.layers[layer]?.length ?? 0).join(',')]));
     assert.deepEqual(count(output), count(whole), `z${zoom}`);
   }
+});
+
+test('tiling gets a worker a core when the build is big by features read or by tiles to cut; a small build keeps its reading workers', () => {
+  const cores = availableParallelism();
+  assert.equal(tilingWorkerCount(1, { featuresRead: 27_000, estimatedTiles: 64_000 }), 1);
+  assert.equal(tilingWorkerCount(1, { featuresRead: 1_000_000, estimatedTiles: 64_000 }), Math.max(1, cores));
+  assert.equal(tilingWorkerCount(1, { featuresRead: 27_000, estimatedTiles: 1_000_000 }), Math.max(1, cores));
+  assert.equal(tilingWorkerCount(cores + 1, { featuresRead: 1_000_000, estimatedTiles: 0 }), cores + 1, 'never fewer than are running');
 });
