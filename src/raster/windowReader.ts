@@ -1,4 +1,5 @@
-// Reads source windows as 8-bit RGBA through a small LRU cache of decoded chunks aligned to the file's own blocks.
+// Reads source windows as 8-bit RGBA through a small LRU cache of decoded chunks aligned to the file's own blocks
+// (kept as grey+alpha for single-band sources: half the memory of RGBA).
 import { closeSync, openSync, readSync } from 'node:fs';
 import { fromFile, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
 import { InputError, isInputError, messageOf } from '../errors.js';
@@ -13,8 +14,12 @@ interface Chunk {
   y0: number;
   width: number;
   height: number;
-  rgba: Uint8Array;
+  /** 4 (RGBA) or 2 (grey, alpha) bytes a pixel. */
+  channels: PixelChannels;
+  pixels: Uint8Array;
 }
+
+export type PixelChannels = 2 | 4;
 
 /** An RGBA window with its origin in source pixels. */
 export interface SourceWindow {
@@ -36,6 +41,7 @@ export class WindowReader {
   private cachedBytes = 0;
   /** Set for uncompressed 8-bit pixel-interleaved files, whose blocks are read straight from the file. */
   private readonly rawBlocks: RawBlocks | undefined;
+  private readonly channels: PixelChannels;
 
   private constructor(source: RasterSource, tiff: GeoTIFF, image: GeoTIFFImage, mask: GeoTIFFImage | undefined) {
     this.source = source;
@@ -55,6 +61,7 @@ export class WindowReader {
       this.chunkHeight = Math.max(blockHeight, Math.ceil(rows / blockHeight) * blockHeight);
     }
     this.rawBlocks = RawBlocks.suits(image) ? new RawBlocks(source.path, image, source.nodata) : undefined;
+    this.channels = source.colorBands.length === 1 ? 2 : 4;
   }
 
   static async open(source: RasterSource): Promise<WindowReader> {
@@ -89,10 +96,21 @@ export class WindowReader {
         const ix1 = Math.min(x1, chunk.x0 + chunk.width);
         const iy0 = Math.max(y0, chunk.y0);
         const iy1 = Math.min(y1, chunk.y0 + chunk.height);
-        const rowBytes = (ix1 - ix0) * 4;
+        const { pixels, channels } = chunk;
         for (let y = iy0; y < iy1; y++) {
-          const from = ((y - chunk.y0) * chunk.width + (ix0 - chunk.x0)) * 4;
-          rgba.set(chunk.rgba.subarray(from, from + rowBytes), ((y - y0) * width + (ix0 - x0)) * 4);
+          const from = ((y - chunk.y0) * chunk.width + (ix0 - chunk.x0)) * channels;
+          const to = ((y - y0) * width + (ix0 - x0)) * 4;
+          if (channels === 4) {
+            rgba.set(pixels.subarray(from, from + (ix1 - ix0) * 4), to);
+            continue;
+          }
+          for (let i = from, o = to, end = from + (ix1 - ix0) * 2; i < end; i += 2, o += 4) {
+            const grey = pixels[i];
+            rgba[o] = grey;
+            rgba[o + 1] = grey;
+            rgba[o + 2] = grey;
+            rgba[o + 3] = pixels[i + 1];
+          }
         }
       }
     }
@@ -112,13 +130,13 @@ export class WindowReader {
     const y0 = cy * this.chunkHeight;
     const width = Math.min(this.chunkWidth, this.source.width - x0);
     const height = Math.min(this.chunkHeight, this.source.height - y0);
-    const chunk: Chunk = { x0, y0, width, height, rgba: await this.decode(x0, y0, width, height) };
+    const chunk: Chunk = { x0, y0, width, height, channels: this.channels, pixels: await this.decode(x0, y0, width, height) };
     this.cache.set(key, chunk);
-    this.cachedBytes += chunk.rgba.length;
+    this.cachedBytes += chunk.pixels.length;
     for (const [oldKey, old] of this.cache) {
       if (this.cachedBytes <= CACHE_BYTES) break;
       this.cache.delete(oldKey);
-      this.cachedBytes -= old.rgba.length;
+      this.cachedBytes -= old.pixels.length;
     }
     return chunk;
   }
@@ -140,7 +158,8 @@ export class WindowReader {
       throw new InputError(this.source.path, `cannot decode the pixels of rows ${y0}–${y0 + height - 1}: ${messageOf(error)}`);
     }
     if (values.length < width * height * (layout?.stride ?? samples.length)) throw new InputError(this.source.path, `truncated pixel data in rows ${y0}–${y0 + height - 1}`);
-    const rgba = toRgba(values, width * height, this.source, layout);
+    const channels = this.channels;
+    const pixels = toPixels(values, width * height, this.source, channels, layout);
     if (this.mask) {
       let mask: ArrayLike<number>;
       try {
@@ -149,9 +168,9 @@ export class WindowReader {
         throw new InputError(this.source.path, `cannot decode the internal mask of rows ${y0}–${y0 + height - 1}: ${messageOf(error)}`);
       }
       const scale = 255 / (this.source.maskMax ?? 255);
-      for (let p = 0; p < width * height; p++) rgba[p * 4 + 3] = Math.min(rgba[p * 4 + 3], Math.round(mask[p] * scale));
+      for (let p = 0, a = channels - 1; p < width * height; p++, a += channels) pixels[a] = Math.min(pixels[a], Math.round(mask[p] * scale));
     }
-    return rgba;
+    return pixels;
   }
 }
 
@@ -162,11 +181,12 @@ export interface SampleLayout {
 }
 
 /**
- * Interleaved sample values → RGBA: rescale to 8 bits, grey to RGB, nodata and alpha to transparency.
- * Without a layout the values hold just the colour bands and alpha, in that order.
+ * Interleaved sample values → 8-bit pixels: RGBA, or grey+alpha (`channels` 2, single-band sources only); rescaled
+ * to 8 bits, nodata and alpha to transparency. Without a layout the values hold just the colour bands and alpha,
+ * in that order.
  */
-export function toRgba(values: ArrayLike<number>, pixels: number, source: RasterSource, layout?: SampleLayout): Uint8Array {
-  const rgba = new Uint8Array(pixels * 4);
+export function toPixels(values: ArrayLike<number>, pixels: number, source: RasterSource, channels: PixelChannels, layout?: SampleLayout): Uint8Array {
+  const rgba = new Uint8Array(pixels * channels);
   const colors = source.colorBands.length;
   const hasAlpha = source.alphaBand !== undefined;
   const stride = layout?.stride ?? colors + (hasAlpha ? 1 : 0);
@@ -186,7 +206,7 @@ export function toRgba(values: ArrayLike<number>, pixels: number, source: Raster
     const scaled = (v - low) * gain;
     return scaled <= 0 ? 0 : scaled >= 255 ? 255 : Math.round(scaled);
   };
-  for (let p = 0, i = 0, o = 0; p < pixels; p++, i += stride, o += 4) {
+  for (let p = 0, i = 0, o = 0; p < pixels; p++, i += stride, o += channels) {
     let alpha = hasAlpha ? Math.round(values[i + alphaAt] * alphaScale) : 255;
     if (nodata !== undefined) {
       let allNodata = true;
@@ -200,6 +220,11 @@ export function toRgba(values: ArrayLike<number>, pixels: number, source: Raster
       if (allNodata) alpha = 0;
     }
     if (alpha === 0) continue;
+    if (channels === 2) {
+      rgba[o] = level(values[i + c0]);
+      rgba[o + 1] = alpha;
+      continue;
+    }
     if (colors === 1) {
       const g = level(values[i + c0]);
       rgba[o] = g;
