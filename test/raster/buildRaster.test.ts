@@ -155,6 +155,29 @@ describe('raster build variants', () => {
     assert.ok(compared >= 4, `${compared} tiles compared`);
   });
 
+  it('a grey file (kept as grey+alpha inside) and its three-band copy give exactly the same pixels, nodata included', async () => {
+    const grey = join(dir, 'pan-grey-nodata.tif');
+    gdal('gdal_translate', ['-q', '-srcwin', '-100', '0', '500', '400', '-a_nodata', '0', crop, grey]);
+    const rgb = join(dir, 'pan-rgb-nodata.tif');
+    gdal('gdal_translate', ['-q', '-b', '1', '-b', '1', '-b', '1', grey, rgb]);
+    const outputs = [`${grey.slice(0, -4)}.mbtiles`, `${rgb.slice(0, -4)}.mbtiles`];
+    await buildRaster({ inputs: [grey], output: outputs[0], format: 'png', workers: 1 });
+    const summary = await buildRaster({ inputs: [rgb], output: outputs[1], format: 'png', workers: 1 });
+    const range = archiveTileRange(outputs[0], summary.maxzoom);
+    let compared = 0;
+    let transparent = 0;
+    for (let x = range.minX; x <= range.maxX; x++) {
+      for (let y = range.minY; y <= range.maxY; y++) {
+        const [a, b] = await Promise.all(outputs.map((output) => archiveTile(output, summary.maxzoom, x, y)));
+        assert.deepEqual(a, b, `tile ${summary.maxzoom}/${x}/${y}`);
+        if (!a) continue;
+        compared++;
+        for (let o = 3; o < a.length; o += 4) if (a[o] === 0) transparent++;
+      }
+    }
+    assert.ok(compared >= 4 && transparent > 0, `${compared} tiles compared, ${transparent} transparent pixels`);
+  });
+
   it('JPEG-compressed YCbCr imagery (as GDAL writes orthophotos) comes out in RGB, as GDAL reads it', async () => {
     const ycbcr = join(dir, 'rgb-ycbcr.tif');
     gdal('gdal_translate', ['-q', '-co', 'COMPRESS=JPEG', '-co', 'PHOTOMETRIC=YCBCR', '-co', 'TILED=YES', RGB, ycbcr]);
