@@ -25,7 +25,7 @@ Several files form one mosaic: later files are drawn over earlier ones where the
   --type baselayer|overlay                   archive metadata (default baselayer)
   --tms ID                tile matrix set; only WebMercatorQuad for now
   --workers N             warp threads (default: all cores)
-  --quiet                 no progress, only the summary`;
+  --quiet                 no progress, no summary`;
 
 function numberList(flag: string, value: string | undefined, lengths: number[]): number[] | undefined {
   if (value === undefined) return undefined;
@@ -105,6 +105,6 @@ export const buildRasterCommand: Command = {
       `  ${summary.tilesWritten} tiles written, ${summary.uniqueTiles} unique, ${summary.emptySkipped} empty skipped, archive ${formatBytes(summary.archiveBytes)}`,
     );
     for (const bad of summary.skipped) lines.push(`  skipped: ${bad.reason}`);
-    process.stderr.write(lines.join('\n') + '\n');
+    if (!values.quiet) process.stderr.write(lines.join('\n') + '\n');
   },
 };

@@ -96,12 +96,15 @@ describe('bad raster input', () => {
 describe('mekan build raster (command line)', () => {
   const cli = join(process.cwd(), 'bin', 'mekan.js');
 
-  it('builds and prints a summary', () => {
+  it('builds and prints a summary (none with --quiet, as build vector)', () => {
     const output = join(dir, 'cli.mbtiles');
-    const run = spawnSync(process.execPath, [cli, 'build', 'raster', crop, '-o', output, '--format', 'webp', '--quality', '70', '--quiet', '--name', 'Crop', '--attribution', 'INPE'], { encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [cli, 'build', 'raster', crop, '-o', output, '--format', 'webp', '--quality', '70', '--name', 'Crop', '--attribution', 'INPE'], { encoding: 'utf8' });
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stderr, /wrote .*cli\.mbtiles: z\d+–\d+ from 1 source/);
     assert.match(run.stderr, /tiles written, \d+ unique, \d+ empty skipped, archive/);
+    const quiet = spawnSync(process.execPath, [cli, 'build', 'raster', crop, '-o', join(dir, 'cli-quiet.mbtiles'), '--quiet'], { encoding: 'utf8' });
+    assert.equal(quiet.status, 0, quiet.stderr);
+    assert.equal(quiet.stderr, '');
     const info = spawnSync(process.execPath, [cli, 'inspect', output, '--json'], { encoding: 'utf8' });
     const metadata = JSON.parse(info.stdout).metadata;
     assert.equal(metadata.name, 'Crop');
