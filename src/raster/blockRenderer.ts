@@ -122,7 +122,7 @@ export class BlockRenderer {
     const reader = await this.reader(source);
     const window = await reader.read(x0, y0, x1, y1);
     const layer = new Uint8Array(TILE_SIZE * TILE_SIZE * 4);
-    const covered = resampleInto(layer, coords, window, source.width, source.height, this.setup.resampling, scale, source.colorBands.length === 1);
+    const covered = resampleInto(layer, coords, window, source.width, source.height, this.setup.resampling, scale);
     return covered > 0 ? layer : null;
   }
 

@@ -1,5 +1,5 @@
-// Samples an RGBA source window at fractional pixel positions (nearest, bilinear, cubic, lanczos) into a tile,
-// weighting by alpha (premultiplied) so that nodata never bleeds colour into valid pixels.
+// Samples a source window (RGBA, or grey+alpha) at fractional pixel positions (nearest, bilinear, cubic, lanczos)
+// into an RGBA tile, weighting by alpha (premultiplied) so that nodata never bleeds colour into valid pixels.
 import type { SourceWindow } from './windowReader.js';
 import { TILE_SIZE, type Resampling } from './types.js';
 
@@ -53,10 +53,13 @@ export function resampleInto(
   imageHeight: number,
   resampling: Resampling,
   scale: number,
-  /** The window is grey (r = g = b): one channel is computed and copied. */
-  grey = false,
 ): number {
-  const { x0, y0, width, height, rgba } = window;
+  const { x0, y0, width, height, pixels: rgba, channels: ch } = window;
+  // A grey+alpha window (r = g = b): one channel is computed and copied; its green and blue read the grey.
+  const grey = ch === 2;
+  const G = grey ? 0 : 1;
+  const B = grey ? 0 : 2;
+  const A = ch - 1;
   let covered = 0;
   if (resampling === 'nearest' || (resampling === 'bilinear' && scale <= 1)) {
     for (let p = 0; p < TILE_SIZE * TILE_SIZE; p++) {
@@ -65,12 +68,12 @@ export function resampleInto(
       if (!(sx >= 0 && sy >= 0 && sx < imageWidth && sy < imageHeight)) continue;
       const o = p * 4;
       if (resampling === 'nearest') {
-        const i = ((Math.floor(sy) - y0) * width + (Math.floor(sx) - x0)) * 4;
-        if (rgba[i + 3] === 0) continue;
+        const i = ((Math.floor(sy) - y0) * width + (Math.floor(sx) - x0)) * ch;
+        if (rgba[i + A] === 0) continue;
         tile[o] = rgba[i];
-        tile[o + 1] = rgba[i + 1];
-        tile[o + 2] = rgba[i + 2];
-        tile[o + 3] = rgba[i + 3];
+        tile[o + 1] = rgba[i + G];
+        tile[o + 2] = rgba[i + B];
+        tile[o + 3] = rgba[i + A];
         covered++;
         continue;
       }
@@ -86,14 +89,14 @@ export function resampleInto(
       const xb = (ui + 1 >= imageWidth ? imageWidth - 1 : ui + 1) - x0;
       const ya = (vi < 0 ? 0 : vi) - y0;
       const yb = (vi + 1 >= imageHeight ? imageHeight - 1 : vi + 1) - y0;
-      const i00 = (ya * width + xa) * 4;
-      const i10 = (ya * width + xb) * 4;
-      const i01 = (yb * width + xa) * 4;
-      const i11 = (yb * width + xb) * 4;
-      const a00 = rgba[i00 + 3];
-      const a10 = rgba[i10 + 3];
-      const a01 = rgba[i01 + 3];
-      const a11 = rgba[i11 + 3];
+      const i00 = (ya * width + xa) * ch;
+      const i10 = (ya * width + xb) * ch;
+      const i01 = (yb * width + xa) * ch;
+      const i11 = (yb * width + xb) * ch;
+      const a00 = rgba[i00 + A];
+      const a10 = rgba[i10 + A];
+      const a01 = rgba[i01 + A];
+      const a11 = rgba[i11 + A];
       if (a00 === 255 && a10 === 255 && a01 === 255 && a11 === 255) {
         // The common case inside the data: no alpha weighting needed.
         const w00 = (1 - fx) * (1 - fy);
@@ -120,8 +123,8 @@ export function resampleInto(
       const alpha = w00 + w10 + w01 + w11;
       if (alpha < 0.5) continue;
       tile[o] = (rgba[i00] * w00 + rgba[i10] * w10 + rgba[i01] * w01 + rgba[i11] * w11) / alpha + 0.5;
-      tile[o + 1] = (rgba[i00 + 1] * w00 + rgba[i10 + 1] * w10 + rgba[i01 + 1] * w01 + rgba[i11 + 1] * w11) / alpha + 0.5;
-      tile[o + 2] = (rgba[i00 + 2] * w00 + rgba[i10 + 2] * w10 + rgba[i01 + 2] * w01 + rgba[i11 + 2] * w11) / alpha + 0.5;
+      tile[o + 1] = (rgba[i00 + G] * w00 + rgba[i10 + G] * w10 + rgba[i01 + G] * w01 + rgba[i11 + G] * w11) / alpha + 0.5;
+      tile[o + 2] = (rgba[i00 + B] * w00 + rgba[i10 + B] * w10 + rgba[i01 + B] * w01 + rgba[i11 + B] * w11) / alpha + 0.5;
       tile[o + 3] = alpha + 0.5;
       covered++;
     }
@@ -168,11 +171,11 @@ export function resampleInto(
       const rowStart = ys[j] * width;
       for (let i = 0; i < nx; i++) {
         const w = wx[i] * wy[j];
-        const s = (rowStart + xs[i]) * 4;
-        const wa = w * rgba[s + 3];
+        const s = (rowStart + xs[i]) * ch;
+        const wa = w * rgba[s + A];
         r += rgba[s] * wa;
-        g += rgba[s + 1] * wa;
-        b += rgba[s + 2] * wa;
+        g += rgba[s + G] * wa;
+        b += rgba[s + B] * wa;
         a += wa;
         total += w;
       }

@@ -1,5 +1,5 @@
-// Reads source windows as 8-bit RGBA through a small LRU cache of decoded chunks aligned to the file's own blocks
-// (kept as grey+alpha for single-band sources: half the memory of RGBA).
+// Reads source windows as 8-bit pixels, RGBA or (single-band sources) grey+alpha at half the memory, through a small
+// LRU cache of decoded chunks aligned to the file's own blocks.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { fromFile, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
 import { InputError, isInputError, messageOf } from '../errors.js';
@@ -9,25 +9,25 @@ import type { RasterSource } from './types.js';
 const CACHE_BYTES = 64 * 1024 * 1024;
 const TARGET_CHUNK_PIXELS = 512 * 512;
 
+/** Bytes a pixel: 4 (RGBA) or 2 (grey, alpha). */
+export type PixelChannels = 2 | 4;
+
 interface Chunk {
   x0: number;
   y0: number;
   width: number;
   height: number;
-  /** 4 (RGBA) or 2 (grey, alpha) bytes a pixel. */
-  channels: PixelChannels;
   pixels: Uint8Array;
 }
 
-export type PixelChannels = 2 | 4;
-
-/** An RGBA window with its origin in source pixels. */
+/** A window of source pixels (RGBA, or grey+alpha) with its origin in source pixels. */
 export interface SourceWindow {
   x0: number;
   y0: number;
   width: number;
   height: number;
-  rgba: Uint8Array;
+  channels: PixelChannels;
+  pixels: Uint8Array;
 }
 
 export class WindowReader {
@@ -80,11 +80,12 @@ export class WindowReader {
     await this.tiff.close();
   }
 
-  /** RGBA of source pixels [x0, x1) × [y0, y1), clipped to the image by the caller. */
+  /** Pixels [x0, x1) × [y0, y1), clipped to the image by the caller. */
   async read(x0: number, y0: number, x1: number, y1: number): Promise<SourceWindow> {
     const width = x1 - x0;
     const height = y1 - y0;
-    const rgba = new Uint8Array(width * height * 4);
+    const channels = this.channels;
+    const pixels = new Uint8Array(width * height * channels);
     const cx0 = Math.floor(x0 / this.chunkWidth);
     const cx1 = Math.floor((x1 - 1) / this.chunkWidth);
     const cy0 = Math.floor(y0 / this.chunkHeight);
@@ -96,25 +97,14 @@ export class WindowReader {
         const ix1 = Math.min(x1, chunk.x0 + chunk.width);
         const iy0 = Math.max(y0, chunk.y0);
         const iy1 = Math.min(y1, chunk.y0 + chunk.height);
-        const { pixels, channels } = chunk;
+        const rowBytes = (ix1 - ix0) * channels;
         for (let y = iy0; y < iy1; y++) {
           const from = ((y - chunk.y0) * chunk.width + (ix0 - chunk.x0)) * channels;
-          const to = ((y - y0) * width + (ix0 - x0)) * 4;
-          if (channels === 4) {
-            rgba.set(pixels.subarray(from, from + (ix1 - ix0) * 4), to);
-            continue;
-          }
-          for (let i = from, o = to, end = from + (ix1 - ix0) * 2; i < end; i += 2, o += 4) {
-            const grey = pixels[i];
-            rgba[o] = grey;
-            rgba[o + 1] = grey;
-            rgba[o + 2] = grey;
-            rgba[o + 3] = pixels[i + 1];
-          }
+          pixels.set(chunk.pixels.subarray(from, from + rowBytes), ((y - y0) * width + (ix0 - x0)) * channels);
         }
       }
     }
-    return { x0, y0, width, height, rgba };
+    return { x0, y0, width, height, channels, pixels };
   }
 
   private async chunk(cx: number, cy: number): Promise<Chunk> {
@@ -130,7 +120,7 @@ export class WindowReader {
     const y0 = cy * this.chunkHeight;
     const width = Math.min(this.chunkWidth, this.source.width - x0);
     const height = Math.min(this.chunkHeight, this.source.height - y0);
-    const chunk: Chunk = { x0, y0, width, height, channels: this.channels, pixels: await this.decode(x0, y0, width, height) };
+    const chunk: Chunk = { x0, y0, width, height, pixels: await this.decode(x0, y0, width, height) };
     this.cache.set(key, chunk);
     this.cachedBytes += chunk.pixels.length;
     for (const [oldKey, old] of this.cache) {

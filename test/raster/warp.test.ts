@@ -6,6 +6,7 @@ import { supersedingEpsg } from '../../src/crs/supersededEpsg.js';
 import { lonLatToTile, tileToMercatorBBox } from '../../src/grid/webMercator.js';
 import { downsampleChildren } from '../../src/raster/pyramid.js';
 import { resampleInto } from '../../src/raster/resample.js';
+import type { SourceWindow } from '../../src/raster/windowReader.js';
 import { MAX_GRID_ERROR, mercatorToSourcePixel, tilePixelMap } from '../../src/raster/transformGrid.js';
 import type { RasterSource } from '../../src/raster/types.js';
 
@@ -63,11 +64,14 @@ describe('approximate transform', () => {
 });
 
 describe('resampling', () => {
-  // A 4×4 source: left half black, right half white, bottom-right pixel nodata.
-  const window = { x0: 0, y0: 0, width: 4, height: 4, rgba: new Uint8Array(64) };
+  // A 4×4 source: left half black, right half white, bottom-right pixel nodata; as RGBA and as grey+alpha.
+  const window: SourceWindow = { x0: 0, y0: 0, width: 4, height: 4, channels: 4, pixels: new Uint8Array(64) };
+  const greyWindow: SourceWindow = { ...window, channels: 2, pixels: new Uint8Array(32) };
   for (let p = 0; p < 16; p++) {
     const v = p % 4 >= 2 ? 255 : 0;
-    window.rgba.set([v, v, v, p === 15 ? 0 : 255], p * 4);
+    const alpha = p === 15 ? 0 : 255;
+    window.pixels.set([v, v, v, alpha], p * 4);
+    greyWindow.pixels.set([v, alpha], p * 2);
   }
   const at = (sx: number, sy: number) => {
     const coords = new Float64Array(256 * 256 * 2).fill(-1);
@@ -96,6 +100,21 @@ describe('resampling', () => {
       assert.equal(tile[0], 255, `${resampling}: white stays white next to nodata`);
       assert.ok(tile[3] > 0 && tile[3] < 255, `${resampling}: partial alpha ${tile[3]}`);
     }
+  });
+
+  it('a grey+alpha window resamples to exactly the RGBA tile of its RGBA twin, with every kernel and at scale 2', () => {
+    let covered = 0;
+    for (const resampling of ['nearest', 'bilinear', 'cubic', 'lanczos'] as const) {
+      for (const [sx, sy, scale] of [[2.0, 1.5, 1], [3.3, 3.3, 1], [1.7, 2.2, 2]]) {
+        const fromRgba = new Uint8Array(256 * 256 * 4);
+        const fromGrey = new Uint8Array(256 * 256 * 4);
+        resampleInto(fromRgba, at(sx, sy), window, 4, 4, resampling, scale);
+        resampleInto(fromGrey, at(sx, sy), greyWindow, 4, 4, resampling, scale);
+        assert.deepEqual(fromGrey.subarray(0, 8), fromRgba.subarray(0, 8), `${resampling} at ${sx},${sy} ×${scale}`);
+        if (fromGrey[3] > 0) covered++;
+      }
+    }
+    assert.ok(covered >= 11, `${covered} of 12 cases covered (nearest on the nodata pixel is not)`);
   });
 });
 
