@@ -20,6 +20,8 @@ Without a recipe each INPUT becomes one layer named after its file.
   --description TEXT
   --attribution TEXT
   --max-tile-bytes N       size budget per gzipped tile (default 512000); fuller tiles are reduced
+  --partition-zoom Z       zoom of the tiles the work is cut into (default maxzoom − 3, at most 10); deeper
+                           for dense data (many thousands of features a tile at that zoom) to use less memory
   --workers N              worker threads (default: one a core but one; a core each to tile 250,000+ features)
   --strict                 stop at the first bad feature instead of skipping it
   --quiet                  no progress, no summary`;
@@ -38,6 +40,7 @@ export const buildVectorCommand: Command = {
       description: { type: 'string' },
       attribution: { type: 'string' },
       'max-tile-bytes': { type: 'string' },
+      'partition-zoom': { type: 'string' },
       workers: { type: 'string' },
       strict: { type: 'boolean' },
       quiet: { type: 'boolean' },
@@ -51,6 +54,7 @@ export const buildVectorCommand: Command = {
       minzoom: parseZoomOption('--minzoom', values.minzoom),
       maxzoom: parseZoomOption('--maxzoom', values.maxzoom),
       maxTileBytes: positiveInteger('--max-tile-bytes', values['max-tile-bytes'], 1024),
+      partitionZoom: parseZoomOption('--partition-zoom', values['partition-zoom']),
       strict: values.strict,
     };
     let plan;

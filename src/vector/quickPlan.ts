@@ -13,6 +13,8 @@ export interface PlanOverrides {
   minzoom?: number;
   maxzoom?: number;
   maxTileBytes?: number;
+  /** Zoom of the partition tiles (default: maxzoom − 3, at most 10); deeper keeps dense data's indexes small. */
+  partitionZoom?: number;
   strict?: boolean;
 }
 
@@ -44,6 +46,7 @@ export function quickPlan(inputs: string[], layerNames: string[], overrides: Pla
     minzoom,
     maxzoom,
     maxTileBytes: overrides.maxTileBytes ?? DEFAULT_MAX_TILE_BYTES,
+    partitionZoom: overrides.partitionZoom,
     buffer: DEFAULT_BUFFER,
     strict: overrides.strict ?? false,
     layers: [...byId.values()],

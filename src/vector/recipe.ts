@@ -45,6 +45,7 @@ const recipeSchema = z.strictObject({
   minzoom: zoom.optional(),
   maxzoom: zoom.optional(),
   maxTileBytes: z.number().int().min(1024).optional(),
+  partitionZoom: zoom.optional(),
   buffer: z.number().int().min(0).max(4096).optional(),
   layers: z.array(layerSchema).min(1),
 });
@@ -106,6 +107,7 @@ export function recipeToPlan(raw: unknown, recipePath: string, overrides: PlanOv
     minzoom,
     maxzoom,
     maxTileBytes: overrides.maxTileBytes ?? recipe.maxTileBytes ?? DEFAULT_MAX_TILE_BYTES,
+    partitionZoom: overrides.partitionZoom ?? recipe.partitionZoom,
     buffer: recipe.buffer ?? DEFAULT_BUFFER,
     strict: overrides.strict ?? false,
     layers,

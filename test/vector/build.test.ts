@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Feature, FeatureCollection, LineString, MultiLineString, MultiPolygon, Point, Polygon, Position } from 'geojson';
 import { openArchive } from '../../src/archive/open.js';
@@ -12,6 +12,7 @@ import { buildVectorTiles } from '../../src/vector/build.js';
 import { quickPlan } from '../../src/vector/quickPlan.js';
 import { tilingWorkerCount } from '../../src/vector/workerPool.js';
 import type { BuildSummary } from '../../src/vector/summary.js';
+import { silentProgress } from '../../src/progress.js';
 import { makeTempDir } from '../support/tempDir.js';
 import { distanceToLine, insideRings, readVectorTiles, type DecodedTile } from '../support/vectorTiles.js';
 
@@ -229,4 +230,29 @@ test('tiling gets a worker a core when the build is big by features read or by t
   assert.equal(tilingWorkerCount(1, { featuresRead: 1_000_000, estimatedTiles: 64_000 }), Math.max(1, cores));
   assert.equal(tilingWorkerCount(1, { featuresRead: 27_000, estimatedTiles: 1_000_000 }), Math.max(1, cores));
   assert.equal(tilingWorkerCount(cores + 1, { featuresRead: 1_000_000, estimatedTiles: 0 }), cores + 1, 'never fewer than are running');
+});
+
+test('a crowded partition is reported with a partition zoom that would relieve it, and --partition-zoom moves the cut without changing the tiles', async () => {
+  // 101,000 points in a 0.1° box: one partition tile at the default partition zoom (maxzoom 6 − 3).
+  const input = join(dir, 'crowded.geojsonl');
+  const lines: string[] = [];
+  for (let i = 0; i < 101_000; i++) {
+    const coordinates = [49.8 + (i % 317) / 3170, 40.3 + Math.floor(i / 317) / 3190];
+    lines.push(JSON.stringify({ type: 'Feature', properties: { i }, geometry: { type: 'Point', coordinates } }));
+  }
+  writeFileSync(input, lines.join('\n') + '\n');
+  const notes: string[] = [];
+  const shallow = join(dir, 'crowded-shallow.mbtiles');
+  const summary = await buildVectorTiles(quickPlan([input], [], { output: shallow, maxzoom: 6 }), { progress: { ...silentProgress, note: (line) => notes.push(line) } });
+  assert.equal(summary.partitionZoom, 3);
+  assert.match(notes.join('\n'), /partition tile 3\/\d+\/\d+ holds 101000 features; --partition-zoom 5 \(now 3\)/);
+  const deep = join(dir, 'crowded-deep.mbtiles');
+  const deeper = await buildVectorTiles(quickPlan([input], [], { output: deep, maxzoom: 6, partitionZoom: 5 }));
+  assert.equal(deeper.partitionZoom, 5);
+  // At and below the deeper cut every point is kept either way: the same tiles.
+  const [a, b] = [shallow, deep].map((path) => readVectorTiles(path).filter((tile) => tile.z >= 5));
+  assert.equal(a.length, b.length);
+  const count = (tiles: DecodedTile[]) => tiles.reduce((n, tile) => n + (tile.layers.crowded?.length ?? 0), 0);
+  assert.equal(count(a), count(b));
+  assert.ok(count(b) >= 101_000);
 });
