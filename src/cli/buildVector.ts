@@ -20,8 +20,8 @@ Without a recipe each INPUT becomes one layer named after its file.
   --description TEXT
   --attribution TEXT
   --max-tile-bytes N       size budget per gzipped tile (default 512000); fuller tiles are reduced
-  --partition-zoom Z       zoom of the tiles the work is cut into (default maxzoom − 3, at most 10); deeper
-                           for dense data (many thousands of features a tile at that zoom) to use less memory
+  --partition-zoom Z       zoom of the tiles the work is cut into (default maxzoom − 3, at most 10, and deeper,
+                           after reading once more, when one of them would hold 100,000 features or more)
   --workers N              worker threads (default: one a core but one; a core each to tile 250,000+ features)
   --strict                 stop at the first bad feature instead of skipping it
   --quiet                  no progress, no summary`;

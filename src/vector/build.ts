@@ -1,6 +1,6 @@
 // The vector build: read every layer once into partition spills (layers in parallel), cut the partitions into
 // tiles on all cores, and write them through the archive layer with metadata and a summary.
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createArchive } from '../archive/open.js';
@@ -61,7 +61,6 @@ export async function buildVectorTiles(plan: BuildPlan, options: BuildOptions = 
       if (!existsSync(source) && !existsSync(source.replace(/:[^:/\\]+$/, ''))) throw new InputError(source, 'no such file');
     }
   }
-  const bands = zoomBands(plan);
   const archive = createArchive(plan.output);
   const tempRoot = options.tempFolder ?? tmpdir();
   removeStaleEntries(tempRoot, SPILL_PREFIX);
@@ -73,7 +72,7 @@ export async function buildVectorTiles(plan: BuildPlan, options: BuildOptions = 
     gzipLevel: options.gzipLevel ?? 6,
   };
   // One set of workers for both phases: a fresh set for tiling would add its own heaps to what reading left.
-  const pool = new BuildWorkers(workers, { plan, bands, spillFolder, cut });
+  const pool = new BuildWorkers(workers, { plan, spillFolder, cut });
   // A build stopped by process.exit (the CLI maps Ctrl-C and SIGTERM to it) leaves no temp files behind.
   const onExit = () => {
     archive.abort();
@@ -81,27 +80,44 @@ export async function buildVectorTiles(plan: BuildPlan, options: BuildOptions = 
   };
   process.on('exit', onExit);
   try {
-    progress.stage(`reading ${plan.layers.length} layer${plan.layers.length === 1 ? '' : 's'}`);
-    const read: LayerReadResult[] = new Array(plan.layers.length);
-    if (options.openSource) {
-      for (let layer = 0; layer < plan.layers.length; layer++) {
-        read[layer] = await readLayer(plan, bands, layer, spillFolder, options.openSource, (count) => progress.advance(count));
+    /** Reads every layer into partition spills cut by `bands`, replacing whatever the spill folder held. */
+    const readLayers = async (bands: Band[], stage: string): Promise<LayerReadResult[]> => {
+      rmSync(spillFolder, { recursive: true, force: true });
+      mkdirSync(spillFolder, { recursive: true });
+      progress.stage(`${stage} ${plan.layers.length} layer${plan.layers.length === 1 ? '' : 's'}`);
+      const read: LayerReadResult[] = new Array(plan.layers.length);
+      if (options.openSource) {
+        for (let layer = 0; layer < plan.layers.length; layer++) {
+          read[layer] = await readLayer(plan, bands, layer, spillFolder, options.openSource, (count) => progress.advance(count));
+        }
+      } else {
+        // Biggest inputs first, so that the last layer to finish is a small one.
+        const order = plan.layers.map((_, layer) => layer).sort((a, b) => inputBytes(plan, b) - inputBytes(plan, a));
+        await pool.run(
+          order.map((layer): BuildRequest => ({ type: 'read', id: layer, layer, bands })),
+          (reply) => {
+            if (reply.type === 'progress') progress.advance(reply.count);
+            else if (reply.type === 'read') read[reply.id] = reply.result;
+          },
+        );
       }
-    } else {
-      // Biggest inputs first, so that the last layer to finish is a small one.
-      const order = plan.layers.map((_, layer) => layer).sort((a, b) => inputBytes(plan, b) - inputBytes(plan, a));
-      await pool.run(
-        order.map((layer): BuildRequest => ({ type: 'read', id: layer, layer })),
-        (reply) => {
-          if (reply.type === 'progress') progress.advance(reply.count);
-          else if (reply.type === 'read') read[reply.id] = reply.result;
-        },
-      );
-    }
-    progress.end();
-    const { tasks, partitions } = partitionTasks(read);
+      progress.end();
+      return read;
+    };
+
+    let bands = zoomBands(plan);
+    let read = await readLayers(bands, 'reading');
+    let { tasks, partitions } = partitionTasks(read);
     const crowded = crowdedPartition(tasks, plan);
-    if (crowded) progress.note(crowded);
+    if (crowded && plan.partitionZoom === undefined) {
+      // Counts are known only now; reading again is cheaper than indexes of hundreds of thousands of features.
+      progress.note(`partition tile ${crowded.key} holds ${crowded.features} features: reading again with partition zoom ${crowded.relievedAt} (was ${crowded.zoom})`);
+      bands = zoomBands({ ...plan, partitionZoom: crowded.relievedAt });
+      read = await readLayers(bands, 'reading again');
+      ({ tasks, partitions } = partitionTasks(read));
+    } else if (crowded) {
+      progress.note(`partition tile ${crowded.key} holds ${crowded.features} features; --partition-zoom ${crowded.relievedAt} (now ${crowded.zoom}) would use much less memory`);
+    }
     const estimatedTiles = estimateTiles(tasks, partitions);
     if (options.workers === undefined && !options.openSource) {
       pool.grow(tilingWorkerCount(pool.size, { featuresRead: read.reduce((n, layer) => n + layer.summary.featuresRead, 0), estimatedTiles }));
@@ -199,27 +215,37 @@ function partitionTasks(read: LayerReadResult[]): { tasks: PartitionTask[]; part
   return { tasks, partitions };
 }
 
-/** Features in one partition above which the operator is told that a deeper partition zoom would use less memory. */
+/** Features in one deepest-band partition above which the work is cut at a deeper zoom (or the operator told). */
 const CROWDED_PARTITION_FEATURES = 100_000;
+/** What a partition should hold at most after the deeper cut (each zoom deeper quarters an even spread). */
+const RELIEVED_PARTITION_FEATURES = 40_000;
+
+interface CrowdedPartition {
+  key: string;
+  features: number;
+  zoom: number;
+  /** The partition zoom that would bring it near RELIEVED_PARTITION_FEATURES. */
+  relievedAt: number;
+}
 
 /**
- * A partition's geojson-vt index grows with its features: 1,000,000 points in a 6°×3.5° box, z0–10, made
- * partitions of ~170,000 points at the default partition zoom 7 (914 MB, 40 s), against 212 MB and 16 s with
- * `--partition-zoom 9`. The count is known only after reading, so the build says so rather than choosing.
+ * The fullest partition of the deepest band when it is crowded. A partition's geojson-vt index grows with its
+ * features: 1,000,000 points in a 6°×3.5° box, z0–10, made partitions of up to 326,000 points at the default
+ * partition zoom 7 (914 MB, 40 s), against 217 MB and 18 s at zoom 9.
  */
-function crowdedPartition(tasks: PartitionTask[], plan: BuildPlan): string | undefined {
-  const partitionZoom = choosePartitionZoom(plan);
-  if (partitionZoom >= plan.maxzoom) return undefined;
+function crowdedPartition(tasks: PartitionTask[], plan: BuildPlan): CrowdedPartition | undefined {
+  const zoom = choosePartitionZoom(plan);
+  if (zoom >= plan.maxzoom) return undefined;
   let largest: PartitionTask | undefined;
   let most = 0;
   for (const task of tasks) {
-    if (task.z !== partitionZoom) continue;
+    if (task.z !== zoom) continue;
     const features = task.segments.reduce((n, segment) => n + segment.records, 0);
     if (features > most) [largest, most] = [task, features];
   }
   if (!largest || most < CROWDED_PARTITION_FEATURES) return undefined;
-  const suggested = Math.min(plan.maxzoom, partitionZoom + 2);
-  return `partition tile ${largest.key} holds ${most} features; --partition-zoom ${suggested} (now ${partitionZoom}) would use much less memory`;
+  const levels = Math.max(1, Math.ceil(Math.log(most / RELIEVED_PARTITION_FEATURES) / Math.log(4)));
+  return { key: largest.key, features: most, zoom, relievedAt: Math.min(plan.maxzoom, zoom + levels) };
 }
 
 /** Tiles each partition may produce: those of its zoom range that its data's box touches. For the ETA. */

@@ -11,12 +11,12 @@ import type { BuildPlan } from './plan.js';
 
 export interface BuildWorkerData {
   plan: BuildPlan;
-  bands: Band[];
   spillFolder: string;
   cut: CutSettings;
 }
 
-export type BuildRequest = { type: 'read'; id: number; layer: number } | { type: 'cut'; id: number; task: PartitionTask };
+/** A layer to read into partition spills cut by `bands`, or a partition to cut into tiles. */
+export type BuildRequest = { type: 'read'; id: number; layer: number; bands: Band[] } | { type: 'cut'; id: number; task: PartitionTask };
 
 export type BuildReply =
   | { type: 'progress'; id: number; count: number }
@@ -35,7 +35,7 @@ const COLLECT_ABOVE = 64 * 1024 * 1024;
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as (() => void) | undefined;
 
-const { plan, bands, spillFolder, cut } = workerData as BuildWorkerData;
+const { plan, spillFolder, cut } = workerData as BuildWorkerData;
 const port = parentPort;
 if (!port) throw new Error('buildWorker must run as a worker thread');
 const reply = (message: BuildReply, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
@@ -60,7 +60,7 @@ port.on('message', (request: BuildRequest) => {
 async function run(request: BuildRequest): Promise<void> {
   const id = request.id;
   if (request.type === 'read') {
-    const result = await readLayer(plan, bands, request.layer, spillFolder, (path) => openSource(path), (count) => reply({ type: 'progress', id, count }));
+    const result = await readLayer(plan, request.bands, request.layer, spillFolder, (path) => openSource(path), (count) => reply({ type: 'progress', id, count }));
     reply({ type: 'read', id, result });
     return;
   }

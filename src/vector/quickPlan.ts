@@ -13,7 +13,7 @@ export interface PlanOverrides {
   minzoom?: number;
   maxzoom?: number;
   maxTileBytes?: number;
-  /** Zoom of the partition tiles (default: maxzoom − 3, at most 10); deeper keeps dense data's indexes small. */
+  /** Zoom of the partition tiles; by default maxzoom − 3 (at most 10), deeper when the data is crowded (see build.ts). */
   partitionZoom?: number;
   strict?: boolean;
 }

@@ -232,7 +232,7 @@ test('tiling gets a worker a core when the build is big by features read or by t
   assert.equal(tilingWorkerCount(cores + 1, { featuresRead: 1_000_000, estimatedTiles: 0 }), cores + 1, 'never fewer than are running');
 });
 
-test('a crowded partition is reported with a partition zoom that would relieve it, and --partition-zoom moves the cut without changing the tiles', async () => {
+test('a crowded partition makes the build read again with a deeper partition zoom (the tiles an explicit --partition-zoom gives); an explicit one is kept and the better one noted', async () => {
   // 101,000 points in a 0.1° box: one partition tile at the default partition zoom (maxzoom 6 − 3).
   const input = join(dir, 'crowded.geojsonl');
   const lines: string[] = [];
@@ -241,18 +241,26 @@ test('a crowded partition is reported with a partition zoom that would relieve i
     lines.push(JSON.stringify({ type: 'Feature', properties: { i }, geometry: { type: 'Point', coordinates } }));
   }
   writeFileSync(input, lines.join('\n') + '\n');
-  const notes: string[] = [];
-  const shallow = join(dir, 'crowded-shallow.mbtiles');
-  const summary = await buildVectorTiles(quickPlan([input], [], { output: shallow, maxzoom: 6 }), { progress: { ...silentProgress, note: (line) => notes.push(line) } });
-  assert.equal(summary.partitionZoom, 3);
-  assert.match(notes.join('\n'), /partition tile 3\/\d+\/\d+ holds 101000 features; --partition-zoom 5 \(now 3\)/);
-  const deep = join(dir, 'crowded-deep.mbtiles');
-  const deeper = await buildVectorTiles(quickPlan([input], [], { output: deep, maxzoom: 6, partitionZoom: 5 }));
-  assert.equal(deeper.partitionZoom, 5);
-  // At and below the deeper cut every point is kept either way: the same tiles.
-  const [a, b] = [shallow, deep].map((path) => readVectorTiles(path).filter((tile) => tile.z >= 5));
-  assert.equal(a.length, b.length);
-  const count = (tiles: DecodedTile[]) => tiles.reduce((n, tile) => n + (tile.layers.crowded?.length ?? 0), 0);
-  assert.equal(count(a), count(b));
-  assert.ok(count(b) >= 101_000);
+  const notesOf = (notes: string[]) => ({ progress: { ...silentProgress, note: (line: string) => notes.push(line) } });
+  const automatic = join(dir, 'crowded-auto.mbtiles');
+  const autoNotes: string[] = [];
+  const auto = await buildVectorTiles(quickPlan([input], [], { output: automatic, maxzoom: 6 }), notesOf(autoNotes));
+  assert.equal(auto.partitionZoom, 4);
+  assert.match(autoNotes.join('\n'), /partition tile 3\/\d+\/\d+ holds 101000 features: reading again with partition zoom 4 \(was 3\)/);
+  assert.equal(auto.layers[0].featuresRead, 101_000, 'features are counted once, not once a reading');
+
+  const explicit = join(dir, 'crowded-explicit.mbtiles');
+  await buildVectorTiles(quickPlan([input], [], { output: explicit, maxzoom: 6, partitionZoom: 4 }));
+  const kept = join(dir, 'crowded-kept.mbtiles');
+  const keptNotes: string[] = [];
+  const shallow = await buildVectorTiles(quickPlan([input], [], { output: kept, maxzoom: 6, partitionZoom: 3 }), notesOf(keptNotes));
+  assert.equal(shallow.partitionZoom, 3);
+  assert.match(keptNotes.join('\n'), /holds 101000 features; --partition-zoom 4 \(now 3\) would use much less memory/);
+
+  const tiles = (path: string) => readVectorTiles(path).sort((a, b) => a.z - b.z || a.x - b.x || a.y - b.y);
+  assert.deepEqual(tiles(automatic), tiles(explicit));
+  // At and below the deeper cut every point is kept either way.
+  const count = (path: string) => tiles(path).filter((tile) => tile.z >= 4).reduce((n, tile) => n + (tile.layers.crowded?.length ?? 0), 0);
+  assert.equal(count(automatic), count(kept));
+  assert.ok(count(automatic) >= 101_000);
 });
