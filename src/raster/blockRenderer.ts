@@ -11,6 +11,11 @@ import { TILE_SIZE, type BlockResult, type BlockTask, type RasterSource, type Wo
 import { WindowReader } from './windowReader.js';
 
 const MAX_ENCODES_IN_FLIGHT = 3;
+/**
+ * Sources a worker keeps open (each holds a file descriptor and geotiff.js's parsed header); a mosaic of
+ * thousands of files is read a few neighbours at a time, so the rest are closed and reopened if needed again.
+ */
+const MAX_OPEN_SOURCES = 32;
 
 export class BlockRenderer {
   private readonly setup: WorkerSetup;
@@ -126,11 +131,22 @@ export class BlockRenderer {
     return covered > 0 ? layer : null;
   }
 
-  private reader(source: RasterSource): Promise<WindowReader> {
+  /** The source's reader, kept open among the most recently used MAX_OPEN_SOURCES; the least recent one closes. */
+  private async reader(source: RasterSource): Promise<WindowReader> {
     let reader = this.readers.get(source.path);
-    if (!reader) {
-      reader = WindowReader.open(source);
+    if (reader) {
+      // Map keeps insertion order: re-inserting makes this the most recently used.
+      this.readers.delete(source.path);
       this.readers.set(source.path, reader);
+      return reader;
+    }
+    reader = WindowReader.open(source);
+    this.readers.set(source.path, reader);
+    if (this.readers.size > MAX_OPEN_SOURCES) {
+      const [oldest, closing] = this.readers.entries().next().value as [string, Promise<WindowReader>];
+      this.readers.delete(oldest);
+      // A source that failed to open has nothing to close (its error was reported when it failed).
+      await closing.then((old) => old.close(), () => undefined);
     }
     return reader;
   }

@@ -1,11 +1,11 @@
-// Reads source windows as 8-bit pixels, RGBA or (single-band sources) grey+alpha at half the memory, through a small
-// LRU cache of decoded chunks aligned to the file's own blocks.
+// Reads source windows as 8-bit pixels, RGBA or (single-band sources) grey+alpha at half the memory, through an
+// LRU cache of decoded chunks aligned to the files' own blocks, one budget for all the sources a thread reads.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { fromFile, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
 import { InputError, isInputError, messageOf } from '../errors.js';
 import type { RasterSource } from './types.js';
 
-/** Decoded RGBA kept per reader (per worker and source); a tile's window spans a few chunks. */
+/** Decoded pixels kept per thread, over all its sources; a tile's window spans a few chunks. */
 const CACHE_BYTES = 64 * 1024 * 1024;
 const TARGET_CHUNK_PIXELS = 512 * 512;
 
@@ -30,6 +30,49 @@ export interface SourceWindow {
   pixels: Uint8Array;
 }
 
+/**
+ * The decoded chunks of every source this thread reads, least recently used first, under one budget: a
+ * national mosaic is thousands of files, and a budget a file would let a worker keep gigabytes.
+ */
+class ChunkCache {
+  private readonly chunks = new Map<string, Chunk>();
+  private bytes = 0;
+
+  constructor(private readonly budget: number) {}
+
+  get(key: string): Chunk | undefined {
+    const hit = this.chunks.get(key);
+    if (hit) {
+      // Map keeps insertion order: re-inserting makes this the most recently used.
+      this.chunks.delete(key);
+      this.chunks.set(key, hit);
+    }
+    return hit;
+  }
+
+  set(key: string, chunk: Chunk): void {
+    this.chunks.set(key, chunk);
+    this.bytes += chunk.pixels.length;
+    for (const [oldKey, old] of this.chunks) {
+      if (this.bytes <= this.budget) break;
+      this.chunks.delete(oldKey);
+      this.bytes -= old.pixels.length;
+    }
+  }
+
+  /** Drops the chunks of a closed reader (keys start with its prefix). */
+  forget(prefix: string): void {
+    for (const [key, chunk] of this.chunks) {
+      if (!key.startsWith(prefix)) continue;
+      this.chunks.delete(key);
+      this.bytes -= chunk.pixels.length;
+    }
+  }
+}
+
+const chunkCache = new ChunkCache(CACHE_BYTES);
+let readersOpened = 0;
+
 export class WindowReader {
   readonly source: RasterSource;
   private readonly tiff: GeoTIFF;
@@ -37,8 +80,8 @@ export class WindowReader {
   private readonly mask: GeoTIFFImage | undefined;
   private readonly chunkWidth: number;
   private readonly chunkHeight: number;
-  private readonly cache = new Map<number, Chunk>();
-  private cachedBytes = 0;
+  /** This reader's chunks in the thread's cache are keyed `prefix + chunk`. */
+  private readonly cachePrefix = `${readersOpened++}:`;
   /** Set for uncompressed 8-bit pixel-interleaved files, whose blocks are read straight from the file. */
   private readonly rawBlocks: RawBlocks | undefined;
   private readonly channels: PixelChannels;
@@ -75,7 +118,7 @@ export class WindowReader {
   }
 
   async close(): Promise<void> {
-    this.cache.clear();
+    chunkCache.forget(this.cachePrefix);
     this.rawBlocks?.close();
     await this.tiff.close();
   }
@@ -108,26 +151,15 @@ export class WindowReader {
   }
 
   private async chunk(cx: number, cy: number): Promise<Chunk> {
-    const key = cy * 1_000_003 + cx;
-    const hit = this.cache.get(key);
-    if (hit) {
-      // Map keeps insertion order: re-inserting makes this the most recently used.
-      this.cache.delete(key);
-      this.cache.set(key, hit);
-      return hit;
-    }
+    const key = `${this.cachePrefix}${cx},${cy}`;
+    const hit = chunkCache.get(key);
+    if (hit) return hit;
     const x0 = cx * this.chunkWidth;
     const y0 = cy * this.chunkHeight;
     const width = Math.min(this.chunkWidth, this.source.width - x0);
     const height = Math.min(this.chunkHeight, this.source.height - y0);
     const chunk: Chunk = { x0, y0, width, height, pixels: await this.decode(x0, y0, width, height) };
-    this.cache.set(key, chunk);
-    this.cachedBytes += chunk.pixels.length;
-    for (const [oldKey, old] of this.cache) {
-      if (this.cachedBytes <= CACHE_BYTES) break;
-      this.cache.delete(oldKey);
-      this.cachedBytes -= old.pixels.length;
-    }
+    chunkCache.set(key, chunk);
     return chunk;
   }
 

@@ -268,6 +268,38 @@ describe('raster build variants', () => {
     }
   });
 
+  it('a mosaic of 49 files (more than a worker keeps open) matches the single file it was cut from', async () => {
+    const pieces: string[] = [];
+    for (let row = 0; row < 7; row++) {
+      for (let col = 0; col < 7; col++) {
+        const piece = join(dir, `piece-${row}-${col}.tif`);
+        gdal('gdal_translate', ['-q', '-srcwin', String(col * 90), String(row * 90), String(Math.min(90, 600 - col * 90)), String(Math.min(90, 600 - row * 90)), crop, piece]);
+        pieces.push(piece);
+      }
+    }
+    const whole = join(dir, 'pieces-whole.mbtiles');
+    const mosaic = join(dir, 'pieces-mosaic.mbtiles');
+    await buildRaster({ inputs: [crop], output: whole, format: 'png', workers: 1 });
+    // One worker: it opens all 49 sources, closing the least recently used beyond its limit and reopening them.
+    const summary = await buildRaster({ inputs: pieces, output: mosaic, format: 'png', workers: 1 });
+    assert.equal(summary.sources, 49);
+    const a = openArchive(whole);
+    const b = openArchive(mosaic);
+    assert.deepEqual(b.summarize().map((z) => [z.zoom, z.tiles]), a.summarize().map((z) => [z.zoom, z.tiles]));
+    a.close();
+    b.close();
+    const range = archiveTileRange(whole, summary.maxzoom);
+    let compared = 0;
+    for (const { x, y } of tilesInRange(range)) {
+      const [reference, pieced] = await Promise.all([archiveTile(whole, summary.maxzoom, x, y), archiveTile(mosaic, summary.maxzoom, x, y)]);
+      if (!reference || !pieced) continue;
+      // Pieces repeat their own edge pixels under the kernel where the whole file has the neighbour's: seams differ a little.
+      assert.ok(psnr(reference, pieced).db >= 40, `tile ${summary.maxzoom}/${x}/${y}: ${psnr(reference, pieced).db.toFixed(1)} dB`);
+      compared++;
+    }
+    assert.ok(compared >= 4, `${compared} tiles compared`);
+  });
+
   it('a mosaic draws later files over earlier ones', async () => {
     const inverted = join(dir, 'pan-inverted.tif');
     // The right half of the crop, inverted, so the overlap shows which file won.
