@@ -51,6 +51,7 @@ export function formatSummary(summary: BuildSummary, formatBytes: (bytes: number
     if (layer.featuresSkipped > layer.problems.length) lines.push(`    … and ${layer.featuresSkipped - layer.problems.length} more`);
   }
   lines.push(`  tiles per zoom: ${summary.tilesPerZoom.map(({ zoom, tiles }) => `z${zoom} ${tiles}`).join(', ') || 'none'}`);
+  lines.push(`  work cut into ${summary.partitions} partitions (the deepest at zoom ${summary.partitionZoom})`);
   lines.push(`  tiles written ${summary.tilesWritten}, unique ${summary.uniqueTiles}, archive ${formatBytes(summary.archiveBytes)}`);
   if (summary.tilesReduced) {
     lines.push(`  ${summary.tilesReduced} tiles were over the size budget and reduced (${summary.featuresDropped} features dropped)`);

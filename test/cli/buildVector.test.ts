@@ -21,6 +21,7 @@ test('builds one layer per input, named after the file or --layer, and prints a 
   assert.equal(result.status, 0, result.stderr);
   assert.match(result.stderr, /layer towns \(Point\): 142 read, 142 tiled/);
   assert.match(result.stderr, /tiles per zoom: z0 1,/);
+  assert.match(result.stderr, /work cut into \d+ partitions \(the deepest at zoom \d+\)/);
   const archive = openArchive(output);
   try {
     assert.deepEqual(archive.metadata.vector_layers?.map((layer) => layer.id), ['towns', 'rivers']);
