@@ -54,8 +54,12 @@ export function formatSummary(summary: BuildSummary, formatBytes: (bytes: number
   lines.push(`  work cut into ${summary.partitions} partitions (the deepest at zoom ${summary.partitionZoom})`);
   lines.push(`  tiles written ${summary.tilesWritten}, unique ${summary.uniqueTiles}, archive ${formatBytes(summary.archiveBytes)}`);
   if (summary.tilesReduced) {
-    lines.push(`  ${summary.tilesReduced} tiles were over the size budget and reduced (${summary.featuresDropped} features dropped)`);
+    const one = summary.tilesReduced === 1;
+    lines.push(`  ${summary.tilesReduced} ${one ? 'tile was' : 'tiles were'} over the size budget and reduced (${summary.featuresDropped} features dropped)`);
   }
-  if (summary.tilesLeftOut) lines.push(`  ${summary.tilesLeftOut} tiles could not fit even one feature in the budget and were left out`);
+  if (summary.tilesLeftOut) {
+    const one = summary.tilesLeftOut === 1;
+    lines.push(`  ${summary.tilesLeftOut} ${one ? 'tile' : 'tiles'} could not fit even one feature in the budget and ${one ? 'was' : 'were'} left out`);
+  }
   return lines;
 }
