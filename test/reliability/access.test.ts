@@ -109,9 +109,16 @@ test('a private tileset with its token (header, ?token= or ?access_token=, from 
       const followed = await get(server.url, new URL(template.replace('{z}', '5').replace('{x}', '20').replace('{y}', '12')).pathname + new URL(template).search);
       assert.equal(followed.status, 200);
 
-      const catalog = (await get(server.url, `/catalog.json${query}`, headers)).json<{ tilesets: { id: string; tiles: string }[]; styles: { id: string }[] }>();
+      const catalog = (await get(server.url, `/catalog.json${query}`, headers)).json<{ tilesets: { id: string; tiles: string }[]; styles: { id: string; url: string; languages: Record<string, string> }[] }>();
       assert.deepEqual(catalog.tilesets.map((t) => t.id), ['basemap', 'ortho']);
       assert.deepEqual(catalog.styles.map((s) => s.id).sort(), ['orthophoto', 'public']);
+      // The style that draws the private tileset links with the token (and is let in); the public one does not.
+      const orthoStyle = catalog.styles.find((s) => s.id === 'orthophoto');
+      assert.match(String(orthoStyle?.url), /style\.json\?token=/);
+      assert.match(String(orthoStyle?.languages.az), /style\.json\?lang=az&token=/);
+      const styleUrl = new URL(String(orthoStyle?.url));
+      assert.equal((await get(server.url, styleUrl.pathname + styleUrl.search)).status, 200);
+      assert.doesNotMatch(String(catalog.styles.find((s) => s.id === 'public')?.url), /token/);
       const style = await get(server.url, `/styles/orthophoto/style.json${query}`, headers);
       assert.equal(style.status, 200);
       assert.match(String(style.headers['cache-control']), /^private\b/);

@@ -46,11 +46,13 @@ export function createStylesModule(stylesDir = STYLES_DIR): RouteModule {
             const template = styles().template(id);
             const tilesets = templateTilesets(template);
             const url = `${baseUrl}/styles/${encodeURIComponent(id)}/style.json`;
+            // A style that draws a private tileset is itself private: its links carry the request's token.
+            const link = tilesets.some((tileset) => context.registry.get(tileset)?.private) ? withToken : (plain: string) => plain;
             return {
               id,
               name: template.name ?? id,
-              url,
-              languages: Object.fromEntries(LANGUAGES.map((language) => [language, `${url}?lang=${language}`])),
+              url: link(url),
+              languages: Object.fromEntries(LANGUAGES.map((language) => [language, link(`${url}?lang=${language}`)])),
               tilesets,
               // A style whose tilesets are not being served still loads, but shows nothing of them.
               available: tilesets.every((tileset) => context.registry.get(tileset) !== undefined),
