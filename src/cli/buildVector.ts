@@ -10,7 +10,8 @@ const usage = `Usage: mekan build vector INPUT… -o OUT.mbtiles [options]
        mekan build vector --recipe RECIPE.yaml -o OUT.mbtiles [options]
 
 Vector layers (GeoJSON, GeoJSONSeq, Shapefile, GeoPackage, FlatGeobuf, CSV) to a vector-tile MBTiles archive.
-Without a recipe each INPUT becomes one layer named after its file.
+Without a recipe each INPUT becomes one layer named after its file (a GeoPackage of several feature tables: a
+layer a table, named after it; FILE.gpkg:TABLE picks one).
   -o, --output FILE        the archive to write (replaced only when the build succeeds)
   --minzoom Z              first zoom (default 0)
   --maxzoom Z              last zoom (default 14)

@@ -1,55 +1,20 @@
 // GeoPackage reader: one feature table, read through better-sqlite3 (read-only), geometry from the GeoPackage blob's WKB.
 // A file with several feature tables is read one table at a time: `file.gpkg:table` (or options.table) picks one,
-// otherwise the first table listed in gpkg_contents is read; listGeoPackageTables names them all.
-import Database from 'better-sqlite3';
+// otherwise the first table listed in gpkg_contents is read; listGeoPackageTables (geoPackageTables.ts) names them all.
 import { basename, extname } from 'node:path';
 import { InputError, messageOf } from '../errors.js';
+import type Database from 'better-sqlite3';
+import { featureTables, openDatabase, type FeatureTable } from './geoPackageTables.js';
 import { resolveCrs, resolveEpsg, type ResolvedCrs } from '../crs/resolve.js';
 import { featureGate } from './validate.js';
 import { parseWkb, WkbError } from './wkb.js';
 import type { Geometry } from 'geojson';
 import type { FeatureProblem, FeatureSource, OpenSourceOptions, SourceFeature } from './types.js';
 
-interface FeatureTable {
-  table: string;
-  geometryColumn: string;
-  srsId: number;
-}
-
 interface ColumnInfo {
   name: string;
   type: string;
   pk: number;
-}
-
-function openDatabase(path: string): Database.Database {
-  try {
-    const database = new Database(path, { readonly: true, fileMustExist: true });
-    database.prepare('SELECT 1 FROM gpkg_contents LIMIT 1').get();
-    return database;
-  } catch (error) {
-    throw new InputError(path, `not a readable GeoPackage: ${messageOf(error)}`);
-  }
-}
-
-function featureTables(database: Database.Database): FeatureTable[] {
-  return database
-    .prepare(
-      `SELECT c.table_name AS "table", g.column_name AS geometryColumn, g.srs_id AS srsId
-       FROM gpkg_contents c JOIN gpkg_geometry_columns g ON g.table_name = c.table_name
-       WHERE c.data_type = 'features' ORDER BY c.rowid`,
-    )
-    .all() as FeatureTable[];
-}
-
-/** The feature tables of a GeoPackage, in gpkg_contents order. */
-export function listGeoPackageTables(path: string): string[] {
-  const database = openDatabase(path);
-  try {
-    return featureTables(database).map((entry) => entry.table);
-  } finally {
-    database.close();
-  }
 }
 
 export async function openGeoPackage(path: string, options: OpenSourceOptions = {}): Promise<FeatureSource> {

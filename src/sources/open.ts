@@ -26,12 +26,15 @@ const readers: Record<string, () => Promise<Opener>> = {
   '.csv': async () => (await import('./csv.js')).openCsv,
 };
 
+/** `file.gpkg:TABLE`: one table of a GeoPackage, as inputs and recipes name it. */
+export const GEOPACKAGE_TABLE = /^(.+\.gpkg):([^:/\\]+)$/i;
+
 /** File extensions openSource understands, for help texts. */
 export const SOURCE_EXTENSIONS = Object.keys(readers);
 
 export async function openSource(path: string, options: OpenSourceOptions = {}): Promise<FeatureSource> {
   let file = path;
-  const table = /^(.+\.gpkg):([^:/\\]+)$/i.exec(path);
+  const table = GEOPACKAGE_TABLE.exec(path);
   if (table && !existsSync(path)) {
     file = table[1];
     options = { ...options, table: table[2] };

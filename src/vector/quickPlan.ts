@@ -1,7 +1,10 @@
 // The quick command-line form of a vector build: one layer per input file. Kept apart from the recipe reader so
 // that a quick build does not load the schema and YAML libraries (zod and yaml: ~5 MB of heap in the main thread).
+import { existsSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { InputError } from '../errors.js';
+import { listGeoPackageTables } from '../sources/geoPackageTables.js';
+import { GEOPACKAGE_TABLE } from '../sources/open.js';
 import { DEFAULT_BUFFER, DEFAULT_MAX_TILE_BYTES, DEFAULT_MAXZOOM, DEFAULT_MINZOOM, DEFAULT_TOLERANCE, type BuildPlan, type LayerPlan } from './plan.js';
 
 /** Settings the command line can give beside (and over) a recipe. */
@@ -18,7 +21,10 @@ export interface PlanOverrides {
   strict?: boolean;
 }
 
-/** The quick form: one layer per input file, named after the file (or `--layer`, one name per input). */
+/**
+ * The quick form: one layer per input file, named after the file (or `--layer`, one name per input). A GeoPackage
+ * with several feature tables, named without `:TABLE`, gives one layer per table, named after the table.
+ */
 export function quickPlan(inputs: string[], layerNames: string[], overrides: PlanOverrides): BuildPlan {
   if (inputs.length === 0) throw new InputError('mekan build vector', 'expected at least one INPUT file (or --recipe FILE)');
   if (layerNames.length > 0 && layerNames.length !== inputs.length) {
@@ -29,14 +35,18 @@ export function quickPlan(inputs: string[], layerNames: string[], overrides: Pla
   const maxzoom = overrides.maxzoom ?? DEFAULT_MAXZOOM;
   checkZoomRange('mekan build vector', '--', minzoom, maxzoom);
   const byId = new Map<string, LayerPlan>();
-  inputs.forEach((input, index) => {
-    const id = layerNames.length === 1 ? layerNames[0] : (layerNames[index] ?? layerNameOf(input));
+  const add = (id: string, source: string) => {
     const known = byId.get(id);
-    if (known) {
-      known.sources.push(resolve(input));
-      return;
+    if (known) known.sources.push(resolve(source));
+    else byId.set(id, { id, sources: [resolve(source)], minzoom, maxzoom, attributes: {}, tolerance: DEFAULT_TOLERANCE });
+  };
+  inputs.forEach((input, index) => {
+    const tables = severalGeoPackageTables(input);
+    if (!tables) return add(layerNames.length === 1 ? layerNames[0] : (layerNames[index] ?? layerNameOf(input)), input);
+    if (layerNames.length > 1) {
+      throw new InputError(input, `has ${tables.length} feature tables (${tables.join(', ')}): name one as ${input}:TABLE, or give no --layer for a layer a table`);
     }
-    byId.set(id, { id, sources: [resolve(input)], minzoom, maxzoom, attributes: {}, tolerance: DEFAULT_TOLERANCE });
+    for (const table of tables) add(layerNames.length === 1 ? layerNames[0] : layerNameOf(`${input}:${table}`), `${input}:${table}`);
   });
   return {
     output: overrides.output,
@@ -53,10 +63,23 @@ export function quickPlan(inputs: string[], layerNames: string[], overrides: Pla
   };
 }
 
-/** A file's layer name: its base name without extension(s), made safe for a layer id. */
+/** A file's layer name: its base name without extension(s), or a GeoPackage table's name, made safe for a layer id. */
 export function layerNameOf(path: string): string {
-  const name = basename(path).replace(/\.(geojsonl|geojsons|geojsonseq|ndjson|geojson|json|shp|gpkg|fgb|csv)$/i, '').replace(/\.[^.]*$/, '');
+  const table = GEOPACKAGE_TABLE.exec(path)?.[2];
+  const name = table ?? basename(path).replace(/\.(geojsonl|geojsons|geojsonseq|ndjson|geojson|json|shp|gpkg|fgb|csv)$/i, '').replace(/\.[^.]*$/, '');
   return name.replace(/[^A-Za-z0-9_.-]+/g, '_') || 'layer';
+}
+
+/** The feature tables of a GeoPackage named without a table, when it has more than one (else undefined). */
+export function severalGeoPackageTables(input: string): string[] | undefined {
+  if (!/\.gpkg$/i.test(input) || !existsSync(input)) return undefined;
+  let tables: string[];
+  try {
+    tables = listGeoPackageTables(input);
+  } catch {
+    return undefined; // not readable: the build reports it with the file's name when it opens it
+  }
+  return tables.length > 1 ? tables : undefined;
 }
 
 export function checkZoomRange(subject: string, prefix: string, minzoom: number, maxzoom: number): void {

@@ -3,7 +3,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { readStructuredFile } from '../structuredFile.js';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import { checkZoomRange, type PlanOverrides } from './quickPlan.js';
+import { checkZoomRange, severalGeoPackageTables, type PlanOverrides } from './quickPlan.js';
 import { MAX_ZOOM } from '../grid/webMercator.js';
 import { compileFilter, FilterSyntaxError } from './filter.js';
 import {
@@ -86,6 +86,11 @@ export function recipeToPlan(raw: unknown, recipePath: string, overrides: PlanOv
       }
     }
     const sources = (Array.isArray(layer.sources) ? layer.sources : [layer.sources]).map((source) => resolve(folder, source));
+    for (const source of sources) {
+      // Reading the first table of several would drop the others without a word.
+      const tables = severalGeoPackageTables(source);
+      if (tables) throw new InputError(recipePath, `${at}.sources: ${source} has ${tables.length} feature tables (${tables.join(', ')}); name one as ${source}:TABLE`);
+    }
     return {
       id: layer.id,
       description: layer.description,

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { makeTempDir } from '../support/tempDir.js';
 import { InputError } from '../../src/errors.js';
 import { openSource } from '../../src/sources/open.js';
-import { listGeoPackageTables } from '../../src/sources/geopackage.js';
+import { listGeoPackageTables } from '../../src/sources/geoPackageTables.js';
 import { assertSameFeatures, ogr2ogr, readAll, samples, writeSampleGeoJson, type SampleLayer } from './fixtures.js';
 
 const dir = makeTempDir('mekan-sources-formats-');

@@ -2,6 +2,7 @@
 // attribute rules and per-feature zooms checked in the decoded tiles.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../../src/errors.js';
@@ -112,4 +113,27 @@ test('a recipe build applies the filter, the attribute rules and per-feature zoo
   }
   const zoomSeven = readVectorTiles(output, 7).flatMap((tile) => tile.layers.city ?? []);
   assert.ok(zoomSeven.length >= 73);
+});
+
+test('a GeoPackage of several tables gives a layer a table in the quick form, and must name its table in a recipe', async () => {
+  const gpkg = join(dir, 'national.gpkg');
+  execFileSync('ogr2ogr', ['-f', 'GPKG', gpkg, join(DATA, 'place.geojson'), '-nln', 'places']);
+  execFileSync('ogr2ogr', ['-f', 'GPKG', '-update', gpkg, join(DATA, 'waterway.geojson'), '-nln', 'rivers']);
+  const output = join(dir, 'national.mbtiles');
+  const plan = quickPlan([gpkg], [], { output, maxzoom: 5 });
+  assert.deepEqual(plan.layers.map((layer) => [layer.id, layer.sources]), [['places', [`${gpkg}:places`]], ['rivers', [`${gpkg}:rivers`]]]);
+  assert.deepEqual(quickPlan([gpkg], ['all'], { output }).layers.map((layer) => [layer.id, layer.sources.length]), [['all', 2]]);
+  assert.throws(() => quickPlan([gpkg, join(DATA, 'place.geojson')], ['a', 'b'], { output }), /national\.gpkg: has 2 feature tables \(places, rivers\): name one as/);
+  assert.equal(layerNameOf('/data/x.gpkg:main roads'), 'main_roads');
+
+  // Both tables end up in the archive, each with its own features.
+  await buildVectorTiles(plan);
+  const counts: Record<string, number> = {};
+  for (const tile of readVectorTiles(output, 5)) for (const [layer, features] of Object.entries(tile.layers)) counts[layer] = (counts[layer] ?? 0) + features.length;
+  assert.deepEqual(Object.keys(counts).sort(), ['places', 'rivers']);
+  assert.ok(counts.places >= 142, JSON.stringify(counts));
+
+  rejectsWith(recipeFile('gpkg.yaml', `layers:\n  - { id: all, sources: [national.gpkg] }\n`), /layers\[0\]\.sources: .*national\.gpkg has 2 feature tables \(places, rivers\); name one as .*national\.gpkg:TABLE/);
+  const named = loadRecipe(recipeFile('gpkg-named.yaml', `layers:\n  - { id: places, sources: ['national.gpkg:places'] }\n`), { output });
+  assert.deepEqual(named.layers[0].sources, [`${gpkg}:places`]);
 });
