@@ -146,7 +146,7 @@ function parseFeature(bytes: Buffer, where: string, path: string, gate: FeatureG
     onProblem({ file: path, where, reason: 'not valid UTF-8 (wrong text encoding)' });
     return undefined;
   }
-  let object: { type?: unknown; geometry?: unknown; properties?: unknown };
+  let object: { type?: unknown; id?: unknown; geometry?: unknown; properties?: unknown };
   try {
     object = JSON.parse(text) as typeof object;
   } catch (error) {
@@ -157,13 +157,13 @@ function parseFeature(bytes: Buffer, where: string, path: string, gate: FeatureG
     onProblem({ file: path, where, reason: `not a GeoJSON Feature (type ${JSON.stringify(object.type)})` });
     return undefined;
   }
-  return gate(object.geometry, object.properties, where);
+  return gate(object.geometry, object.properties, where, object.id);
 }
 
 function* singleDocument(document: unknown, path: string, gate: FeatureGate): Generator<SourceFeature> {
-  const object = (document ?? {}) as { type?: unknown; geometry?: unknown; properties?: unknown; features?: unknown };
+  const object = (document ?? {}) as { type?: unknown; id?: unknown; geometry?: unknown; properties?: unknown; features?: unknown };
   if (object.type === 'Feature') {
-    const feature = gate(object.geometry, object.properties, 'feature 1');
+    const feature = gate(object.geometry, object.properties, 'feature 1', object.id);
     if (feature) yield feature;
   } else if (object.type === 'FeatureCollection') {
     if (object.features !== undefined) throw new InputError(path, 'the "features" member is not an array');

@@ -61,7 +61,7 @@ function parseLine(bytes: Buffer, where: string, path: string, gate: FeatureGate
   let text = decoded.trim();
   while (text.charCodeAt(0) === 0x1e) text = text.slice(1).trim();
   if (text === '') return undefined;
-  let object: { type?: unknown; geometry?: unknown; properties?: unknown };
+  let object: { type?: unknown; id?: unknown; geometry?: unknown; properties?: unknown };
   try {
     object = JSON.parse(text) as typeof object;
   } catch (error) {
@@ -72,7 +72,7 @@ function parseLine(bytes: Buffer, where: string, path: string, gate: FeatureGate
     onProblem({ file: path, where, reason: 'not a GeoJSON Feature' });
     return undefined;
   }
-  if (object.type === 'Feature') return gate(object.geometry, object.properties, where);
+  if (object.type === 'Feature') return gate(object.geometry, object.properties, where, object.id);
   if (object.type === 'FeatureCollection') {
     onProblem({ file: path, where, reason: 'a FeatureCollection inside a GeoJSONSeq file (expected one Feature per line)' });
     return undefined;

@@ -97,7 +97,7 @@ async function* readFeatures(path: string, table: FeatureTable, crs: ResolvedCrs
         if (value instanceof Uint8Array) continue; // binary attributes have no place in a vector tile
         properties[name] = booleans.has(name) && typeof value === 'number' ? value !== 0 : value;
       }
-      const feature = gate(geometry, properties, where);
+      const feature = gate(geometry, properties, where, idColumn ? row[attributes.length + 1] : undefined);
       if (feature) yield feature;
     }
   } finally {

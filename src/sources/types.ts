@@ -9,6 +9,8 @@ export interface SourceFeature {
   properties: Record<string, PropertyValue>;
   /** Where the feature is in its file, for reports: `feature 12`, `line 40`, `row 7`, `record 3` (Shapefile), `fid 5` (GeoPackage). */
   where: string;
+  /** The feature's own id when it is a non-negative integer (GeoJSON `id`, GeoPackage fid): the vector tile feature id. */
+  id?: number;
 }
 
 /** A feature that was skipped, and why; the build counts these and reports the first examples. */

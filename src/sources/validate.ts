@@ -4,7 +4,12 @@ import { toWgs84, type ResolvedCrs } from '../crs/resolve.js';
 import type { FeatureProblem, PropertyValue, SourceFeature } from './types.js';
 
 /** Turns a raw geometry and attributes into a SourceFeature, or reports why not and returns undefined. */
-export type FeatureGate = (geometry: unknown, properties: unknown, where: string) => SourceFeature | undefined;
+export type FeatureGate = (geometry: unknown, properties: unknown, where: string, id?: unknown) => SourceFeature | undefined;
+
+/** A vector tile feature id is an unsigned integer: other ids (strings, negatives, fractions) stay out of it. */
+export function tileFeatureId(id: unknown): number | undefined {
+  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : undefined;
+}
 
 /** Thrown inside the geometry walk; caught by the gate and turned into a FeatureProblem. */
 class GeometryProblem extends Error {}
@@ -100,9 +105,12 @@ export function featureGate(file: string, crs: ResolvedCrs, onProblem: (problem:
     }
   }
 
-  return (rawGeometry, rawProperties, where) => {
+  return (rawGeometry, rawProperties, where, rawId) => {
     try {
-      return { geometry: geometry(rawGeometry), properties: flattenProperties(rawProperties), where };
+      const feature: SourceFeature = { geometry: geometry(rawGeometry), properties: flattenProperties(rawProperties), where };
+      const id = tileFeatureId(rawId);
+      if (id !== undefined) feature.id = id;
+      return feature;
     } catch (error) {
       if (!(error instanceof GeometryProblem)) throw error;
       onProblem({ file, where, reason: error.message });

@@ -147,7 +147,9 @@ function toGeoJson(record: SpilledFeature, attributes: AttributeTable): Feature 
   const { properties, geometry } = record;
   const point = geometry.kind === 1 && geometry.points.length === 2 ? ([geometry.points[0], geometry.points[1]] as [number, number]) : undefined;
   const tags = attributes.add(properties, record.minzoom, point);
-  return { type: 'Feature', geometry: unprojectGeometry(geometry), properties: tags as unknown as Feature['properties'] };
+  const feature: Feature = { type: 'Feature', geometry: unprojectGeometry(geometry), properties: tags as unknown as Feature['properties'] };
+  if (record.id !== undefined) feature.id = record.id;
+  return feature;
 }
 
 function tileFeatures(raw: RawTile, z: number, x: number, y: number): TileFeature[] {
@@ -155,12 +157,13 @@ function tileFeatures(raw: RawTile, z: number, x: number, y: number): TileFeatur
   for (const feature of raw.features as RawFeature[]) {
     const tags = feature.tags as unknown as FeatureTags;
     if (tags.minzoom > z) continue;
+    const id = typeof feature.id === 'number' ? feature.id : undefined;
     if (feature.type === 4) {
       const point = tags.point;
       const rings = point ? [[pointX(point[0], z, x, feature.x), pointCoordinate(point[1], z, y, true)]] : [[feature.x, feature.y]];
-      features.push({ type: 1, rings, tags });
-    } else if (feature.type === 1) features.push({ type: 1, rings: [feature.geometry], tags });
-    else features.push({ type: feature.type, rings: feature.geometry, tags });
+      features.push({ type: 1, rings, tags, id });
+    } else if (feature.type === 1) features.push({ type: 1, rings: [feature.geometry], tags, id });
+    else features.push({ type: feature.type, rings: feature.geometry, tags, id });
   }
   return features;
 }

@@ -8,6 +8,8 @@ export interface TileFeature {
   /** Points: one flat [x, y, …] array. Lines: one array a line. Polygons: rings, outer then holes (outer area > 0). */
   rings: ArrayLike<number>[];
   tags: FeatureTags;
+  /** The source's feature id (a non-negative integer), written as the tile feature's id. */
+  id?: number;
 }
 
 export interface TileLayer {
@@ -40,7 +42,7 @@ export function encodeTile(layers: TileLayer[], extent: number): Uint8Array | un
 interface EncodedLayer {
   name: string;
   extent: number;
-  features: { type: number; tags: number[]; geometry: number[] }[];
+  features: { type: number; tags: number[]; geometry: number[]; id?: number }[];
   keys: string[];
   values: (string | number | boolean)[];
 }
@@ -72,7 +74,7 @@ function encodeLayerFeatures(layer: TileLayer): Omit<EncodedLayer, 'name' | 'ext
       }
       tags.push(k, v);
     }
-    features.push({ type: feature.type, tags, geometry });
+    features.push({ type: feature.type, tags, geometry, id: feature.id });
   }
   return { features, keys, values };
 }
@@ -87,6 +89,7 @@ function writeLayer(layer: EncodedLayer, pbf: PbfWriter): void {
 }
 
 function writeFeature(feature: EncodedLayer['features'][number], pbf: PbfWriter): void {
+  if (feature.id !== undefined) pbf.writeVarintField(1, feature.id);
   if (feature.tags.length) pbf.writePackedVarint(2, feature.tags);
   pbf.writeVarintField(3, feature.type);
   pbf.writePackedVarint(4, feature.geometry);

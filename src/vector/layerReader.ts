@@ -6,7 +6,7 @@ import { compileAttributeRules, FieldTypes } from './attributes.js';
 import { compileFilter, type FilterGeometryType } from './filter.js';
 import { clipGeometry, geometryBox, projectGeometry, shiftGeometry, simplifyGeometry, type ProjectedBox, type ProjectedGeometry } from './geometry.js';
 import { EXTENT, type BuildPlan, type LayerPlan } from './plan.js';
-import { encodeRecord, PartitionSpill, type SpillSegment } from './spill.js';
+import { encodeRecord, PartitionSpill, type SpilledAttributes, type SpillSegment } from './spill.js';
 import { PROBLEM_EXAMPLES, type LayerSummary } from './summary.js';
 
 /**
@@ -86,7 +86,7 @@ export async function readLayer(
   // several children: every vertex is clipped once per level, not once per partition it touches. Features are
   // cut a little wider than their partition tile (twice the tile buffer at that zoom), so geojson-vt sees
   // everything any tile of the partition draws in its buffer.
-  const distribute = (band: Band, minzoom: number, props: Buffer, geometry: ProjectedGeometry, part: ProjectedBox, z: number, x: number, y: number) => {
+  const distribute = (band: Band, minzoom: number, props: SpilledAttributes, geometry: ProjectedGeometry, part: ProjectedBox, z: number, x: number, y: number) => {
     if (z === band.start) {
       placeRecord(band, x, y, encodeRecord(layerIndex, minzoom, props, geometry), part);
       return;
@@ -105,7 +105,7 @@ export async function readLayer(
   };
 
   // Most features fit one partition, and a point is never clipped: those skip the quadtree descent.
-  const cut = (band: Band, minzoom: number, props: Buffer, geometry: ProjectedGeometry, part: ProjectedBox) => {
+  const cut = (band: Band, minzoom: number, props: SpilledAttributes, geometry: ProjectedGeometry, part: ProjectedBox) => {
     const n = 2 ** band.start;
     const margin = (2 * plan.buffer) / EXTENT / n;
     // Partition tiles whose widened box touches the part; when there is one, the part lies inside it.
@@ -122,7 +122,7 @@ export async function readLayer(
     for (let x = minX; x <= maxX; x++) for (let y = minY; y <= maxY; y++) placeRecord(band, x, y, record, part);
   };
 
-  const place = (band: Band, minzoom: number, props: Buffer, geometry: ProjectedGeometry, geometryBoxed: ProjectedBox) => {
+  const place = (band: Band, minzoom: number, props: SpilledAttributes, geometry: ProjectedGeometry, geometryBoxed: ProjectedBox) => {
     cut(band, minzoom, props, geometry, geometryBoxed);
     // Across the antimeridian: the partitions on the other edge of the world draw this in their buffers.
     // (A band cut as one world tile needs no copy: geojson-vt wraps within its index.)
@@ -173,7 +173,7 @@ export async function readLayer(
       }
       summary.featuresWritten++;
       fieldTypes.add(properties);
-      const props = Buffer.from(JSON.stringify(properties));
+      const props: SpilledAttributes = { json: Buffer.from(JSON.stringify(properties)), id: feature.id };
       for (const part of parts) {
         geometryTypes.add(GEOMETRY_NAMES[part.kind]);
         const partBox = geometryBox(part);
@@ -210,7 +210,7 @@ export async function readLayer(
 
 interface PendingPoint {
   minzoom: number;
-  props: Buffer;
+  props: SpilledAttributes;
   geometry: ProjectedGeometry;
   box: ProjectedBox;
 }

@@ -1,24 +1,34 @@
 // Partition spill: features written once, compactly, into sequential run files with an index of which byte
 // ranges belong to which partition tile, read back by the worker that cuts the partition.
-// A record: header (u32 length, u16 layer, u8 kind, u8 minzoom, u32 props bytes, u32 structure words, u32 coords),
-// the attributes as JSON, the part structure (u32), then the projected coordinates (f64) — 8-byte aligned.
+// A record: header (u32 length, u16 layer, u8 kind, u8 minzoom, u32 props bytes, u32 structure words, u32 coords,
+// f64 feature id or -1), the attributes as JSON, the part structure (u32), then the projected coordinates (f64),
+// 8-byte aligned.
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PropertyValue } from '../sources/types.js';
 import type { ProjectedGeometry } from './geometry.js';
 
+/** A feature's attributes as spilled: JSON, and its tile feature id if it has one. */
+export interface SpilledAttributes {
+  json: Buffer;
+  id?: number;
+}
+
 export interface SpilledFeature {
   layer: number;
+  /** The vector tile feature id, when the source gave one. */
+  id?: number;
   /** First zoom at which this feature shows (from the layer's zoomField); 0 when none. */
   minzoom: number;
   properties: Record<string, PropertyValue>;
   geometry: ProjectedGeometry;
 }
 
-const HEADER = 20;
+const HEADER = 28;
 const align = (n: number, to: number) => Math.ceil(n / to) * to;
 
-export function encodeRecord(layer: number, minzoom: number, propertiesJson: Buffer, geometry: ProjectedGeometry): Buffer {
+export function encodeRecord(layer: number, minzoom: number, attributes: SpilledAttributes, geometry: ProjectedGeometry): Buffer {
+  const propertiesJson = attributes.json;
   const structure: number[] = [];
   const arrays: Float64Array[] = [];
   if (geometry.kind === 1) {
@@ -51,6 +61,7 @@ export function encodeRecord(layer: number, minzoom: number, propertiesJson: Buf
   record.writeUInt32LE(propertiesJson.length, 8);
   record.writeUInt32LE(structure.length, 12);
   record.writeUInt32LE(coordCount, 16);
+  record.writeDoubleLE(attributes.id ?? -1, 20);
   propertiesJson.copy(record, HEADER);
   for (let i = 0; i < structure.length; i++) record.writeUInt32LE(structure[i], structureAt + 4 * i);
   let at = coordsAt;
@@ -153,6 +164,7 @@ export function decodeRecord(bytes: Buffer, at: number): SpilledFeature {
   const propsLength = bytes.readUInt32LE(at + 8);
   const structureLength = bytes.readUInt32LE(at + 12);
   const coordCount = bytes.readUInt32LE(at + 16);
+  const id = bytes.readDoubleLE(at + 20);
   const properties = JSON.parse(bytes.toString('utf8', at + HEADER, at + HEADER + propsLength)) as Record<string, PropertyValue>;
   const structureAt = at + align(HEADER + propsLength, 4);
   const coordsAt = at + align(HEADER + propsLength + structureLength * 4, 8);
@@ -180,7 +192,7 @@ export function decodeRecord(bytes: Buffer, at: number): SpilledFeature {
     }
     geometry = { kind: 3, polygons };
   }
-  return { layer, minzoom, properties, geometry };
+  return id >= 0 ? { layer, id, minzoom, properties, geometry } : { layer, minzoom, properties, geometry };
 }
 
 /** A byte range of a run file that holds records of one partition, all of one layer. */

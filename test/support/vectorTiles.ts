@@ -10,6 +10,8 @@ export interface DecodedFeature {
   properties: Record<string, string | number | boolean>;
   /** Rings or parts as [x, y] pairs in tile units. */
   geometry: [number, number][][];
+  /** The tile feature's id, when it has one. */
+  id?: number;
 }
 
 export interface DecodedTile {
@@ -32,6 +34,7 @@ export function decodeTile(z: number, x: number, y: number, stored: Buffer): Dec
         type: feature.type,
         properties: feature.properties,
         geometry: feature.loadGeometry().map((ring) => ring.map((point) => [point.x, point.y] as [number, number])),
+        ...(feature.id !== undefined ? { id: feature.id } : {}),
       });
     }
     layers[name] = features;

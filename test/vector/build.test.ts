@@ -264,3 +264,26 @@ test('a crowded partition makes the build read again with a deeper partition zoo
   assert.equal(count(automatic), count(kept));
   assert.ok(count(automatic) >= 101_000);
 });
+
+test('integer feature ids (GeoJSON id, GeoPackage fid) become the tile features\' ids; other ids do not', async () => {
+  const input = join(dir, 'ids.geojson');
+  const ids: unknown[] = [101, 'w202', -5, 2.5, 9_007_199_254_740_991];
+  writeFileSync(input, JSON.stringify({ type: 'FeatureCollection', features: ids.map((id, i) => ({ type: 'Feature', id, properties: { i }, geometry: { type: 'Point', coordinates: [49.8 + i * 0.01, 40.4] } })) }));
+  const output = join(dir, 'ids.mbtiles');
+  await buildVectorTiles(quickPlan([input], [], { output, maxzoom: 6 }));
+  const idOf = (path: string, layer: string) => {
+    const found = new Map<number, number | undefined>();
+    for (const tile of readVectorTiles(path, 6)) for (const feature of tile.layers[layer] ?? []) found.set(feature.properties.i as number, feature.id);
+    return [...found.entries()].sort(([a], [b]) => a - b).map(([, id]) => id);
+  };
+  assert.deepEqual(idOf(output, 'ids'), [101, undefined, undefined, undefined, 9_007_199_254_740_991]);
+
+  const gpkg = join(dir, 'ids.gpkg');
+  execFileSync('ogr2ogr', ['-f', 'GPKG', gpkg, input, '-nln', 'points']);
+  const fromGpkg = join(dir, 'ids-gpkg.mbtiles');
+  await buildVectorTiles(quickPlan([gpkg], [], { output: fromGpkg, maxzoom: 6 }));
+  const fids = idOf(fromGpkg, 'ids');
+  assert.equal(fids.length, 5);
+  assert.ok(fids.every((id) => Number.isInteger(id)), JSON.stringify(fids));
+  assert.equal(new Set(fids).size, 5, 'one fid each');
+});

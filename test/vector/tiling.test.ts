@@ -78,10 +78,10 @@ test('spill records come back exactly, across runs and through refills of the re
     { kind: 2, lines: [long] },
     { kind: 3, polygons: [[Float64Array.from([0, 0, 1, 0, 1, 1, 0, 0])], [Float64Array.from([2, 2, 3, 2, 3, 3, 2, 2]), Float64Array.from([2.1, 2.1, 2.2, 2.2, 2.1, 2.2, 2.1, 2.1])]] },
   ];
-  geometries.forEach((geometry, i) => spill.add('5/1/2', encodeRecord(2, i + 3, Buffer.from(JSON.stringify({ n: i, name: 'ü' })), geometry)));
+  geometries.forEach((geometry, i) => spill.add('5/1/2', encodeRecord(2, i + 3, { json: Buffer.from(JSON.stringify({ n: i, name: 'ü' })), id: i === 1 ? undefined : 1000 + i }, geometry)));
   // Many small records in one run make the reader refill with a record cut at the buffer's end.
   const small = new PartitionSpill(dir, 3);
-  for (let i = 0; i < 50_000; i++) small.add('0/0/0', encodeRecord(3, 0, Buffer.from(JSON.stringify({ i })), { kind: 1, points: Float64Array.from([i / 50_000, 0.5]) }));
+  for (let i = 0; i < 50_000; i++) small.add('0/0/0', encodeRecord(3, 0, { json: Buffer.from(JSON.stringify({ i })) }, { kind: 1, points: Float64Array.from([i / 50_000, 0.5]) }));
   const segments = spill.finish().get('5/1/2');
   assert.equal(segments?.length, 4);
   assert.deepEqual(segments.map((segment) => [segment.layer, segment.records]), [[2, 1], [2, 1], [2, 1], [2, 1]]);
@@ -92,6 +92,7 @@ test('spill records come back exactly, across runs and through refills of the re
     assert.ok(record);
     assert.equal(record.layer, 2);
     assert.equal(record.minzoom, i + 3);
+    assert.equal(record.id, i === 1 ? undefined : 1000 + i);
     assert.deepEqual(record.properties, { n: i, name: 'ü' });
     assert.deepEqual(plain(record.geometry), plain(geometry));
   });
