@@ -17,6 +17,8 @@ export interface SourceOptions {
 }
 
 const USER_DEFINED = 32767;
+const PHOTOMETRIC_MIN_IS_BLACK = 1;
+const PHOTOMETRIC_RGB = 2;
 const PHOTOMETRIC_PALETTE = 3;
 const PHOTOMETRIC_YCBCR = 6;
 const COMPRESSION_JPEG = 7;
@@ -162,7 +164,7 @@ function crsFromGeoKeys(path: string, image: GeoTIFFImage): ResolvedCrs {
   }
 }
 
-/** Colour and alpha samples: `--bands` if given, else grey, grey+alpha, RGB or RGBA from the sample count. */
+/** Colour and alpha samples: `--bands` if given, else from the photometric interpretation and ExtraSamples, else from the sample count. */
 function chooseBands(path: string, image: GeoTIFFImage, samples: number, bands: number[] | undefined): { colorBands: number[]; alphaBand?: number } {
   if (bands) {
     for (const band of bands) {
@@ -173,9 +175,15 @@ function chooseBands(path: string, image: GeoTIFFImage, samples: number, bands: 
     if (bands.length === 2 || bands.length === 4) return { colorBands: zeroBased.slice(0, -1), alphaBand: zeroBased[zeroBased.length - 1] };
     throw new InputError(path, '--bands takes 1 (grey) or 3 (RGB) bands, plus optionally an alpha band');
   }
-  const extra = (image.getFileDirectory().getValue('ExtraSamples') as number[] | undefined) ?? [];
+  const directory = image.getFileDirectory();
+  const extra = (directory.getValue('ExtraSamples') as number[] | undefined) ?? [];
   // ExtraSamples 1 and 2 mark associated and unassociated alpha.
   const lastIsAlpha = extra.length > 0 && (extra[extra.length - 1] === 1 || extra[extra.length - 1] === 2);
+  // The photometric interpretation says which samples are colour; the others are extra samples (near infrared in
+  // RGBN orthophotos, …), shown only when --bands asks for them, and alpha only when marked so.
+  const photometric = directory.getValue('PhotometricInterpretation') as number | undefined;
+  const colours = photometric === PHOTOMETRIC_RGB && samples >= 3 ? [0, 1, 2] : (photometric === PHOTOMETRIC_MIN_IS_BLACK && samples >= 1 ? [0] : undefined);
+  if (colours && samples > colours.length) return lastIsAlpha ? { colorBands: colours, alphaBand: samples - 1 } : { colorBands: colours };
   if (samples === 1) return { colorBands: [0] };
   if (samples === 3) return { colorBands: [0, 1, 2] };
   if (samples === 2 && lastIsAlpha) return { colorBands: [0], alphaBand: 1 };

@@ -213,6 +213,24 @@ describe('raster build variants', () => {
     assert.ok(differentBands > 100);
   });
 
+  it('RGBN imagery (a fourth, near-infrared band not marked alpha) shows its RGB bands, as the three-band file does', async () => {
+    const rgbn = join(dir, 'rgbn.tif');
+    // Band 4 is an extra sample (ExtraSamples 0): near infrared, not transparency.
+    gdal('gdal_translate', ['-q', '-b', '1', '-b', '2', '-b', '3', '-b', '1', '-colorinterp', 'red,green,blue,undefined', RGB, rgbn]);
+    assert.match(gdal('gdalinfo', [rgbn]), /Band 4 .*ColorInterp=Undefined/);
+    const withNir = join(dir, 'rgbn.mbtiles');
+    const plain = join(dir, 'rgb-plain.mbtiles');
+    await buildRaster({ inputs: [rgbn], output: withNir, format: 'png', maxzoom: 12, minzoom: 12, workers: 1 });
+    await buildRaster({ inputs: [RGB], output: plain, format: 'png', maxzoom: 12, minzoom: 12, workers: 1 });
+    let compared = 0;
+    for (const { x, y } of tilesInRange(archiveTileRange(plain, 12))) {
+      const [a, b] = await Promise.all([archiveTile(plain, 12, x, y), archiveTile(withNir, 12, x, y)]);
+      assert.deepEqual(b, a, `tile 12/${x}/${y}`);
+      if (a) compared++;
+    }
+    assert.ok(compared >= 1);
+  });
+
   it('16-bit imagery with --rescale matches the 8-bit original; without it, a range is taken from the data', async () => {
     const wide = join(dir, 'pan16.tif');
     // Values v become 4·v + 100: rescaling 100..1120 → 0..255 gives back the original.
