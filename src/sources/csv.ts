@@ -2,8 +2,9 @@
 // Columns are found by their usual names (lon/lng/long/longitude/x, lat/latitude/y; wkt/geometry/geom/the_geom/wkt_geom)
 // unless named in the options. Column types come from a GDAL-style .csvt beside the file when there is one
 // (String, Integer, Real, Integer(Boolean)…); otherwise a value that reads wholly as a decimal number becomes a
-// number. An empty value is null.
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+// number. An empty value is null. The delimiter is the comma, or the semicolon or tab that the header line uses
+// instead; in a semicolon file (what spreadsheets export in decimal-comma locales) `49,86` reads as 49.86.
+import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
@@ -19,6 +20,13 @@ const LON_NAMES = ['lon', 'lng', 'long', 'longitude', 'x'];
 const LAT_NAMES = ['lat', 'latitude', 'y'];
 const WKT_NAMES = ['wkt', 'geometry', 'geom', 'the_geom', 'wkt_geom', 'shape'];
 const DECIMAL = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+const DECIMAL_COMMA = /^[-+]?\d*,\d+$/;
+
+/** How a file writes its values: the delimiter, and whether numbers may use a decimal comma. */
+interface CsvDialect {
+  delimiter: string;
+  decimalComma: boolean;
+}
 
 type GeometryColumns = { lon: string; lat: string } | { wkt: string };
 
@@ -39,15 +47,33 @@ function declaredTypes(path: string): ColumnType[] {
 
 export async function openCsv(path: string, options: OpenSourceOptions = {}): Promise<FeatureSource> {
   const encoding = options.encoding ? codePageLabel(options.encoding) : 'utf-8';
-  const header = await headerRow(path, encoding);
+  const dialect = sniffDialect(path);
+  const header = await headerRow(path, encoding, dialect);
   const columns = geometryColumns(header, path, options);
   const crs = options.assumeCrs ? resolveCrs(options.assumeCrs, path) : resolveEpsg(4326, path);
   return {
     path,
     layerName: basename(path, extname(path)),
     crsLabel: crs.label,
-    features: (onProblem) => readFeatures(path, encoding, columns, crs, onProblem),
+    features: (onProblem) => readFeatures(path, encoding, dialect, columns, crs, onProblem),
   };
+}
+
+/** The delimiter the header line uses most: comma, semicolon or tab (quoted text left out of the count). */
+function sniffDialect(path: string): CsvDialect {
+  const descriptor = openSync(path, 'r');
+  let head: string;
+  try {
+    const bytes = Buffer.alloc(64 * 1024);
+    head = bytes.toString('latin1', 0, readSync(descriptor, bytes, 0, bytes.length, 0));
+  } finally {
+    closeSync(descriptor);
+  }
+  const line = head.split(/\r?\n/)[0].replace(/"[^"]*"/g, '');
+  const count = (character: string) => line.split(character).length - 1;
+  const [delimiter] = [',', ';', '\t'].sort((a, b) => count(b) - count(a));
+  // A semicolon is what decimal-comma locales use instead of the comma; a tab says nothing about decimals.
+  return count(delimiter) > 0 ? { delimiter, decimalComma: delimiter === ';' } : { delimiter: ',', decimalComma: false };
 }
 
 function text(path: string, encoding: string): Readable {
@@ -61,12 +87,12 @@ function text(path: string, encoding: string): Readable {
   );
 }
 
-function parser(): ReturnType<typeof parse> {
-  return parse({ bom: true, relax_column_count: true, skip_empty_lines: true, relax_quotes: false });
+function parser(dialect: CsvDialect): ReturnType<typeof parse> {
+  return parse({ bom: true, delimiter: dialect.delimiter, relax_column_count: true, skip_empty_lines: true, relax_quotes: false });
 }
 
-async function headerRow(path: string, encoding: string): Promise<string[]> {
-  const rows = text(path, encoding).pipe(parser());
+async function headerRow(path: string, encoding: string, dialect: CsvDialect): Promise<string[]> {
+  const rows = text(path, encoding).pipe(parser(dialect));
   try {
     for await (const row of rows) return (row as string[]).map((name) => name.trim());
   } catch (error) {
@@ -93,7 +119,12 @@ function geometryColumns(header: string[], path: string, options: OpenSourceOpti
   throw new InputError(path, `no geometry columns: expected longitude/latitude (${LON_NAMES.join('/')}, ${LAT_NAMES.join('/')}) or WKT (${WKT_NAMES.join('/')}); the columns are ${header.join(', ')}`);
 }
 
-function typedValue(value: string | undefined, type: ColumnType | undefined): PropertyValue {
+/** A number as the file writes it (`49.86`, or `49,86` in a decimal-comma file), else NaN. */
+function numberOf(value: string, dialect: CsvDialect): number {
+  return Number(dialect.decimalComma && DECIMAL_COMMA.test(value) ? value.replace(',', '.') : value);
+}
+
+function typedValue(value: string | undefined, type: ColumnType | undefined, dialect: CsvDialect): PropertyValue {
   if (value === undefined || value === '') return null;
   switch (type) {
     case 'string':
@@ -101,16 +132,16 @@ function typedValue(value: string | undefined, type: ColumnType | undefined): Pr
     case 'boolean':
       return /^(1|true|t|yes|y)$/i.test(value.trim()) ? true : /^(0|false|f|no|n)$/i.test(value.trim()) ? false : value;
     case 'number':
-      return Number.isFinite(Number(value)) ? Number(value) : value;
+      return Number.isFinite(numberOf(value, dialect)) ? numberOf(value, dialect) : value;
     default:
-      return DECIMAL.test(value) ? Number(value) : value;
+      return DECIMAL.test(value) || (dialect.decimalComma && DECIMAL_COMMA.test(value)) ? numberOf(value, dialect) : value;
   }
 }
 
-async function* readFeatures(path: string, encoding: string, columns: GeometryColumns, crs: ResolvedCrs, onProblem: (problem: FeatureProblem) => void): AsyncGenerator<SourceFeature> {
+async function* readFeatures(path: string, encoding: string, dialect: CsvDialect, columns: GeometryColumns, crs: ResolvedCrs, onProblem: (problem: FeatureProblem) => void): AsyncGenerator<SourceFeature> {
   const gate = featureGate(path, crs, onProblem);
   const types = declaredTypes(path);
-  const rows = text(path, encoding).pipe(parser());
+  const rows = text(path, encoding).pipe(parser(dialect));
   let header: string[] | undefined;
   let geometryIndexes: number[] = [];
   let rowNumber = 0;
@@ -141,10 +172,10 @@ async function* readFeatures(path: string, encoding: string, columns: GeometryCo
         }
       } else {
         const [lon, lat] = geometryIndexes.map((index) => row[index]?.trim() ?? '');
-        if (lon !== '' || lat !== '') geometry = { type: 'Point', coordinates: [lon === '' ? NaN : Number(lon), lat === '' ? NaN : Number(lat)] };
+        if (lon !== '' || lat !== '') geometry = { type: 'Point', coordinates: [lon === '' ? NaN : numberOf(lon, dialect), lat === '' ? NaN : numberOf(lat, dialect)] };
       }
       const properties: Record<string, PropertyValue> = {};
-      for (let i = 0; i < header.length; i++) if (!geometryIndexes.includes(i)) properties[header[i]] = typedValue(row[i], types[i]);
+      for (let i = 0; i < header.length; i++) if (!geometryIndexes.includes(i)) properties[header[i]] = typedValue(row[i], types[i], dialect);
       const feature = gate(geometry, properties, where);
       if (feature) yield feature;
     }

@@ -87,3 +87,18 @@ test('a truncated CSV keeps the rows before the cut and reports it; a wrong enco
   const right = await readAll(latin, { encoding: 'windows-1254' });
   assert.deepEqual(right.features.map((feature) => feature.properties.name), ['Bakı', 'Gence']);
 });
+
+test('a semicolon CSV with decimal commas (a spreadsheet export in such a locale) and a tab-separated one', async () => {
+  const semicolon = join(dir, 'semicolon.csv');
+  writeFileSync(semicolon, 'ad;uzunluq;en;əhali\nBakı;49,8671;40,4093;2300000\n"Gəncə; şəhər";46,3606;40,6828;335600\n');
+  const { features, problems } = await readAll(semicolon, { lonColumn: 'uzunluq', latColumn: 'en' });
+  assert.deepEqual(problems, []);
+  assert.deepEqual(features.map((feature) => feature.geometry), [{ type: 'Point', coordinates: [49.8671, 40.4093] }, { type: 'Point', coordinates: [46.3606, 40.6828] }]);
+  assert.deepEqual(features.map((feature) => feature.properties), [{ ad: 'Bakı', əhali: 2300000 }, { ad: 'Gəncə; şəhər', əhali: 335600 }]);
+  const tabs = join(dir, 'tabs.tsv.csv');
+  writeFileSync(tabs, 'name\tlon\tlat\tcode\nBaku\t49.8671\t40.4093\t1,234\n');
+  const tabbed = await readAll(tabs);
+  assert.deepEqual(tabbed.problems, []);
+  assert.deepEqual(tabbed.features[0].geometry, { type: 'Point', coordinates: [49.8671, 40.4093] });
+  assert.equal(tabbed.features[0].properties.code, '1,234', 'a tab file says nothing about decimal commas');
+});
