@@ -4,6 +4,11 @@ import type { RasterSource } from './types.js';
 /** Bytes a pixel: 4 (RGBA) or 2 (grey, alpha). */
 export type PixelChannels = 2 | 4;
 
+/** A single-band source's pixels are grey+alpha, half the memory of RGBA; any other source's are RGBA. */
+export function pixelChannels(source: RasterSource): PixelChannels {
+  return source.colorBands.length === 1 ? 2 : 4;
+}
+
 /** Where a pixel's samples are in interleaved values: `stride` values a pixel; colour bands, then alpha, at `offsets`. */
 export interface SampleLayout {
   stride: number;
@@ -11,11 +16,11 @@ export interface SampleLayout {
 }
 
 /**
- * Interleaved sample values → 8-bit pixels: RGBA, or grey+alpha (`channels` 2, single-band sources only); rescaled
- * to 8 bits, nodata and alpha to transparency. Without a layout the values hold just the colour bands and alpha,
- * in that order.
+ * Interleaved sample values → 8-bit pixels as `pixelChannels` says: grey+alpha, or RGBA; rescaled to 8 bits,
+ * nodata and alpha to transparency. Without a layout the values hold just the colour bands and alpha, in that order.
  */
-export function toPixels(values: ArrayLike<number>, pixels: number, source: RasterSource, channels: PixelChannels, layout?: SampleLayout): Uint8Array {
+export function toPixels(values: ArrayLike<number>, pixels: number, source: RasterSource, layout?: SampleLayout): Uint8Array {
+  const channels = pixelChannels(source);
   const rgba = new Uint8Array(pixels * channels);
   const colors = source.colorBands.length;
   const hasAlpha = source.alphaBand !== undefined;
@@ -55,12 +60,7 @@ export function toPixels(values: ArrayLike<number>, pixels: number, source: Rast
       rgba[o + 1] = alpha;
       continue;
     }
-    if (colors === 1) {
-      const g = level(values[i + c0]);
-      rgba[o] = g;
-      rgba[o + 1] = g;
-      rgba[o + 2] = g;
-    } else if (ycbcr) {
+    if (ycbcr) {
       // JFIF's YCbCr → RGB, as libjpeg and GDAL convert.
       const y = values[i + c0];
       const cb = values[i + c1] - 128;

@@ -2,7 +2,7 @@
 // LRU cache of decoded chunks aligned to the files' own blocks, one budget for all the sources a thread reads.
 import { fromFile, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
 import { InputError, isInputError, messageOf } from '../errors.js';
-import { toPixels, type PixelChannels, type SampleLayout } from './pixels.js';
+import { pixelChannels, toPixels, type PixelChannels, type SampleLayout } from './pixels.js';
 import { RawBlocks } from './rawBlocks.js';
 import type { RasterSource } from './types.js';
 
@@ -102,7 +102,7 @@ export class WindowReader {
       this.chunkHeight = Math.max(blockHeight, Math.ceil(rows / blockHeight) * blockHeight);
     }
     this.rawBlocks = RawBlocks.suits(image) ? new RawBlocks(source.path, image, source.nodata) : undefined;
-    this.channels = source.colorBands.length === 1 ? 2 : 4;
+    this.channels = pixelChannels(source);
   }
 
   static async open(source: RasterSource): Promise<WindowReader> {
@@ -179,7 +179,7 @@ export class WindowReader {
     }
     if (values.length < width * height * (layout?.stride ?? samples.length)) throw new InputError(this.source.path, `truncated pixel data in rows ${y0}–${y0 + height - 1}`);
     const channels = this.channels;
-    const pixels = toPixels(values, width * height, this.source, channels, layout);
+    const pixels = toPixels(values, width * height, this.source, layout);
     if (this.mask) {
       let mask: ArrayLike<number>;
       try {

@@ -131,8 +131,10 @@ function typedValue(value: string | undefined, type: ColumnType | undefined, dia
       return value;
     case 'boolean':
       return /^(1|true|t|yes|y)$/i.test(value.trim()) ? true : /^(0|false|f|no|n)$/i.test(value.trim()) ? false : value;
-    case 'number':
-      return Number.isFinite(numberOf(value, dialect)) ? numberOf(value, dialect) : value;
+    case 'number': {
+      const number = numberOf(value, dialect);
+      return Number.isFinite(number) ? number : value;
+    }
     default:
       return DECIMAL.test(value) || (dialect.decimalComma && DECIMAL_COMMA.test(value)) ? numberOf(value, dialect) : value;
   }

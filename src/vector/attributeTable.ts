@@ -57,13 +57,6 @@ export class AttributeTable {
     return undefined;
   }
 
-  /** A feature's attributes as an object (for tests and messages). */
-  toObject(tags: FeatureTags): Record<string, Scalar> {
-    const result: Record<string, Scalar> = {};
-    for (let pair = 0; pair < tags.count; pair++) result[this.keys[this.keyAt(tags, pair)]] = this.values[this.valueAt(tags, pair)];
-    return result;
-  }
-
   private keyOf(key: string): number {
     let index = this.keyIndex.get(key);
     if (index === undefined) {
