@@ -1,6 +1,7 @@
 // What every subcommand module exports, and the shared argument parsing and reporting.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError } from '../errors.js';
+import { closest } from './suggest.js';
 
 export interface Command {
   /** One line for `mekan --help`. */
@@ -11,19 +12,50 @@ export interface Command {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** parseArgs with `--help` built in and unknown flags reported as input errors. */
+/** parseArgs with `--help` built in and unknown flags reported as input errors naming the closest flag. */
 export function parseCommandArgs<O extends Options>(command: string, usage: string, argv: string[], options: O) {
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
-    parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(argv, options), options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new InputError(`mekan ${command}`, (error as Error).message.split('\n')[0]);
+    throw new InputError(command, optionProblem(error as Error & { code?: string }, options, argv) + `; see mekan ${command} --help`);
   }
   if (parsed.values.help) {
     process.stdout.write(usage.trimEnd() + '\n');
     process.exit(0);
   }
   return parsed as unknown as { values: { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : O[K]['multiple'] extends true ? string[] : string }; positionals: string[] };
+}
+
+/** `--bbox -52,-20,…` as `--bbox=-52,-20,…`: Node's parser takes a value starting with a dash for a flag, but west and south are negative. */
+function joinNegativeValues(argv: string[], options: Options): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') return [...joined, ...argv.slice(i)];
+    const name = argv[i].startsWith('--') ? argv[i].slice(2) : undefined;
+    if (name && options[name]?.type === 'string' && /^-\d/.test(argv[i + 1] ?? '')) joined.push(`${argv[i]}=${argv[++i]}`);
+    else joined.push(argv[i]);
+  }
+  return joined;
+}
+
+/** Node's parser text rewritten for a user: what was wrong with which flag, and the flag probably meant. */
+function optionProblem(error: Error & { code?: string }, options: Options, argv: string[]): string {
+  const flag = /'(-{1,2}[^' ]+)/.exec(error.message)?.[1] ?? '';
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const known = [...Object.keys(options), 'help'];
+    const name = flag.replace(/^-+/, '').split('=')[0];
+    const guess = flag.startsWith('--') ? closest(name, known) : undefined;
+    return `unknown option ${flag}${guess ? ` (did you mean --${guess}?)` : ''}`;
+  }
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const name = /--([a-z-]+)/.exec(error.message)?.[1];
+    const option = name ? options[name] : undefined;
+    if (option?.type === 'boolean') return `--${name} takes no value`;
+    const given = argv.find((arg) => arg === `--${name}` || (option?.short !== undefined && arg === `-${option.short}`));
+    return `${given ?? `--${name}`} expects a value`;
+  }
+  return error.message.split('\n')[0];
 }
 
 /** A zoom option: an integer 0..30 or an input error naming the flag. */

@@ -1,44 +1,69 @@
 // The `mekan` command: dispatches to one module per subcommand and turns input errors into one line.
+import { readFileSync } from 'node:fs';
 import { isInputError, messageOf } from '../errors.js';
 import type { Command } from './command.js';
+import { closest } from './suggest.js';
 
-/** Subcommands, loaded on demand so that `mekan inspect` does not load the server or the builders. */
-const commands: Record<string, () => Promise<Command>> = {
-  inspect: async () => (await import('./inspect.js')).inspectCommand,
-  'build vector': async () => (await import('./buildVector.js')).buildVectorCommand,
-  'build raster': async () => (await import('./buildRaster.js')).buildRasterCommand,
-  serve: async () => (await import('./serve.js')).serveCommand,
+/**
+ * Subcommands with their line for `mekan --help`, loaded on demand so that `mekan inspect` does not load
+ * the server or the builders (loading all of them costs about 0.7 s, too much for a help text).
+ */
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  'build vector': { summary: 'vector layers (GeoJSON, Shapefile, GeoPackage, FlatGeobuf, CSV) to a vector-tile archive', load: async () => (await import('./buildVector.js')).buildVectorCommand },
+  'build raster': { summary: 'GeoTIFF imagery to a raster tile archive', load: async () => (await import('./buildRaster.js')).buildRasterCommand },
+  serve: { summary: 'serve archives: map viewer, tiles, TileJSON, styles, WMTS, OGC API Tiles', load: async () => (await import('./serve.js')).serveCommand },
+  inspect: { summary: "an archive's metadata, zoom range, tile counts and sizes per zoom", load: async () => (await import('./inspect.js')).inspectCommand },
 };
 
-function help(): string {
+/** The commands starting with `prefix` (all of them for ''), one line each. */
+function help(prefix = ''): string {
+  const names = Object.keys(commands).filter((name) => name.startsWith(prefix));
+  const width = Math.max(...names.map((name) => name.length));
   return [
-    'Usage: mekan COMMAND [options]   (mekan COMMAND --help for details)',
+    `Usage: mekan ${prefix ? `${prefix.trim()} ` : ''}COMMAND [options]`,
     '',
-    'Commands:',
-    ...Object.keys(commands).map((name) => `  ${name}`),
+    ...names.map((name) => `  mekan ${name.padEnd(width)}   ${commands[name].summary}`),
+    '',
+    'mekan COMMAND --help (or mekan help COMMAND) for its options; mekan --version for the version.',
   ].join('\n');
 }
 
-async function main(argv: string[]): Promise<void> {
-  // Two-word commands (`build vector`) first, then one-word ones.
+function version(): string {
+  const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `mekan ${packageJson.version} (Node ${process.versions.node})`;
+}
+
+/** The command named by the first one or two words of argv, and the arguments after it. */
+function commandOf(argv: string[]): { name: string; rest: string[] } | undefined {
   const two = argv.slice(0, 2).join(' ');
-  const name = commands[two] ? two : argv[0];
-  const rest = commands[two] ? argv.slice(2) : argv.slice(1);
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(help() + '\n');
-    return;
+  if (commands[two]) return { name: two, rest: argv.slice(2) };
+  if (commands[argv[0]]) return { name: argv[0], rest: argv.slice(1) };
+  return undefined;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [first] = argv;
+  if (first === undefined || first === '--help' || first === '-h') return void process.stdout.write(help() + '\n');
+  if (first === '--version' || first === '-v' || first === 'version') return void process.stdout.write(version() + '\n');
+  if (first === 'help') {
+    if (argv.length === 1) return void process.stdout.write(help() + '\n');
+    return main([...argv.slice(1), '--help']);
   }
-  const load = commands[name];
-  if (!load) {
-    process.stderr.write(`mekan: unknown command "${argv.join(' ')}"\n${help()}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  await (await load()).run(rest);
+  const command = commandOf(argv);
+  if (command) return (await commands[command.name].load()).run(command.rest);
+  // A group word alone (`mekan build`, `mekan build --help`) lists its commands.
+  const group = Object.keys(commands).filter((name) => name.startsWith(`${first} `));
+  if (group.length && (argv.length === 1 || argv[1] === '--help' || argv[1] === '-h')) return void process.stdout.write(help(`${first} `) + '\n');
+  const typed = group.length ? argv.slice(0, 2).join(' ') : first;
+  const guess = closest(typed, Object.keys(commands));
+  process.stderr.write(`mekan: unknown command "${typed}"${guess ? ` (did you mean mekan ${guess}?)` : ''}; mekan --help lists the commands\n`);
+  process.exitCode = 2;
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(`mekan: ${isInputError(error) ? error.message : messageOf(error)}\n`);
+  // One `mekan:` prefix, however the subject of the error was written.
+  const message = (isInputError(error) ? error.message : messageOf(error)).replace(/^mekan /, '');
+  process.stderr.write(`mekan: ${message}\n`);
   if (!isInputError(error) && process.env.MEKAN_DEBUG) console.error(error);
   process.exitCode = 1;
 });
