@@ -103,7 +103,7 @@ async function main(): Promise<void> {
     const ext = format === 'webp' ? 'webp' : 'png';
     const gdalTiles = execFileSync('find', [gdalDir, '-name', `*.${ext}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
     const archive = openArchive(mekanOut);
-    const mekanTiles = archive.summarize().reduce((sum, z) => sum + z.tiles, 0);
+    const mekanTiles = (await archive.summarize()).reduce((sum, z) => sum + z.tiles, 0);
 
     // Quality on a spread sample of max-zoom tiles that both made: each against gdalwarp's direct rendering, and each other.
     const maxzoomTiles = gdalTiles.filter((f) => f.includes(`/${maxzoom}/`)).sort();
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < count; i++) {
       const file = maxzoomTiles[Math.floor((i * maxzoomTiles.length) / count)];
       const [x, y] = file.slice(gdalDir.length + 1).split('/').slice(1).map((part) => parseInt(part, 10));
-      const stored = archive.getTile(maxzoom, x, y);
+      const stored = await archive.getTile(maxzoom, x, y);
       if (!stored) continue;
       const mekan = await decode(stored.data);
       const gdal = await decode(readFileSync(file));

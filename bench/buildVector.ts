@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openArchive } from '../src/archive/open.js';
+import { MBTilesReader } from '../src/archive/mbtiles/reader.js';
 import { fileFromDebianPackage } from './support/debianData.js';
 import { measure } from './support/measure.js';
 
@@ -58,7 +58,7 @@ async function best(label: string, command: string, args: string[], output: stri
 }
 
 function tileCount(path: string): { tiles: number; maxBytes: number } {
-  const archive = openArchive(path);
+  const archive = new MBTilesReader(path);
   try {
     const zooms = archive.summarize();
     return { tiles: zooms.reduce((n, z) => n + z.tiles, 0), maxBytes: Math.max(...zooms.map((z) => z.maxBytes)) };

@@ -10,7 +10,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createArchive, openArchive } from '../src/archive/open.js';
+import { createArchive } from '../src/archive/open.js';
+import { MBTilesReader } from '../src/archive/mbtiles/reader.js';
 import { flipRow } from '../src/grid/webMercator.js';
 import { fileFromDebianPackage } from './support/debianData.js';
 
@@ -54,7 +55,7 @@ function benchArchive(): string {
   source = resolve(source);
   console.log(`copying ${source} into a Mekan archive ${target}…`);
   mkdirSync(dirname(target), { recursive: true });
-  const reader = openArchive(source);
+  const reader = new MBTilesReader(source);
   if (reader.metadata.format !== 'pbf') throw new Error(`${source} is not a vector archive`);
   const writer = createArchive(target);
   const db = new Database(source, { readonly: true });

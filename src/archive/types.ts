@@ -50,6 +50,31 @@ export interface StoredTile {
   gzipped: boolean;
 }
 
+/** A value now, or later from an async source (a remote PMTiles, PostGIS): callers await only a promise. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/** One tile as stored, with its XYZ position: what converting, extracting and merging stream through. */
+export interface ArchiveTile {
+  z: number;
+  x: number;
+  y: number;
+  data: Buffer;
+}
+
+/**
+ * The archive's storage could not answer (a remote upstream failed or was too slow): not the request's
+ * fault and not a bug here; the server answers 502 (`failed`) or 504 (`timeout`) and logs it.
+ */
+export class ArchiveUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'failed' | 'timeout',
+  ) {
+    super(message);
+    this.name = 'ArchiveUnavailableError';
+  }
+}
+
 export interface ZoomSummary {
   zoom: number;
   tiles: number;
@@ -62,10 +87,12 @@ export interface TileArchiveReader {
   readonly metadata: ArchiveMetadata;
   /** Problems found at open that do not stop serving (a missing metadata table), each naming what is wrong. */
   readonly warnings: readonly string[];
-  /** XYZ coordinates; undefined when the archive has no tile there. */
-  getTile(z: number, x: number, y: number): StoredTile | undefined;
+  /** XYZ coordinates; undefined when the archive has no tile there. Local archives answer at once, remote ones later. */
+  getTile(z: number, x: number, y: number): MaybePromise<StoredTile | undefined>;
   /** Tile counts and sizes per zoom (walks the index: for `inspect`, not for requests). */
-  summarize(): ZoomSummary[];
+  summarize(): MaybePromise<ZoomSummary[]>;
+  /** Every tile, streamed in the archive's own order with bounded memory (for convert, extract, merge). */
+  tiles(): Iterable<ArchiveTile> | AsyncIterable<ArchiveTile>;
   close(): void;
 }
 

@@ -19,7 +19,7 @@ export const inspectCommand: Command = {
     if (!existsSync(path)) throw new InputError(path, 'no such file');
     const archive = openArchive(path);
     try {
-      const zooms = archive.summarize();
+      const zooms = await archive.summarize();
       if (values.json) {
         process.stdout.write(JSON.stringify({ path, metadata: archive.metadata, zooms }, null, 2) + '\n');
         return;

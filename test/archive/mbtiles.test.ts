@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { createArchive, openArchive } from '../../src/archive/open.js';
+import { MBTilesReader } from '../../src/archive/mbtiles/reader.js';
 import { InputError } from '../../src/errors.js';
 import { makeTempDir } from '../support/tempDir.js';
 
@@ -41,7 +42,7 @@ test('writes MBTiles 1.3 with deduplicated tiles and reads them back by XYZ', ()
   assert.deepEqual(JSON.parse(meta.get('json')!).vector_layers[0].id, 'water');
   db.close();
 
-  const archive = openArchive(path);
+  const archive = new MBTilesReader(path);
   const tile = archive.getTile(2, 3, 1);
   assert.ok(tile);
   assert.equal(tile.gzipped, true);

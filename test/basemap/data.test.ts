@@ -7,8 +7,7 @@ import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
 import { gunzipSync } from 'node:zlib';
 import type { FeatureCollection } from 'geojson';
-import { openArchive } from '../../src/archive/open.js';
-import type { TileArchiveReader } from '../../src/archive/types.js';
+import { MBTilesReader } from '../../src/archive/mbtiles/reader.js';
 import { lonLatToTileFraction } from '../../src/grid/webMercator.js';
 import { loadRecipe } from '../../src/vector/recipe.js';
 import { buildBasemap, ROOT } from '../support/basemapFixture.js';
@@ -28,10 +27,10 @@ function schemaLayers(): string[] {
 }
 
 const dir = makeTempDir('mekan-basemap-');
-let archive: TileArchiveReader;
+let archive: MBTilesReader;
 
 before(async () => {
-  archive = openArchive(await buildBasemap(dir));
+  archive = new MBTilesReader(await buildBasemap(dir));
 });
 after(() => archive?.close());
 

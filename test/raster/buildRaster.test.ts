@@ -273,8 +273,8 @@ describe('raster build variants', () => {
       // The padding is transparent, so the footprint and every tile match the unpadded crop's.
       const a = openArchive(plain);
       const b = openArchive(output);
-      const zooms = a.summarize().map((z) => [z.zoom, z.tiles]);
-      assert.deepEqual(b.summarize().map((z) => [z.zoom, z.tiles]), zooms, input);
+      const zooms = (await a.summarize()).map((z) => [z.zoom, z.tiles]);
+      assert.deepEqual((await b.summarize()).map((z) => [z.zoom, z.tiles]), zooms, input);
       a.close();
       b.close();
       const range = archiveTileRange(plain, summary.maxzoom);
@@ -303,7 +303,7 @@ describe('raster build variants', () => {
     assert.equal(summary.sources, 49);
     const a = openArchive(whole);
     const b = openArchive(mosaic);
-    assert.deepEqual(b.summarize().map((z) => [z.zoom, z.tiles]), a.summarize().map((z) => [z.zoom, z.tiles]));
+    assert.deepEqual((await b.summarize()).map((z) => [z.zoom, z.tiles]), (await a.summarize()).map((z) => [z.zoom, z.tiles]));
     a.close();
     b.close();
     const range = archiveTileRange(whole, summary.maxzoom);
@@ -338,7 +338,7 @@ describe('raster build variants', () => {
     const archive = openArchive(output);
     assert.equal(archive.metadata.format, 'jpg');
     const range = bboxToTileRange(archive.metadata.bounds!, summary.maxzoom);
-    const tile = archive.getTile(summary.maxzoom, range.minX, range.minY)!;
+    const tile = (await archive.getTile(summary.maxzoom, range.minX, range.minY))!;
     archive.close();
     assert.equal(tile.data[0], 0xff);
     assert.equal(tile.data[1], 0xd8);

@@ -41,7 +41,7 @@ export async function gdalTile(dir: string, input: string, z: number, x: number,
 export async function archiveTile(path: string, z: number, x: number, y: number): Promise<Uint8Array | undefined> {
   const archive = openArchive(path);
   try {
-    const tile = archive.getTile(z, x, y);
+    const tile = await archive.getTile(z, x, y);
     if (!tile) return undefined;
     return new Uint8Array(await sharp(tile.data).ensureAlpha().raw().toBuffer());
   } finally {

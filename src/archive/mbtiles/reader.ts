@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { basename, extname } from 'node:path';
 import { InputError, messageOf } from '../../errors.js';
 import { flipRow } from '../../grid/webMercator.js';
-import type { ArchiveMetadata, StoredTile, TileArchiveReader, TileFormat, ZoomSummary } from '../types.js';
+import type { ArchiveMetadata, ArchiveTile, StoredTile, TileArchiveReader, TileFormat, ZoomSummary } from '../types.js';
 import { isGzip } from '../types.js';
 import { metadataFromRows } from './metadata.js';
 
@@ -85,6 +85,11 @@ export class MBTilesReader implements TileArchiveReader {
       .prepare('SELECT zoom_level AS zoom, COUNT(*) AS tiles, SUM(LENGTH(tile_data)) AS bytes, MAX(LENGTH(tile_data)) AS maxBytes FROM tiles GROUP BY zoom_level ORDER BY zoom_level')
       .all() as ZoomSummary[];
     return rows.map((row) => ({ zoom: row.zoom, tiles: row.tiles, bytes: row.bytes ?? 0, maxBytes: row.maxBytes ?? 0 }));
+  }
+
+  *tiles(): IterableIterator<ArchiveTile> {
+    const rows = this.db.prepare('SELECT zoom_level AS z, tile_column AS x, tile_row AS row, tile_data AS data FROM tiles').iterate() as IterableIterator<{ z: number; x: number; row: number; data: Buffer | null }>;
+    for (const { z, x, row, data } of rows) if (data && data.length > 0) yield { z, x, y: flipRow(z, row), data };
   }
 
   close(): void {

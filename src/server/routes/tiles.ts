@@ -1,11 +1,13 @@
 // GET /tiles/{id}/{z}/{x}/{y}.{ext}: the hot path, answered on raw node:http ahead of Koa.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { StoredTile } from '../../archive/types.js';
+import type { MaybePromise, StoredTile } from '../../archive/types.js';
+import { ArchiveUnavailableError } from '../../archive/types.js';
 import { messageOf } from '../../errors.js';
 import { MAX_ZOOM } from '../../grid/webMercator.js';
 import { acceptsGzip, CorruptTileError, encodeTile, matchesEtag } from '../encoding.js';
 import type { FastPath, RouteModule, ServerContext } from '../module.js';
+import type { Tileset } from '../registry.js';
 
 const PREFIX = '/tiles/';
 
@@ -121,14 +123,37 @@ export function tilesFastPath(context: ServerContext): FastPath {
     const vary = [tileset.format === 'pbf' ? 'Accept-Encoding' : '', varyOrigin ? 'Origin' : '', tileset.private ? 'Authorization' : ''].filter(Boolean).join(', ');
     if (vary) headers.push('Vary', vary);
 
-    let stored: StoredTile | undefined;
+    let stored: MaybePromise<StoredTile | undefined>;
     try {
       stored = tileset.archive.getTile(z, x, y);
     } catch (error) {
-      logger.error({ tileset: tileset.id, path: tileset.path, z, x, y, reason: messageOf(error) }, `reading tile ${z}/${x}/${y} of ${tileset.id} failed`);
-      fail(request, response, 500, headers, `tile ${z}/${x}/${y} of "${tileset.id}" could not be read`, started);
+      unreadable(request, response, tileset, z, x, y, headers, started, error);
       return true;
     }
+    // Local archives answer at once; only a remote one hands back a promise, and only then is there an await.
+    if (stored instanceof Promise) {
+      stored.then(
+        (tile) => answer(request, response, tileset, z, x, y, headers, started, tile),
+        (error: unknown) => unreadable(request, response, tileset, z, x, y, headers, started, error),
+      );
+    } else {
+      answer(request, response, tileset, z, x, y, headers, started, stored);
+    }
+    return true;
+  };
+
+  function unreadable(request: IncomingMessage, response: ServerResponse, tileset: Tileset, z: number, x: number, y: number, headers: string[], started: number, error: unknown): void {
+    if (error instanceof ArchiveUnavailableError) {
+      // The upstream of a remote archive failed or was slow: a gateway's answer, so that a cache in front retries elsewhere.
+      logger.error({ tileset: tileset.id, path: tileset.path, z, x, y, reason: error.message }, `upstream of ${tileset.id} ${error.kind === 'timeout' ? 'timed out' : 'failed'} for tile ${z}/${x}/${y}: ${error.message}`);
+      fail(request, response, error.kind === 'timeout' ? 504 : 502, headers, `tile ${z}/${x}/${y} of "${tileset.id}": upstream ${error.kind === 'timeout' ? 'timed out' : 'failed'}`, started);
+      return;
+    }
+    logger.error({ tileset: tileset.id, path: tileset.path, z, x, y, reason: messageOf(error) }, `reading tile ${z}/${x}/${y} of ${tileset.id} failed`);
+    fail(request, response, 500, headers, `tile ${z}/${x}/${y} of "${tileset.id}" could not be read`, started);
+  }
+
+  function answer(request: IncomingMessage, response: ServerResponse, tileset: Tileset, z: number, x: number, y: number, headers: string[], started: number, stored: StoredTile | undefined): void {
     if (!stored) {
       if (z >= tileset.metadata.minzoom && z <= tileset.metadata.maxzoom && tileset.covers(z, x, y)) {
         // An empty tile inside the tileset: clients draw nothing and keep the tile cached like any other.
@@ -137,28 +162,27 @@ export function tilesFastPath(context: ServerContext): FastPath {
       } else {
         fail(request, response, 404, headers, `tile ${z}/${x}/${y} is outside tileset "${tileset.id}"`, started);
       }
-      return true;
+      return;
     }
-    let answer;
+    let encoded;
     try {
-      answer = encodeTile(stored, tileset.format, acceptsGzip(request.headers['accept-encoding']));
+      encoded = encodeTile(stored, tileset.format, acceptsGzip(request.headers['accept-encoding']));
     } catch (error) {
       if (!(error instanceof CorruptTileError)) throw error;
       logger.error({ tileset: tileset.id, path: tileset.path, z, x, y, reason: error.message }, `tile ${z}/${x}/${y} of ${tileset.id} is corrupt`);
       fail(request, response, 500, headers, `tile ${z}/${x}/${y} of "${tileset.id}" is corrupt in the archive`, started);
-      return true;
+      return;
     }
-    headers.push('ETag', answer.etag, 'Cache-Control', tileset.cacheControl);
-    if (matchesEtag(request.headers['if-none-match'], answer.etag)) {
+    headers.push('ETag', encoded.etag, 'Cache-Control', tileset.cacheControl);
+    if (matchesEtag(request.headers['if-none-match'], encoded.etag)) {
       finish(request, response, 304, headers, started);
-      return true;
+      return;
     }
-    headers.push('Content-Type', tileset.contentType, 'Content-Length', String(answer.body.length));
-    if (answer.contentEncoding) headers.push('Content-Encoding', answer.contentEncoding);
-    metrics.tileServed(tileset.id, answer.body.length);
-    finish(request, response, 200, headers, started, answer.body);
-    return true;
-  };
+    headers.push('Content-Type', tileset.contentType, 'Content-Length', String(encoded.body.length));
+    if (encoded.contentEncoding) headers.push('Content-Encoding', encoded.contentEncoding);
+    metrics.tileServed(tileset.id, encoded.body.length);
+    finish(request, response, 200, headers, started, encoded.body);
+  }
 }
 
 export const tilesModule: RouteModule = {
