@@ -39,6 +39,10 @@ export interface ArchiveMetadata {
   /** Everything else found in the metadata table or its `json`, kept as read. */
   extra?: Record<string, unknown>;
   layerStats?: LayerStats[];
+  /** Registry id of the tile matrix set the tiles are cut on (src/grid); absent means WebMercatorQuad. */
+  tileMatrixSet?: string;
+  /** Extent of the tiles' data in the tile matrix set's CRS (GeoPackage gpkg_contents); `bounds` stays lon/lat. */
+  crsBounds?: BBox;
 }
 
 /** A tile as stored: bytes exactly as in the archive (gzip for most vector archives) and a content hash. */

@@ -2,8 +2,10 @@
 import type { ArchiveMetadata } from '../../archive/types.js';
 import { FORMAT_CONTENT_TYPES } from '../../archive/types.js';
 import {
+  gridExtent,
+  tileGrid,
   tileMatrixSetLimits,
-  webMercatorQuad,
+  TILE_GRIDS,
   WEB_MERCATOR_QUAD_ID,
   WEB_MERCATOR_QUAD_URI,
   EPSG_3857_URI,
@@ -48,10 +50,12 @@ export const CONFORMANCE_CLASSES = [
   'http://www.opengis.net/spec/tms/2.0/conf/tilematrixset',
 ] as const;
 
-/** Tile matrix sets offered, by id. Only WebMercatorQuad: the archives are cut on that grid. */
-export const TILE_MATRIX_SETS: Readonly<Record<string, () => TileMatrixSet>> = { [WEB_MERCATOR_QUAD_ID]: webMercatorQuad };
-
 export type DataType = 'vector' | 'map';
+
+/** The tile matrix set a tileset is cut on (archives that do not say are WebMercatorQuad). */
+export function tileMatrixSetOf(tileset: OgcTileset): string {
+  return tileset.metadata.tileMatrixSet ?? WEB_MERCATOR_QUAD_ID;
+}
 
 export function dataTypeOf(tileset: OgcTileset): DataType {
   return tileset.metadata.format === 'pbf' ? 'vector' : 'map';
@@ -97,8 +101,8 @@ export function conformance(): object {
 
 export function tileMatrixSetList(base: string): object {
   return {
-    tileMatrixSets: Object.values(TILE_MATRIX_SETS).map((make) => {
-      const tms = make();
+    tileMatrixSets: Object.values(TILE_GRIDS).map((grid) => {
+      const tms = grid.definition();
       return {
         id: tms.id,
         title: tms.title,
@@ -116,16 +120,16 @@ export function tileMatrixSetList(base: string): object {
  * against 1.0, such as GDAL up to 3.6, read only those, and 2.0 clients ignore them.
  */
 export function tileMatrixSetDocument(id: string): (TileMatrixSet & Record<string, unknown>) | undefined {
-  if (!Object.hasOwn(TILE_MATRIX_SETS, id)) return undefined;
-  const tms = TILE_MATRIX_SETS[id]();
-  const [originX, originY] = tms.tileMatrices[0].pointOfOrigin;
-  const extent = tms.tileMatrices[0].cellSize * tms.tileMatrices[0].tileWidth * tms.tileMatrices[0].matrixWidth;
+  const grid = tileGrid(id);
+  if (!grid) return undefined;
+  const tms = grid.definition();
+  const [minX, minY, maxX, maxY] = gridExtent(grid);
   return {
     type: 'TileMatrixSetType',
     ...tms,
     identifier: tms.id,
     supportedCRS: tms.crs,
-    boundingBox: { type: 'BoundingBoxType', crs: tms.crs, lowerCorner: [originX, originY - extent], upperCorner: [originX + extent, originY] },
+    boundingBox: { type: 'BoundingBoxType', crs: tms.crs, lowerCorner: [minX, minY], upperCorner: [maxX, maxY] },
     tileMatrices: tms.tileMatrices.map((m) => ({ type: 'TileMatrixType', ...m, identifier: m.id, topLeftCorner: m.pointOfOrigin })),
   };
 }

@@ -33,8 +33,10 @@ function tilesetFor(ctx: Context, context: ServerContext, map: boolean): Tileset
   return tileset;
 }
 
-function requireTileMatrixSet(ctx: Context): void {
-  if (!documents.tileMatrixSetDocument(ctx.params.tms)) throw new InputError(ctx.path, `no tile matrix set "${ctx.params.tms}" (offered: WebMercatorQuad)`, 404);
+/** A tileset is cut on one tile matrix set: any other id, known or not, names no resource (404). */
+function requireTileMatrixSet(ctx: Context, tileset: Tileset): void {
+  const offered = documents.tileMatrixSetOf(tileset);
+  if (ctx.params.tms !== offered) throw new InputError(ctx.path, `no tile matrix set "${ctx.params.tms}" for "${tileset.id}" (offered: ${offered})`, 404);
 }
 
 function registerTilesets(router: Router, context: ServerContext, prefix: string, map: boolean): void {
@@ -44,12 +46,12 @@ function registerTilesets(router: Router, context: ServerContext, prefix: string
   });
   router.get(`/ogc/collections/:id/${prefix}/:tms`, (ctx) => {
     const tileset = tilesetFor(ctx, context, map);
-    requireTileMatrixSet(ctx);
+    requireTileMatrixSet(ctx, tileset);
     sendJson(ctx, documents.tilesetMetadata(context.publicUrl(ctx.req), tileset));
   });
   router.get(`/ogc/collections/:id/${prefix}/:tms/:tileMatrix/:tileRow/:tileCol`, (ctx) => {
     const tileset = tilesetFor(ctx, context, map);
-    requireTileMatrixSet(ctx);
+    requireTileMatrixSet(ctx, tileset);
     // WebMercatorQuad rows count from the top, exactly as XYZ y does.
     answerWithTileRoute(ctx, tiles, tileset, ctx.params.tileMatrix, ctx.params.tileCol, ctx.params.tileRow);
   });

@@ -45,5 +45,9 @@ test('tileset metadata carries limits, the tiling scheme and a tile URI template
   assert.equal(doc.layers[0].propertiesSchema.properties.area.type, 'number');
   assert.equal(ogc.tileMatrixSetDocument('WebMercatorQuad')!.tileMatrices.length, 25);
   assert.equal(ogc.tileMatrixSetDocument('constructor'), undefined);
-  assert.equal(ogc.tileMatrixSetDocument('WorldCRS84Quad'), undefined);
+  assert.equal(ogc.tileMatrixSetDocument('EuropeanETRS89_LAEAQuad'), undefined);
+  const utm = ogc.tileMatrixSetDocument('UTM39WGS84Quad')!;
+  assert.equal(utm.supportedCRS, 'http://www.opengis.net/def/crs/EPSG/0/32639');
+  // The 1.0 encoding's box is the whole matrix set: one tile wide and two high at level 1.
+  assert.deepEqual((utm.boundingBox as { upperCorner: number[] }).upperCorner.map((v) => Number(v.toFixed(3))), [10501965.729, 20003931.459]);
 });

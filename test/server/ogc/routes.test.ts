@@ -33,7 +33,7 @@ test('landing page → collections → tilesets → tileset → tile, by followi
   const { conformsTo } = await getJson<{ conformsTo: string[] }>('/ogc/conformance');
   assert.ok(conformsTo.includes('http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core'));
   const tmsList = await getJson<{ tileMatrixSets: { id: string }[] }>('/ogc/tileMatrixSets');
-  assert.deepEqual(tmsList.tileMatrixSets.map((t) => t.id), ['WebMercatorQuad']);
+  assert.deepEqual(tmsList.tileMatrixSets.map((t) => t.id), ['WebMercatorQuad', 'WorldCRS84Quad', 'UTM38WGS84Quad', 'UTM39WGS84Quad']);
   const tms = await getJson<{ crs: string; tileMatrices: { id: string; scaleDenominator: number }[] }>('/ogc/tileMatrixSets/WebMercatorQuad');
   assert.equal(tms.crs, 'http://www.opengis.net/def/crs/EPSG/0/3857');
   assert.equal(tms.tileMatrices[3].id, '3');
@@ -80,7 +80,7 @@ test('404 and 400 follow the tile rules', async () => {
   const statuses: [string, number][] = [
     ['/ogc/collections/nope', 404],
     ['/ogc/collections/nope/tiles', 404],
-    ['/ogc/tileMatrixSets/WorldCRS84Quad', 404],
+    ['/ogc/tileMatrixSets/EuropeanETRS89_LAEAQuad', 404],
     ['/ogc/collections/basemap/map/tiles', 404], // vector data has no map tiles
     ['/ogc/collections/absheron/tiles', 404], // and raster no vector tiles
     ['/ogc/collections/basemap/tiles/WorldCRS84Quad', 404],
