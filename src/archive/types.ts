@@ -1,5 +1,5 @@
 // The seam between building and serving: what every tile archive (MBTiles today, PMTiles tomorrow) offers.
-import type { BBox } from '../grid/webMercator.js';
+import type { BBox, TileRange } from '../grid/webMercator.js';
 
 export type TileFormat = 'pbf' | 'png' | 'jpg' | 'webp';
 
@@ -86,6 +86,19 @@ export interface ZoomSummary {
   maxBytes: number;
 }
 
+/** A tile read by range: XYZ coordinates and the bytes exactly as stored. */
+export interface RangeTile {
+  x: number;
+  y: number;
+  data: Buffer;
+}
+
+/** What a tile range holds, from the index: tile count and stored bytes (each tile counted, before deduplication). */
+export interface RangeMeasure {
+  tiles: number;
+  bytes: number;
+}
+
 export interface TileArchiveReader {
   readonly path: string;
   readonly metadata: ArchiveMetadata;
@@ -93,6 +106,13 @@ export interface TileArchiveReader {
   readonly warnings: readonly string[];
   /** XYZ coordinates; undefined when the archive has no tile there. Local archives answer at once, remote ones later. */
   getTile(z: number, x: number, y: number): MaybePromise<StoredTile | undefined>;
+  /**
+   * The tiles of one zoom inside `range` (XYZ), read by range from the index, in no promised order. Optional:
+   * without it, extracts read tile by tile through getTile (right, but one lookup per possible tile).
+   */
+  readRange?(range: TileRange): Iterable<RangeTile>;
+  /** Tile count and bytes inside `range`, from the index without reading tile data (estimates before a download). */
+  measureRange?(range: TileRange): RangeMeasure;
   /** Tile counts and sizes per zoom (walks the index: for `inspect`, not for requests). */
   summarize(): MaybePromise<ZoomSummary[]>;
   /** Every tile, streamed in the archive's own order with bounded memory (for convert, extract, merge). */

@@ -13,6 +13,8 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   'build raster': { summary: 'GeoTIFF imagery to a raster tile archive', load: async () => (await import('./buildRaster.js')).buildRasterCommand },
   serve: { summary: 'serve archives: map viewer, tiles, TileJSON, styles, WMTS, OGC API Tiles', load: async () => (await import('./serve.js')).serveCommand },
   inspect: { summary: "an archive's metadata, zoom range, tile counts and sizes per zoom", load: async () => (await import('./inspect.js')).inspectCommand },
+  extract: { summary: 'the tiles that intersect a box, into a new archive', load: async () => (await import('./extract.js')).extractCommand },
+  merge: { summary: 'several archives of one tile format into one (vector layers combined)', load: async () => (await import('./merge.js')).mergeCommand },
 };
 
 /** The commands starting with `prefix` (all of them for ''), one line each. */

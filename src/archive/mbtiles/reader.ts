@@ -3,8 +3,8 @@ import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { basename, extname } from 'node:path';
 import { InputError, messageOf } from '../../errors.js';
-import { flipRow } from '../../grid/webMercator.js';
-import type { ArchiveMetadata, ArchiveTile, StoredTile, TileArchiveReader, TileFormat, ZoomSummary } from '../types.js';
+import { flipRow, type TileRange } from '../../grid/webMercator.js';
+import type { ArchiveMetadata, ArchiveTile, RangeMeasure, RangeTile, StoredTile, TileArchiveReader, TileFormat, ZoomSummary } from '../types.js';
 import { isGzip } from '../types.js';
 import { metadataFromRows } from './metadata.js';
 
@@ -12,6 +12,15 @@ interface TileRow {
   data: Buffer;
   id?: string | null;
 }
+
+interface RangeRow {
+  column: number;
+  row: number;
+  data: Buffer | null;
+}
+
+/** zoom, first column, last column, first TMS row, last TMS row. */
+type RangeParameters = [number, number, number, number, number];
 
 /** A tile_id that is itself a content hash can serve as the ETag without hashing the blob again. */
 const CONTENT_HASH_ID = /^[0-9a-f]{32,64}$/i;
@@ -38,12 +47,19 @@ export function sniffFormat(data: Uint8Array | undefined): TileFormat {
   return 'pbf';
 }
 
+/** An XYZ range as the index's columns: MBTiles counts rows from the south (TMS), so the XYZ bounds swap. */
+function rangeParameters({ z, minX, maxX, minY, maxY }: TileRange): RangeParameters {
+  return [z, minX, maxX, flipRow(z, maxY), flipRow(z, minY)];
+}
+
 export class MBTilesReader implements TileArchiveReader {
   readonly path: string;
   readonly metadata: ArchiveMetadata;
   readonly warnings: string[] = [];
   private readonly db: Database.Database;
   private readonly selectTile: Database.Statement<[number, number, number], TileRow>;
+  private readonly selectRange: Database.Statement<RangeParameters, RangeRow>;
+  private readonly measureStatement: Database.Statement<RangeParameters, { tiles: number; bytes: number | null }>;
 
   constructor(path: string) {
     this.path = path;
@@ -63,6 +79,16 @@ export class MBTilesReader implements TileArchiveReader {
             'SELECT images.tile_data AS data, images.tile_id AS id FROM map JOIN images ON images.tile_id = map.tile_id WHERE map.zoom_level = ? AND map.tile_column = ? AND map.tile_row = ?',
           )
         : this.db.prepare('SELECT tile_data AS data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?');
+      // Ranges go to the table that holds the (zoom_level, tile_column, tile_row) index: `map` in a deduplicated
+      // archive (a range over the `tiles` view works too, but SQLite plans it as a scan of `images`), else `tiles`.
+      const where = 'zoom_level = ? AND tile_column BETWEEN ? AND ? AND tile_row BETWEEN ? AND ?';
+      const mapWhere = 'map.zoom_level = ? AND map.tile_column BETWEEN ? AND ? AND map.tile_row BETWEEN ? AND ?';
+      this.selectRange = deduplicated
+        ? this.db.prepare(`SELECT map.tile_column AS column, map.tile_row AS row, images.tile_data AS data FROM map JOIN images ON images.tile_id = map.tile_id WHERE ${mapWhere}`)
+        : this.db.prepare(`SELECT tile_column AS column, tile_row AS row, tile_data AS data FROM tiles WHERE ${where}`);
+      this.measureStatement = deduplicated
+        ? this.db.prepare(`SELECT COUNT(*) AS tiles, SUM(LENGTH(images.tile_data)) AS bytes FROM map JOIN images ON images.tile_id = map.tile_id WHERE ${mapWhere} AND LENGTH(images.tile_data) > 0`)
+        : this.db.prepare(`SELECT COUNT(*) AS tiles, SUM(LENGTH(tile_data)) AS bytes FROM tiles WHERE ${where} AND LENGTH(tile_data) > 0`);
       if (!objects.has('metadata')) this.warnings.push(`${path}: no metadata table; zoom range and format are read from the tiles`);
       this.metadata = this.readMetadata(objects.has('metadata'));
     } catch (error) {
@@ -78,6 +104,19 @@ export class MBTilesReader implements TileArchiveReader {
     const data = row.data;
     const hash = row.id && CONTENT_HASH_ID.test(row.id) ? row.id : requestHash(data);
     return { data, hash, gzipped: isGzip(data) };
+  }
+
+  *readRange(range: TileRange): Generator<RangeTile> {
+    const { z } = range;
+    for (const row of this.selectRange.iterate(...rangeParameters(range))) {
+      // An empty blob is no tile, as getTile says.
+      if (row.data && row.data.length > 0) yield { x: row.column, y: flipRow(z, row.row), data: row.data };
+    }
+  }
+
+  measureRange(range: TileRange): RangeMeasure {
+    const row = this.measureStatement.get(...rangeParameters(range));
+    return { tiles: row?.tiles ?? 0, bytes: row?.bytes ?? 0 };
   }
 
   summarize(): ZoomSummary[] {
