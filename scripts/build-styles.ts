@@ -22,6 +22,9 @@ interface Palette {
   waterText: string;
   /** The hybrid style: imagery under everything but water. */
   imagery?: boolean;
+  /** Where the style opens (default: Azerbaijan at zoom 6). */
+  center?: [number, number];
+  zoom?: number;
 }
 
 export const PALETTES: Record<string, Palette> = {
@@ -77,6 +80,9 @@ export const PALETTES: Record<string, Palette> = {
     placeHalo: '#202020',
     waterText: '#bfe0ff',
     imagery: true,
+    // The bundled imagery sample lies in Brazil (CBERS-2B near Eldorado, Mato Grosso do Sul): open there, so the hybrid shows imagery.
+    center: [-54.309, -23.789],
+    zoom: 12.5,
   },
 };
 
@@ -250,8 +256,8 @@ export function styleTemplate(variant: string, p: Palette = PALETTES[variant]): 
     version: 8,
     name: p.title,
     metadata: { 'mekan:variant': variant, 'mekan:schema': 'openmaptiles (see data/SCHEMA.md)' },
-    center: [47.7, 40.3],
-    zoom: 6,
+    center: p.center ?? [47.7, 40.3],
+    zoom: p.zoom ?? 6,
     sources,
     sprite: `mekan://styles/${variant}/sprite`,
     glyphs: 'mekan://fonts/{fontstack}/{range}.pbf',

@@ -1,5 +1,6 @@
 // `mekan serve [PATH…]`: serves the archives of the given files and folders (default: the bundled basemap).
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { ARCHIVE_EXTENSIONS } from '../archive/open.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile } from '../config/schema.js';
@@ -28,9 +29,27 @@ function packageRoot(): string {
   return dir;
 }
 
+/** The project's build/ (made if missing, so that an archive built into it later is picked up) and data/. */
 export function defaultServePaths(): string[] {
   const root = packageRoot();
+  try {
+    mkdirSync(join(root, 'build'), { recursive: true });
+  } catch {
+    // A read-only install: serve what exists.
+  }
   return ['build', 'data'].map((name) => join(root, name)).filter((path) => existsSync(path));
+}
+
+/** What `mekan serve` looked in and what to run, when it found no archive there (the viewer says the same). */
+function nothingToServe(paths: string[], defaults: boolean): string {
+  const folder = paths.find((path) => existsSync(path) && statSync(path).isDirectory()) ?? 'build';
+  return [
+    `mekan: nothing to serve yet: no ${ARCHIVE_EXTENSIONS.join(' or ')} archive in ${paths.join(', ') || '(no path)'}.`,
+    ...(defaults ? ['  The bundled basemap and imagery: stop this and run `npm start` (builds them into build/, then serves them).'] : []),
+    `  Your own data: mekan build vector DATA.geojson -o ${join(folder, 'NAME.mbtiles')} (or mekan build raster IMAGE.tif -o …);`,
+    `  archives written into a served folder are picked up within two seconds.`,
+    '',
+  ].join('\n');
 }
 
 export const serveCommand: Command = {
@@ -46,6 +65,8 @@ export const serveCommand: Command = {
       quiet: { type: 'boolean', short: 'q' },
       'trust-proxy': { type: 'boolean' },
     });
+    // A mistyped path is an error now, not a log line from a server that then shows nothing.
+    for (const path of positionals) if (!existsSync(path)) throw new InputError(path, 'no such file or folder');
     const config = values.config ? loadConfigFile(values.config) : {};
     const options = serverOptionsFrom(
       { paths: positionals, host: values.host, port: values.port, publicUrl: values['public-url'], workers: values.workers, quiet: values.quiet, trustProxy: values['trust-proxy'] },
@@ -56,8 +77,10 @@ export const serveCommand: Command = {
       if (options.paths.length === 0) throw new InputError('mekan serve', 'nothing to serve: give PATH… or --config (no build/ or data/ folder in the project)');
     }
     const { runServer } = await import('../server/run.js');
-    await runServer(options, (url, served) => {
+    const defaults = positionals.length === 0 && !values.config;
+    await runServer(options, (url, served, tilesets) => {
       process.stdout.write(`Mekan listening on ${url} (${served.workers > 1 ? `${served.workers} workers` : 'one process'})\n`);
+      if (tilesets === 0) process.stderr.write(nothingToServe(served.paths, defaults));
     });
   },
 };

@@ -128,6 +128,16 @@ export class TilesetRegistry {
     return tileset !== undefined && tileset.private && !currentRequestHolds(tileset.tokenDigests);
   }
 
+  /** How many tilesets are served, private ones included (0: the server has nothing to show yet). */
+  count(): number {
+    return this.entries.size;
+  }
+
+  /** Whether a tileset of that id is served, private or not (for start-up checks, outside any request). */
+  has(id: string): boolean {
+    return this.entries.has(id);
+  }
+
   /** Whether any tileset is private: requests then need an access scope (see access.ts). */
   hasPrivate(): boolean {
     return Object.values(this.options.tilesets).some((options) => options.private === true);

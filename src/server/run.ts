@@ -6,13 +6,17 @@ import { gatherWorkerMetrics } from './clusterMetrics.js';
 import { createLogger } from './logger.js';
 
 /** Starts serving and resolves with the URL once listening; the process exits 0 after SIGTERM/SIGINT. */
-export async function runServer(options: ServerOptions, announce: (url: string, options: ServerOptions) => void): Promise<void> {
+/** Called once listening: the URL and how many tilesets were found at start (0: nothing to serve yet). */
+export type Announce = (url: string, options: ServerOptions, tilesets: number) => void;
+
+export async function runServer(options: ServerOptions, announce: Announce): Promise<void> {
   if (options.workers > 1 && cluster.isPrimary) return runPrimary(options, announce);
   const logger = createLogger(options.log.level);
   const app = createApp({ options, logger });
   const url = await app.listen();
-  if (cluster.isWorker) process.send?.({ mekan: 'listening', url });
-  else announce(url, options);
+  const tilesets = app.context.registry.count();
+  if (cluster.isWorker) process.send?.({ mekan: 'listening', url, tilesets });
+  else announce(url, options, tilesets);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -30,17 +34,17 @@ export async function runServer(options: ServerOptions, announce: (url: string, 
 }
 
 /** The primary forks the workers (each runs the same command), announces once they all listen, and stops them on a signal. */
-function runPrimary(options: ServerOptions, announce: (url: string, options: ServerOptions) => void): Promise<void> {
+function runPrimary(options: ServerOptions, announce: Announce): Promise<void> {
   const logger = createLogger(options.log.level);
   let listening = 0;
   let stopping = false;
   gatherWorkerMetrics();
   return new Promise((resolve, reject) => {
     for (let i = 0; i < options.workers; i++) cluster.fork();
-    cluster.on('message', (_worker, message: { mekan?: string; url?: string }) => {
+    cluster.on('message', (_worker, message: { mekan?: string; url?: string; tilesets?: number }) => {
       if (message?.mekan !== 'listening' || !message.url) return;
       if (++listening === options.workers) {
-        announce(message.url, options);
+        announce(message.url, options, message.tilesets ?? 0);
         resolve();
       }
     });

@@ -16,6 +16,14 @@ export function createStylesModule(stylesDir = STYLES_DIR): RouteModule {
     register(router, context) {
       // Read the templates now: a broken one stops the server at start with its file named, not a request later.
       styles();
+      // A style over a tileset that is not served would open blank: say so once, at start (the catalog leaves it
+      // out until the tileset appears). With nothing served at all, the CLI's "nothing to serve" says it better.
+      if (context.registry.count() > 0) {
+        for (const id of styles().ids()) {
+          const missing = templateTilesets(styles().template(id)).filter((tileset) => !context.registry.has(tileset));
+          if (missing.length) context.logger.warn({ style: id, missing }, `style ${id} left out of the catalog: it draws tileset${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, not served`);
+        }
+      }
       router.get('/styles/:style/style.json', (ctx) => {
         const template = styles().template(ctx.params.style);
         // A style over a private tileset is as hidden as the tileset: the same 404 as an unknown style.
@@ -41,7 +49,8 @@ export function createStylesModule(stylesDir = STYLES_DIR): RouteModule {
       return {
         styles: styles()
           .ids()
-          .filter((id) => !templateTilesets(styles().template(id)).some((tileset) => context.registry.hides(tileset)))
+          // Only styles that draw: every tileset they name is served and visible to this request.
+          .filter((id) => templateTilesets(styles().template(id)).every((tileset) => context.registry.get(tileset) !== undefined))
           .map((id) => {
             const template = styles().template(id);
             const tilesets = templateTilesets(template);
@@ -54,8 +63,8 @@ export function createStylesModule(stylesDir = STYLES_DIR): RouteModule {
               url: link(url),
               languages: Object.fromEntries(LANGUAGES.map((language) => [language, link(`${url}?lang=${language}`)])),
               tilesets,
-              // A style whose tilesets are not being served still loads, but shows nothing of them.
-              available: tilesets.every((tileset) => context.registry.get(tileset) !== undefined),
+              // Kept for clients that read it: styles with a missing tileset are no longer listed.
+              available: true,
             };
           }),
       };

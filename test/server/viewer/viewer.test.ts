@@ -152,3 +152,27 @@ test('in Chromium, /?token= shows the private tilesets that token opens, and its
     await privateServer.close();
   }
 });
+
+test('in Chromium, ?style=imagery opens where the bundled imagery lies, loads its tiles and draws them', async () => {
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    const imageryTiles: number[] = [];
+    page.on('response', (response) => {
+      if (response.url().includes('/tiles/imagery/')) imageryTiles.push(response.status());
+    });
+    await page.goto(`${server.url}/?style=imagery`);
+    await page.waitForSelector('body[data-state="idle"]', { state: 'attached', timeout: 0 });
+    assert.equal(await page.locator('#style').inputValue(), 'style:imagery');
+    assert.ok(imageryTiles.length > 0 && imageryTiles.every((status) => status === 200), `imagery tiles: ${imageryTiles}`);
+    const { channels } = await sharp(await page.locator('#map').screenshot()).stats();
+    assert.ok(Math.max(...channels.slice(0, 3).map((c) => c.stdev)) > 12, 'the imagery draws');
+    assert.equal(await page.locator('#errors li').count(), 0, await page.locator('#errors').innerText());
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser?.close();
+  }
+});

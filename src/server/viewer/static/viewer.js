@@ -1,5 +1,5 @@
 // The map viewer: lists the catalog's styles and tilesets, switches style and language, overlays raster tilesets.
-/* global document, window, fetch, URLSearchParams */
+/* global document, window, fetch, URLSearchParams, setInterval, clearInterval */
 import * as maplibregl from '../maplibre-gl/maplibre-gl.mjs';
 
 const RASTER_FORMATS = new Set(['png', 'jpg', 'jpeg', 'webp']);
@@ -12,6 +12,28 @@ const base = new URL('.', window.location.href);
 function setState(value, message = '') {
   document.body.dataset.state = value;
   $('status').textContent = message;
+}
+
+/** Errors stay listed until the view changes (a map that reaches idle does not wipe them); the same one is shown once. */
+function showError(message) {
+  const list = $('errors');
+  if ([...list.children].some((item) => item.textContent === message)) return;
+  const item = document.createElement('li');
+  item.textContent = message;
+  list.append(item);
+  while (list.children.length > 5) list.firstElementChild.remove();
+}
+
+function clearErrors() {
+  $('errors').replaceChildren();
+}
+
+function isUsableBounds(bounds) {
+  return Array.isArray(bounds) && bounds.length === 4 && bounds[0] < bounds[2] && bounds[1] < bounds[3];
+}
+
+function zoomTo(map, tileset) {
+  if (isUsableBounds(tileset.bounds)) map.fitBounds(tileset.bounds, { padding: 20, maxZoom: tileset.maxzoom, animate: false });
 }
 
 function absolute(url) {
@@ -43,8 +65,15 @@ function styleUrl(style) {
   return url.href;
 }
 
-/** A plain inspection style for a vector tileset that has no style of its own: every layer drawn by geometry. */
+/** A plain inspection style for a tileset: a raster one as it is, a vector one with every layer drawn by geometry. */
 async function inspectionStyle(tileset) {
+  if (isRaster(tileset)) {
+    return {
+      version: 8,
+      sources: { inspect: { type: 'raster', url: tileJsonUrl(tileset), tileSize: 256 } },
+      layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#f4f1ea' } }, { id: 'inspect', type: 'raster', source: 'inspect' }],
+    };
+  }
   const tilejson = await (await fetch(tileJsonUrl(tileset), { headers: authorization(tileJsonUrl(tileset)) })).json();
   const layers = [{ id: 'background', type: 'background', paint: { 'background-color': '#f4f1ea' } }];
   (tilejson.vector_layers ?? []).forEach((layer, i) => {
@@ -57,16 +86,10 @@ async function inspectionStyle(tileset) {
   return { version: 8, sources: { inspect: { type: 'vector', url: tileJsonUrl(tileset) } }, layers };
 }
 
+/** The views: the catalog's styles (the server lists only those whose tilesets it serves), then one inspect view a tileset. */
 function styleChoices() {
-  // A style whose tilesets are not served still loads, but shows less: say so in its name.
-  const choices = state.catalog.styles.map((style) => ({
-    key: `style:${style.id}`,
-    label: `${style.name ?? style.id}${style.available === false ? ' (tilesets missing)' : ''}`,
-    style,
-  }));
-  for (const tileset of state.catalog.tilesets) {
-    if (!isRaster(tileset)) choices.push({ key: `inspect:${tileset.id}`, label: `Inspect ${tileset.name ?? tileset.id}`, tileset });
-  }
+  const choices = state.catalog.styles.filter((style) => style.available !== false).map((style) => ({ key: `style:${style.id}`, label: style.name ?? style.id, style }));
+  for (const tileset of state.catalog.tilesets) choices.push({ key: `inspect:${tileset.id}`, label: `Inspect ${tileset.name ?? tileset.id}`, tileset });
   return choices;
 }
 
@@ -102,8 +125,21 @@ function removeOverlay(map, id) {
 
 async function applyStyle(map, key) {
   state.styleKey = key;
+  clearErrors();
   setState('loading');
-  map.setStyle(await styleFor(key));
+  rememberView(key);
+  const choice = styleChoices().find((c) => c.key === key);
+  const style = await styleFor(key);
+  map.setStyle(style);
+  // An inspect view goes to its tileset; a style keeps the place the user is looking at.
+  if (choice?.tileset) zoomTo(map, choice.tileset);
+}
+
+/** The chosen view in the address (?style=ID), so that a reload or a shared link opens it again. */
+function rememberView(key) {
+  const url = new URL(window.location.href);
+  url.searchParams.set('style', key.replace(/^style:/, ''));
+  window.history.replaceState(null, '', url);
 }
 
 function renderTilesets(map) {
@@ -122,8 +158,10 @@ function renderTilesets(map) {
       box.addEventListener('change', () => {
         if (box.checked) state.overlays.add(tileset.id);
         else state.overlays.delete(tileset.id);
-        if (box.checked) addOverlays(map);
-        else removeOverlay(map, tileset.id);
+        if (box.checked) {
+          addOverlays(map);
+          zoomTo(map, tileset);
+        } else removeOverlay(map, tileset.id);
       });
       label.append(box, ` ${tileset.name ?? tileset.id}`);
       title.append(label);
@@ -139,6 +177,16 @@ function renderTilesets(map) {
     link.textContent = 'TileJSON';
     const zooms = tileset.minzoom !== undefined ? ` z${tileset.minzoom}–${tileset.maxzoom}` : '';
     meta.append(`${tileset.format ?? ''}${zooms} · `, link);
+    if (isUsableBounds(tileset.bounds)) {
+      const zoom = document.createElement('button');
+      zoom.type = 'button';
+      zoom.className = 'zoom-to';
+      zoom.dataset.zoomTo = tileset.id;
+      zoom.textContent = 'zoom to';
+      zoom.title = `Show all of ${tileset.name ?? tileset.id}`;
+      zoom.addEventListener('click', () => zoomTo(map, tileset));
+      meta.append(' · ', zoom);
+    }
     item.append(title, meta);
     list.append(item);
   }
@@ -153,16 +201,36 @@ function fillStyleSelect() {
     option.textContent = choice.label;
     select.append(option);
   }
-  // ?style=ID picks the style; otherwise the standard one, when the server has it.
-  const wanted = new URLSearchParams(window.location.search).get('style') ?? 'standard';
-  const preferred = styleChoices().find((c) => c.key === `style:${wanted}`) ?? styleChoices()[0];
+  // ?style=ID picks a style or a tileset's inspect view; otherwise the standard style, else the first style,
+  // else the first tileset's inspect view (the catalog lists only styles that draw).
+  const choices = styleChoices();
+  const wanted = new URLSearchParams(window.location.search).get('style');
+  const asked = wanted ? choices.find((c) => c.key === wanted || c.key === `style:${wanted}` || c.key === `inspect:${wanted}`) : undefined;
+  if (wanted && !asked) showError(`?style=${wanted}: no such style or tileset here; showing another view`);
+  const preferred = asked ?? choices.find((c) => c.key === 'style:standard') ?? choices[0];
   if (preferred) select.value = preferred.key;
   return select.value;
 }
 
-function initialView() {
-  const first = state.catalog.tilesets.find((t) => Array.isArray(t.bounds) && t.bounds.length === 4);
-  return first ? { bounds: first.bounds, fitBoundsOptions: { padding: 10 } } : { center: [47.5, 40.3], zoom: 5 };
+/** A style opens at its own centre and zoom; an inspect view on its tileset's bounds. */
+function initialView(key) {
+  const choice = styleChoices().find((c) => c.key === key);
+  if (choice?.tileset && isUsableBounds(choice.tileset.bounds)) return { bounds: choice.tileset.bounds, fitBoundsOptions: { padding: 20, maxZoom: choice.tileset.maxzoom } };
+  return {};
+}
+
+/** Nothing served yet: say what to run, and reload once an archive appears (the server picks them up by itself). */
+function showNothingServed() {
+  setState('empty');
+  $('notice').hidden = false;
+  const poll = setInterval(async () => {
+    const response = await fetch(absolute('catalog.json'), { headers: { accept: 'application/json', ...authorization(base) } }).catch(() => undefined);
+    const catalog = response?.ok ? await response.json() : undefined;
+    if (catalog?.tilesets?.length) {
+      clearInterval(poll);
+      window.location.reload();
+    }
+  }, 3000);
 }
 
 async function main() {
@@ -173,14 +241,16 @@ async function main() {
   const lang = new URLSearchParams(window.location.search).get('lang');
   if (lang && ['az', 'en', 'ru'].includes(lang)) $('lang').value = lang;
 
+  if (state.catalog.tilesets.length === 0) return showNothingServed();
   const key = fillStyleSelect();
   state.styleKey = key;
+  rememberView(key);
   const map = new maplibregl.Map({
     container: 'map',
     style: await styleFor(key),
     hash: true,
     transformRequest: (url) => ({ url, headers: authorization(url) }),
-    ...initialView(),
+    ...initialView(key),
   });
   window.map = map;
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
@@ -190,7 +260,7 @@ async function main() {
   map.on('error', (event) => {
     const message = event.error?.message ?? String(event.error);
     console.error(`map error: ${message}`);
-    $('status').textContent = message;
+    showError(message);
   });
 
   renderTilesets(map);
@@ -202,6 +272,7 @@ async function main() {
 }
 
 main().catch((error) => {
-  setState('error', error.message);
+  setState('error');
+  showError(error.message);
   console.error(error);
 });
