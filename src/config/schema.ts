@@ -38,6 +38,14 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    /** Caps on one offline download (GET /packages/…): larger extracts are refused with 413 before any work. */
+    packages: z
+      .object({
+        maxTiles: z.number().int().min(1).optional(),
+        maxBytes: z.number().int().min(1).optional(),
+      })
+      .strict()
+      .optional(),
     /** Default Cache-Control of tiles; per tileset in `tilesets.ID.cacheControl`. */
     cacheControl: z.string().min(1).optional(),
     log: z

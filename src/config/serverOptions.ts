@@ -8,6 +8,8 @@ import { configSchema } from './schema.js';
 export const DEFAULT_CACHE_CONTROL = 'public, max-age=3600';
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
+/** One download at most this large by default: a city at z0–16 holds about 100,000 vector tiles; a country's imagery is far above. */
+export const DEFAULT_PACKAGE_CAPS = { maxTiles: 500_000, maxBytes: 2 * 1024 ** 3 };
 
 export interface TilesetOptions {
   /** The archive; absent when the entry only sets options for a tileset found in a served folder. */
@@ -36,6 +38,8 @@ export interface ServerOptions {
   log: { level: string; requests: boolean };
   /** How often served files and folders are checked for changes. */
   reloadIntervalMs: number;
+  /** Caps on one offline download (tiles, stored bytes). */
+  packages: { maxTiles: number; maxBytes: number };
 }
 
 /** Flags as the CLI parsed them (strings), all optional. */
@@ -96,5 +100,6 @@ export function serverOptionsFrom(flags: ServeFlags, config: ServeConfig = {}, e
     cacheControl: config.cacheControl ?? DEFAULT_CACHE_CONTROL,
     log: { level: config.log?.level ?? 'info', requests: flags.quiet ? false : (config.log?.requests ?? true) },
     reloadIntervalMs: 500,
+    packages: { ...DEFAULT_PACKAGE_CAPS, ...config.packages },
   };
 }

@@ -3,6 +3,7 @@ import type { RouteModule } from './module.js';
 import { fontsModule } from './routes/fonts.js';
 import { healthModule } from './routes/health.js';
 import { metricsModule } from './routes/metrics.js';
+import { packagesModule } from './routes/packages.js';
 import { stylesModule } from './routes/styles.js';
 import { tileJsonModule } from './routes/tilejson.js';
 import { tilesModule } from './routes/tiles.js';
@@ -20,5 +21,6 @@ export const defaultModules: RouteModule[] = [
   fontsModule,
   wmtsModule,
   ogcModule,
+  packagesModule,
   viewerModule,
 ];
