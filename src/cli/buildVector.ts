@@ -20,7 +20,7 @@ layer a table, named after it; FILE.gpkg:TABLE picks one).
   --name TEXT              tileset name (default: the output file name)
   --description TEXT
   --attribution TEXT
-  --max-tile-bytes N       size budget per gzipped tile (default 512000); fuller tiles are reduced
+  --max-tile-bytes N       size budget per gzipped tile (default 500000, as tippecanoe); fuller tiles are reduced
   --partition-zoom Z       zoom of the tiles the work is cut into (default maxzoom − 3, at most 10, and deeper,
                            after reading once more, when one of them would hold 100,000 features or more)
   --workers N              worker threads (default: one a core but one; a core each to tile 250,000+ features)

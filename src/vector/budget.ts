@@ -3,7 +3,9 @@
 import type { PropertyValue } from '../sources/types.js';
 import type { RankRule } from './plan.js';
 import type { TileFeature, TileLayer } from './encode.js';
-import { ringArea, simplifyFlat } from './geometry.js';
+import { simplifyFlat } from './geometry.js';
+import { EXTENT } from './plan.js';
+import { repairPolygon, ringArea } from './repair.js';
 
 export interface RankedLayer extends TileLayer {
   rank?: RankRule;
@@ -23,7 +25,8 @@ export type PackTile = (layers: TileLayer[]) => Uint8Array | undefined;
 const SIMPLIFY_STEPS = [8, 32];
 const MAX_DROP_ROUNDS = 16;
 
-export function fitTile(layers: RankedLayer[], maxBytes: number, pack: PackTile): BudgetResult {
+/** `buffer`: the tile buffer the polygons were clipped to (tile units), where simplified rings are repaired again. */
+export function fitTile(layers: RankedLayer[], maxBytes: number, pack: PackTile, buffer: number): BudgetResult {
   let data = pack(layers);
   if (!data || data.length <= maxBytes) return { data, reduced: false, featuresDropped: 0 };
 
@@ -31,7 +34,7 @@ export function fitTile(layers: RankedLayer[], maxBytes: number, pack: PackTile)
   // Points have nothing to simplify.
   const shapes = layers.some((layer) => layer.features.some((feature) => feature.type !== 1));
   for (const tolerance of shapes ? SIMPLIFY_STEPS : []) {
-    simplified = layers.map((layer) => ({ ...layer, features: layer.features.map((f) => simplifyFeature(f, tolerance)) }));
+    simplified = layers.map((layer) => ({ ...layer, features: layer.features.map((f) => simplifyFeature(f, tolerance, buffer)).filter((f) => f.rings.length > 0) }));
     data = pack(simplified);
     if (!data || data.length <= maxBytes) return { data, reduced: true, featuresDropped: 0 };
   }
@@ -97,8 +100,37 @@ function featureSize(feature: TileFeature): number {
   return feature.type === 3 ? Math.abs(size) : size;
 }
 
-function simplifyFeature(feature: TileFeature, tolerance: number): TileFeature {
+function simplifyFeature(feature: TileFeature, tolerance: number, buffer: number): TileFeature {
   if (feature.type === 1) return feature;
   const sq = tolerance * tolerance;
-  return { ...feature, rings: feature.rings.map((ring) => simplifyFlat(Float64Array.from(ring), sq)) };
+  // A ring a few tolerances across has few points to gain and its area to lose: small lakes and islands stay as drawn.
+  const rings = feature.rings.map((ring) => (feature.type === 3 && span(ring) < 8 * tolerance ? Array.from(ring) : simplifyFlat(closed(ring, feature.type === 3), sq)));
+  // Simplifying rings one by one can make them cross or collapse: repaired like any drawn polygon.
+  return { ...feature, rings: feature.type === 3 ? repairPolygon(rings, -buffer, EXTENT + buffer) : rings };
+}
+
+/** A flat ring with its first point repeated at the end (Douglas–Peucker keeps both ends of what it is given). */
+function closed(ring: ArrayLike<number>, polygon: boolean): Float64Array {
+  const n = ring.length;
+  if (!polygon || (ring[0] === ring[n - 2] && ring[1] === ring[n - 1])) return Float64Array.from(ring);
+  const out = new Float64Array(n + 2);
+  out.set(Array.from(ring));
+  out[n] = ring[0];
+  out[n + 1] = ring[1];
+  return out;
+}
+
+/** The larger side of a flat ring's bounding box. */
+function span(ring: ArrayLike<number>): number {
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (let i = 0; i < ring.length; i += 2) {
+    minX = Math.min(minX, ring[i]);
+    maxX = Math.max(maxX, ring[i]);
+    minY = Math.min(minY, ring[i + 1]);
+    maxY = Math.max(maxY, ring[i + 1]);
+  }
+  return Math.max(maxX - minX, maxY - minY);
 }

@@ -8,6 +8,7 @@ import { fitTile, type RankedLayer } from './budget.js';
 import { encodeTile, type TileFeature, type TileLayer } from './encode.js';
 import { unprojectGeometry } from './geometry.js';
 import { EXTENT, type RankRule } from './plan.js';
+import { repairPolygon } from './repair.js';
 import { SpillReader, type SpilledFeature, type SpillSegment } from './spill.js';
 
 /** What a worker needs to know about the layers (the same for every partition of a build). */
@@ -73,11 +74,11 @@ export function cutPartition(task: PartitionTask, settings: CutSettings, emit: (
       content = true;
       const plan = settings.layers[entry.layer];
       if (z < task.minzoom || z < plan.minzoom) continue;
-      const features = tileFeatures(raw, z, x, y);
+      const features = tileFeatures(raw, z, x, y, settings.buffer);
       if (features.length) layers.push({ name: plan.id, attributes: entry.attributes, features, rank: plan.rank });
     }
     if (layers.length) {
-      const fitted = fitTile(layers, settings.maxTileBytes, pack);
+      const fitted = fitTile(layers, settings.maxTileBytes, pack, settings.buffer);
       if (fitted.reduced) stats.tilesReduced++;
       stats.featuresDropped += fitted.featuresDropped;
       if (fitted.data) emit({ z, x, y, data: fitted.data });
@@ -152,7 +153,7 @@ function toGeoJson(record: SpilledFeature, attributes: AttributeTable): Feature 
   return feature;
 }
 
-function tileFeatures(raw: RawTile, z: number, x: number, y: number): TileFeature[] {
+function tileFeatures(raw: RawTile, z: number, x: number, y: number, buffer: number): TileFeature[] {
   const features: TileFeature[] = [];
   for (const feature of raw.features as RawFeature[]) {
     const tags = feature.tags as unknown as FeatureTags;
@@ -163,7 +164,11 @@ function tileFeatures(raw: RawTile, z: number, x: number, y: number): TileFeatur
       const rings = point ? [[pointX(point[0], z, x, feature.x), pointCoordinate(point[1], z, y, true)]] : [[feature.x, feature.y]];
       features.push({ type: 1, rings, tags, id });
     } else if (feature.type === 1) features.push({ type: 1, rings: [feature.geometry], tags, id });
-    else features.push({ type: feature.type, rings: feature.geometry, tags, id });
+    else if (feature.type === 2) features.push({ type: 2, rings: feature.geometry, tags, id });
+    else {
+      const rings = repairPolygon(feature.geometry, -buffer, EXTENT + buffer);
+      if (rings.length) features.push({ type: 3, rings, tags, id });
+    }
   }
   return features;
 }

@@ -1,11 +1,10 @@
 // Mapbox Vector Tile 2.1 encoding straight from flat coordinate arrays (no per-vertex objects, unlike vt-pbf).
 import { PbfWriter } from 'pbf';
 import type { AttributeTable, FeatureTags } from './attributeTable.js';
-import { ringArea } from './geometry.js';
 
 export interface TileFeature {
   type: 1 | 2 | 3;
-  /** Points: one flat [x, y, …] array. Lines: one array a line. Polygons: rings, outer then holes (outer area > 0). */
+  /** Points: one flat [x, y, …] array. Lines: one array a line. Polygons: rings, each exterior (area > 0, y down) then its holes. */
   rings: ArrayLike<number>[];
   tags: FeatureTags;
   /** The source's feature id (a non-negative integer), written as the tile feature's id. */
@@ -123,19 +122,11 @@ function encodeGeometry(feature: TileFeature): number[] {
     for (let i = 0; i < points.length; i += 2) emit(points[i], points[i + 1]);
     return out;
   }
-  let skipHoles = false;
   for (const ring of feature.rings) {
     const closed = feature.type === 3;
     const kept = distinctPoints(ring, closed);
-    if (closed) {
-      // geojson-vt winds outer rings positive and holes negative; a collapsed outer ring takes its holes along.
-      const outer = ringArea(ring) >= 0;
-      const collapsed = kept.length < 6 || ringArea(closeRing(kept)) === 0;
-      if (outer) skipHoles = collapsed;
-      if (collapsed || (!outer && skipHoles)) continue;
-    } else if (kept.length < 4) {
-      continue;
-    }
+    // Polygons come in valid and wound by the spec (repair.ts); a ring or line that collapsed is left out.
+    if (kept.length < (closed ? 6 : 4)) continue;
     out.push(command(MOVE_TO, 1));
     emit(kept[0], kept[1]);
     out.push(command(LINE_TO, kept.length / 2 - 1));
@@ -161,6 +152,3 @@ function distinctPoints(ring: ArrayLike<number>, closed: boolean): number[] {
   return kept;
 }
 
-function closeRing(open: number[]): number[] {
-  return [...open, open[0], open[1]];
-}

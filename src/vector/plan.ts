@@ -50,7 +50,8 @@ export interface BuildPlan {
 }
 
 export const EXTENT = 4096;
-export const DEFAULT_MAX_TILE_BYTES = 500 * 1024;
+/** 500 KB, the limit tippecanoe and Mapbox hold tiles to. */
+export const DEFAULT_MAX_TILE_BYTES = 500_000;
 export const DEFAULT_BUFFER = 64;
 export const DEFAULT_TOLERANCE = 3;
 export const DEFAULT_MINZOOM = 0;

@@ -192,7 +192,7 @@ test('metadata: bounds, zooms, vector_layers with field types, per-layer counts 
     assert.equal(stats.waterway.geometry, 'LineString');
     assert.equal(stats.country.count, inputs.country.features.length);
     assert.equal(stats.country.geometry, 'Polygon');
-    for (const zoom of await archive.summarize()) assert.ok(zoom.maxBytes <= 500 * 1024);
+    for (const zoom of await archive.summarize()) assert.ok(zoom.maxBytes <= 500_000);
   } finally {
     archive.close();
   }
