@@ -1,6 +1,6 @@
 // `mekan inspect ARCHIVE`: metadata, zoom range, tile counts and sizes per zoom.
 import { existsSync } from 'node:fs';
-import { openArchive } from '../archive/open.js';
+import { isArchiveUrl, openArchive, openRemoteArchive } from '../archive/open.js';
 import { InputError } from '../errors.js';
 import { formatBytes, parseCommandArgs, type Command } from './command.js';
 
@@ -16,8 +16,8 @@ export const inspectCommand: Command = {
     const { values, positionals } = parseCommandArgs('inspect', usage, argv, { json: { type: 'boolean' } });
     if (positionals.length !== 1) throw new InputError('mekan inspect', 'expected exactly one ARCHIVE');
     const path = positionals[0];
-    if (!existsSync(path)) throw new InputError(path, 'no such file');
-    const archive = openArchive(path);
+    if (!isArchiveUrl(path) && !existsSync(path)) throw new InputError(path, 'no such file');
+    const archive = isArchiveUrl(path) ? await openRemoteArchive(path) : openArchive(path);
     try {
       const zooms = await archive.summarize();
       if (values.json) {

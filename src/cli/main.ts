@@ -12,6 +12,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   'build vector': { summary: 'vector layers (GeoJSON, Shapefile, GeoPackage, FlatGeobuf, CSV) to a vector-tile archive', load: async () => (await import('./buildVector.js')).buildVectorCommand },
   'build raster': { summary: 'GeoTIFF imagery to a raster tile archive', load: async () => (await import('./buildRaster.js')).buildRasterCommand },
   serve: { summary: 'serve archives: map viewer, tiles, TileJSON, styles, WMTS, OGC API Tiles', load: async () => (await import('./serve.js')).serveCommand },
+  convert: { summary: 'MBTiles ↔ PMTiles, by the extensions of IN and OUT', load: async () => (await import('./convert.js')).convertCommand },
   inspect: { summary: "an archive's metadata, zoom range, tile counts and sizes per zoom", load: async () => (await import('./inspect.js')).inspectCommand },
   extract: { summary: 'the tiles that intersect a box, into a new archive', load: async () => (await import('./extract.js')).extractCommand },
   merge: { summary: 'several archives of one tile format into one (vector layers combined)', load: async () => (await import('./merge.js')).mergeCommand },

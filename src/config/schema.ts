@@ -46,6 +46,14 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    /** Remote archives (`https://…/x.pmtiles` in paths or tilesets): time limit and directory cache per archive. */
+    remote: z
+      .object({
+        timeoutMs: z.number().int().min(100).max(600_000).optional(),
+        cacheEntries: z.number().int().min(4).max(100_000).optional(),
+      })
+      .strict()
+      .optional(),
     /** Default Cache-Control of tiles; per tileset in `tilesets.ID.cacheControl`. */
     cacheControl: z.string().min(1).optional(),
     log: z
@@ -84,7 +92,8 @@ export function loadConfigFile(file: string): ServeConfig {
   const content = readStructuredFile(file, 'configuration');
   const config = validateConfig(content, file);
   const base = dirname(resolve(file));
-  const absolute = (path: string) => (isAbsolute(path) ? path : resolve(base, path));
+  // A URL (a remote PMTiles) is not a path relative to the file.
+  const absolute = (path: string) => (isAbsolute(path) || /^https?:\/\//i.test(path) ? path : resolve(base, path));
   return {
     ...config,
     paths: config.paths?.map(absolute),

@@ -40,6 +40,8 @@ export interface ServerOptions {
   reloadIntervalMs: number;
   /** Caps on one offline download (tiles, stored bytes). */
   packages: { maxTiles: number; maxBytes: number };
+  /** Remote archives: a slower upstream answers 504; headers and directories cached per archive. */
+  remote: { timeoutMs: number; cacheEntries: number };
 }
 
 /** Flags as the CLI parsed them (strings), all optional. */
@@ -89,7 +91,7 @@ function resolveTokens(tilesets: Record<string, TilesetOptions>, env: NodeJS.Pro
 export function serverOptionsFrom(flags: ServeFlags, config: ServeConfig = {}, env: NodeJS.ProcessEnv = process.env): ServerOptions {
   const publicUrl = flags.publicUrl ?? config.publicUrl;
   return {
-    paths: [...(flags.paths ?? []).map((path) => resolve(path)), ...(config.paths ?? [])],
+    paths: [...(flags.paths ?? []).map((path) => (/^https?:\/\//i.test(path) ? path : resolve(path))), ...(config.paths ?? [])],
     tilesets: resolveTokens(config.tilesets ?? {}, env),
     host: flags.host ?? config.host ?? DEFAULT_HOST,
     port: integerFlag('--port', flags.port, 0, 65535) ?? config.port ?? DEFAULT_PORT,
@@ -101,5 +103,6 @@ export function serverOptionsFrom(flags: ServeFlags, config: ServeConfig = {}, e
     log: { level: config.log?.level ?? 'info', requests: flags.quiet ? false : (config.log?.requests ?? true) },
     reloadIntervalMs: 500,
     packages: { ...DEFAULT_PACKAGE_CAPS, ...config.packages },
+    remote: { timeoutMs: config.remote?.timeoutMs ?? 10_000, cacheEntries: config.remote?.cacheEntries ?? 256 },
   };
 }

@@ -48,6 +48,7 @@ export function createApp({ options, logger = createLogger(options.log.level), m
     cacheControl: options.cacheControl,
     logger,
     reloadIntervalMs: options.reloadIntervalMs,
+    remote: options.remote,
   });
   const fallbackHost = () => {
     const address = server.address() as AddressInfo | null;
@@ -158,7 +159,9 @@ export function createApp({ options, logger = createLogger(options.log.level), m
     server,
     koa,
     context,
-    listen() {
+    async listen() {
+      // Healthy only with its remote archives open: a replica behind a balancer must not take traffic it cannot serve.
+      await registry.ready();
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(options.port, options.host, () => {

@@ -2,7 +2,8 @@
 import { readdirSync, statSync, type Stats } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { isArchivePath, openArchive } from '../archive/open.js';
+import { isArchivePath, isArchiveUrl, openArchive, openRemoteArchive } from '../archive/open.js';
+import type { RemoteOptions } from '../archive/pmtiles/reader.js';
 import type { ArchiveMetadata, TileArchiveReader, TileFormat } from '../archive/types.js';
 import { FORMAT_CONTENT_TYPES, FORMAT_EXTENSIONS } from '../archive/types.js';
 import type { TilesetOptions } from '../config/serverOptions.js';
@@ -13,6 +14,7 @@ import { bboxToTileRange, MAX_LATITUDE, type BBox, type TileRange } from '../gri
 /** One served archive. Replaced as a whole (never mutated) when its file changes. */
 export interface Tileset {
   readonly id: string;
+  /** A file, or the URL of a remote archive. */
   readonly path: string;
   readonly archive: TileArchiveReader;
   readonly metadata: ArchiveMetadata;
@@ -38,7 +40,12 @@ export interface RegistryOptions {
   reloadIntervalMs: number;
   /** How long a replaced archive stays open for requests that already hold it. */
   closeDelayMs?: number;
+  /** Time limit and cache size of remote archives (URLs). */
+  remote?: RemoteOptions;
 }
+
+/** A remote archive that could not be opened is tried again after this long (not at every poll: the upstream may be down). */
+const REMOTE_RETRY_MS = 10_000;
 
 interface Candidate {
   id: string;
@@ -98,6 +105,8 @@ export class TilesetRegistry {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly retiring = new Map<NodeJS.Timeout, TileArchiveReader>();
+  /** Remote archives being opened (header and metadata in flight), by URL. */
+  private readonly opening = new Map<string, Promise<void>>();
 
   constructor(private readonly options: RegistryOptions) {
     this.scan(true);
@@ -143,6 +152,11 @@ export class TilesetRegistry {
     return Object.values(this.options.tilesets).some((options) => options.private === true);
   }
 
+  /** Settles once every remote archive named at start has opened or failed (the server listens only then). */
+  async ready(): Promise<void> {
+    await Promise.all(this.opening.values());
+  }
+
   /** Archives that could not be opened, path → reason is in the log; here only their paths. */
   failedPaths(): string[] {
     return [...this.failures.keys()];
@@ -170,9 +184,14 @@ export class TilesetRegistry {
     const { logger } = this.options;
     const found: Candidate[] = [];
     for (const [id, entry] of Object.entries(this.options.tilesets)) {
-      if (entry.path) found.push({ id, path: resolve(entry.path) });
+      if (entry.path) found.push({ id, path: isArchiveUrl(entry.path) ? entry.path : resolve(entry.path) });
     }
     for (const path of this.options.paths) {
+      if (isArchiveUrl(path)) {
+        const name = basename(new URL(path).pathname);
+        found.push({ id: basename(name, extname(name)) || 'remote', path });
+        continue;
+      }
       let stats: Stats;
       try {
         stats = statSync(path);
@@ -210,6 +229,10 @@ export class TilesetRegistry {
     for (const { id, path } of this.candidates(initial)) {
       seen.add(id);
       seenPaths.add(path);
+      if (isArchiveUrl(path)) {
+        this.scanRemote(id, path);
+        continue;
+      }
       let signature: string;
       try {
         const stats = statSync(path);
@@ -242,6 +265,28 @@ export class TilesetRegistry {
     }
   }
 
+  /** A URL has no file to stat: opened once (asynchronously), and retried now and then while it fails. */
+  private scanRemote(id: string, url: string): void {
+    if (this.entries.get(id)?.tileset.path === url || this.opening.has(url)) return;
+    const failedAt = this.failures.get(url);
+    if (failedAt !== undefined && Date.now() - Number(failedAt) < REMOTE_RETRY_MS) return;
+    const { logger } = this.options;
+    const opening = openRemoteArchive(url, this.options.remote).then(
+      (archive) => {
+        this.opening.delete(url);
+        if (this.closed) return archive.close();
+        this.failures.delete(url);
+        this.install(id, url, archive, 'remote', this.entries.has(id));
+      },
+      (error: unknown) => {
+        this.opening.delete(url);
+        this.failures.set(url, String(Date.now()));
+        logger.error({ id, path: url, reason: messageOf(error) }, `cannot serve ${url}: ${messageOf(error)}; trying again in ${REMOTE_RETRY_MS / 1000} s`);
+      },
+    );
+    this.opening.set(url, opening);
+  }
+
   private load(id: string, path: string, signature: string, replacing: boolean): void {
     const { logger } = this.options;
     let archive: TileArchiveReader;
@@ -257,6 +302,11 @@ export class TilesetRegistry {
       return;
     }
     this.failures.delete(path);
+    this.install(id, path, archive, signature, replacing);
+  }
+
+  private install(id: string, path: string, archive: TileArchiveReader, signature: string, replacing: boolean): void {
+    const { logger } = this.options;
     const tileset = makeTileset(id, path, archive, this.options.tilesets[id] ?? {}, this.options.cacheControl);
     const previous = this.entries.get(id);
     this.entries.set(id, { tileset, signature });
