@@ -39,10 +39,12 @@ test('a ~170 MB FeatureCollection streams through a 256 MB heap and every featur
   assert.ok(size > 120e6, `the file is ${size} bytes`);
   const helper = fileURLToPath(new URL('./countFeatures.js', import.meta.url));
   const output = execFileSync(process.execPath, ['--max-old-space-size=256', helper, path], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  const counts = JSON.parse(output) as { features: number; problems: number; vertices: number; heapUsed: number };
+  const counts = JSON.parse(output) as { features: number; problems: number; vertices: number; peakHeapUsed: number };
   const broken = FEATURES / BROKEN_EVERY;
   assert.equal(counts.features, FEATURES - broken);
   assert.equal(counts.problems, broken);
   assert.equal(counts.vertices, (FEATURES - broken) * VERTICES);
-  assert.ok(counts.heapUsed < 256 * 1024 * 1024);
+  // Streaming holds one chunk and one feature at a time (about 24 MB measured); a reader that kept the
+  // file's text (170 MB) or the features it parsed (over 100 MB of objects) could not stay under 64 MB.
+  assert.ok(counts.peakHeapUsed < 64 * 1024 * 1024, `peak heap ${Math.round(counts.peakHeapUsed / 1048576)} MB while streaming`);
 });
