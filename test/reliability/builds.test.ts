@@ -3,10 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, watch, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { openArchive } from '../../src/archive/open.js';
 import { makeTempDir } from '../support/tempDir.js';
 
@@ -29,17 +28,28 @@ function tempsOf(output: string): string[] {
   return readdirSync(dirname(output)).filter((name) => name.startsWith(`${basename(output)}.tmp-`));
 }
 
-/** Starts a long build and SIGKILLs it a second after its temp file appeared: mid-write, well before it could finish. */
+/** Resolves once the build's temp files hold at least `bytes`: woken by the folder's change events, not a clock. */
+function tempFileGrown(output: string, bytes: number): Promise<void> {
+  return new Promise((resolveGrown) => {
+    const grown = () => tempsOf(output).some((name) => (statSync(join(dirname(output), name), { throwIfNoEntry: false })?.size ?? 0) >= bytes);
+    const watcher = watch(dirname(output), () => {
+      if (!grown()) return;
+      watcher.close();
+      resolveGrown();
+    });
+    if (grown()) {
+      watcher.close();
+      resolveGrown();
+    }
+  });
+}
+
+/** Starts a long build and SIGKILLs it once its temp file holds tiles: mid-write, well before it could finish. */
 async function killHalfway(args: string[], output: string): Promise<void> {
   const child = spawn(process.execPath, [bin, 'build', ...args, '--quiet'], { stdio: 'ignore', env });
   const exited = new Promise<NodeJS.Signals | null>((resolveExit) => child.on('exit', (_code, signal) => resolveExit(signal)));
   try {
-    const started = Date.now();
-    while (tempsOf(output).length === 0) {
-      if (Date.now() - started > 60_000) assert.fail('the build wrote nothing within 60 s');
-      await sleep(20);
-    }
-    await sleep(1000);
+    await Promise.race([tempFileGrown(output, 256 * 1024), exited]);
   } finally {
     child.kill('SIGKILL');
   }

@@ -8,15 +8,31 @@ import { createApp, type MekanApp } from '../../src/server/app.js';
 import type { RouteModule } from '../../src/server/module.js';
 
 /** A pino logger whose lines a test can read. */
-export function captureLogger(): { logger: Logger; lines: () => Record<string, unknown>[] } {
-  const lines: string[] = [];
+export type LogLine = Record<string, unknown>;
+
+/**
+ * A logger whose lines the test can read, and wait for: `logged(match)` resolves with the first line written
+ * after the call that matches, so a test synchronises on what the server reports instead of on a clock.
+ */
+export function captureLogger(): { logger: Logger; lines: () => LogLine[]; logged: (match: (line: LogLine) => boolean) => Promise<LogLine> } {
+  const lines: LogLine[] = [];
+  const waiters = new Set<{ match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }>();
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      for (const text of chunk.toString().split('\n').filter(Boolean)) {
+        const line = JSON.parse(text) as LogLine;
+        lines.push(line);
+        for (const waiter of waiters) {
+          if (!waiter.match(line)) continue;
+          waiters.delete(waiter);
+          waiter.resolve(line);
+        }
+      }
       callback();
     },
   });
-  return { logger: pino({ level: 'info' }, stream), lines: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
+  const logged = (match: (line: LogLine) => boolean) => new Promise<LogLine>((resolve) => waiters.add({ match, resolve }));
+  return { logger: pino({ level: 'info' }, stream), lines: () => [...lines], logged };
 }
 
 export interface TestServer {
