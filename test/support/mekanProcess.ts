@@ -11,6 +11,8 @@ export interface ServeProcess {
   url: string;
   exited: Promise<number | null>;
   stderr: () => string;
+  /** Resolves once stderr (from now on) has printed a line matching `pattern`: for waiting on what the server reports. */
+  printed: (pattern: RegExp) => Promise<void>;
 }
 
 /** Spawns `mekan serve ARGS` and resolves once it prints the URL it listens on (rejects if it exits first). */
@@ -19,7 +21,22 @@ export async function spawnServe(args: string[]): Promise<ServeProcess> {
   let stdout = '';
   let stderr = '';
   // The tail only: a long-running server (the soak benchmark) must not grow this string without end.
-  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-65_536)));
+  const waiters = new Set<{ pattern: RegExp; resolve: () => void }>();
+  let pending = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    const text = chunk.toString();
+    stderr = (stderr + text).slice(-65_536);
+    const lines = (pending + text).split('\n');
+    pending = lines.pop()!.slice(-65_536);
+    for (const line of lines) {
+      for (const waiter of waiters) {
+        if (!waiter.pattern.test(line)) continue;
+        waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  });
+  const printed = (pattern: RegExp) => new Promise<void>((resolvePrinted) => waiters.add({ pattern, resolve: resolvePrinted }));
   const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
   const url = await new Promise<string>((resolveUrl, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -29,5 +46,5 @@ export async function spawnServe(args: string[]): Promise<ServeProcess> {
     });
     void exited.then((code) => reject(new Error(`mekan serve exited (${code}) before listening: ${stderr}`)));
   });
-  return { child, url, exited, stderr: () => stderr };
+  return { child, url, exited, stderr: () => stderr, printed };
 }
