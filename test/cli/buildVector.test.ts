@@ -2,11 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openArchive } from '../../src/archive/open.js';
 import { makeTempDir } from '../support/tempDir.js';
-import { assertPreviousArchiveKept, makeBuildFolders } from '../support/unfinishedBuild.js';
+import { assertPreviousArchiveKept, makeBuildFolders, tempFileGrown } from '../support/unfinishedBuild.js';
 
 const dir = makeTempDir();
 const mekan = resolve('bin/mekan.js');
@@ -46,18 +46,18 @@ test('input problems end with one line and a non-zero status, and no archive', (
 
 test('a build stopped by SIGTERM leaves the previous archive as it was and no temp files', async () => {
   const folders = makeBuildFolders(dir, 'stopped', 'stopped-tmp');
-  const { folder, temp, output } = folders;
+  const { temp, output } = folders;
   const inputs = ['boundary', 'country', 'place'].map((name) => resolve(`data/basemap/${name}.geojson`));
   assert.equal(run(...inputs, '-o', output, '--maxzoom', '4', '--quiet').status, 0);
   const before = readFileSync(output);
   const child = spawn(process.execPath, [mekan, 'build', 'vector', ...inputs, '-o', output, '--maxzoom', '14', '--quiet'], { env: { ...process.env, TMPDIR: temp } });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  // Stop it once it has started writing tiles (its temp archive exists and the spill is in place).
-  while (!readdirSync(folder).some((name) => name.includes('.tmp-'))) await new Promise((wait) => setTimeout(wait, 20));
-  await new Promise((wait) => setTimeout(wait, 300));
+  // Stop it once it is writing tiles (its temp archive holds 256 KB), woken by the folder's change events.
+  const exited = new Promise<number | null>((done) => child.on('close', done));
+  await Promise.race([tempFileGrown(output, 256 * 1024), exited]);
   child.kill('SIGTERM');
-  const status = await new Promise<number | null>((done) => child.on('close', done));
+  const status = await exited;
   assert.equal(status, 130, stderr);
   assert.match(stderr, /stopped by SIGTERM/);
   assertPreviousArchiveKept(folders, before);

@@ -3,11 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, watch, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openArchive } from '../../src/archive/open.js';
 import { makeTempDir } from '../support/tempDir.js';
+import { tempFileGrown, tempsOf } from '../support/unfinishedBuild.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 const bin = join(ROOT, 'bin', 'mekan.js');
@@ -22,26 +23,6 @@ function build(args: string[]) {
 
 function md5(path: string): string {
   return createHash('md5').update(readFileSync(path)).digest('hex');
-}
-
-function tempsOf(output: string): string[] {
-  return readdirSync(dirname(output)).filter((name) => name.startsWith(`${basename(output)}.tmp-`));
-}
-
-/** Resolves once the build's temp files hold at least `bytes`: woken by the folder's change events, not a clock. */
-function tempFileGrown(output: string, bytes: number): Promise<void> {
-  return new Promise((resolveGrown) => {
-    const grown = () => tempsOf(output).some((name) => (statSync(join(dirname(output), name), { throwIfNoEntry: false })?.size ?? 0) >= bytes);
-    const watcher = watch(dirname(output), () => {
-      if (!grown()) return;
-      watcher.close();
-      resolveGrown();
-    });
-    if (grown()) {
-      watcher.close();
-      resolveGrown();
-    }
-  });
 }
 
 /** Starts a long build and SIGKILLs it once its temp file holds tiles: mid-write, well before it could finish. */
