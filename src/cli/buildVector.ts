@@ -2,7 +2,7 @@
 import { InputError } from '../errors.js';
 import { createProgress } from '../progress.js';
 import { buildVectorTiles } from '../vector/build.js';
-import { quickPlan, type PlanOverrides } from '../vector/quickPlan.js';
+import { parseRank, quickPlan, type PlanOverrides } from '../vector/quickPlan.js';
 import { formatSummary } from '../vector/summary.js';
 import { formatBytes, parseCommandArgs, parseZoomOption, positiveInteger, type Command } from './command.js';
 
@@ -20,6 +20,9 @@ layer a table, named after it; FILE.gpkg:TABLE picks one).
   --name TEXT              tileset name (default: the output file name)
   --description TEXT
   --attribution TEXT
+  --rank FIELD[:asc|desc] below the maxzoom, the point a map cell shows is the one with the largest FIELD
+                           (desc, default) or smallest (asc); without it the one nearest the cell's centre.
+                           A full tile also keeps the best-ranked features
   --max-tile-bytes N       size budget per gzipped tile (default 500000, as tippecanoe); fuller tiles are reduced
   --partition-zoom Z       zoom of the tiles the work is cut into (default maxzoom − 3, at most 10, and deeper,
                            after reading once more, when one of them would hold 100,000 features or more)
@@ -41,6 +44,7 @@ export const buildVectorCommand: Command = {
       description: { type: 'string' },
       attribution: { type: 'string' },
       'max-tile-bytes': { type: 'string' },
+      rank: { type: 'string' },
       'partition-zoom': { type: 'string' },
       workers: { type: 'string' },
       strict: { type: 'boolean' },
@@ -57,6 +61,7 @@ export const buildVectorCommand: Command = {
       maxTileBytes: positiveInteger('--max-tile-bytes', values['max-tile-bytes'], 1024),
       partitionZoom: parseZoomOption('--partition-zoom', values['partition-zoom']),
       strict: values.strict,
+      rank: parseRank(values.rank),
     };
     let plan;
     if (values.recipe) {

@@ -4,8 +4,7 @@ import type { PropertyValue } from '../sources/types.js';
 import type { RankRule } from './plan.js';
 import type { TileFeature, TileLayer } from './encode.js';
 import { simplifyFlat } from './geometry.js';
-import { EXTENT } from './plan.js';
-import { repairPolygon, ringArea } from './repair.js';
+import { repairPolygon, ringArea, type ClipBox } from './repair.js';
 
 export interface RankedLayer extends TileLayer {
   rank?: RankRule;
@@ -25,8 +24,8 @@ export type PackTile = (layers: TileLayer[]) => Uint8Array | undefined;
 const SIMPLIFY_STEPS = [8, 32];
 const MAX_DROP_ROUNDS = 16;
 
-/** `buffer`: the tile buffer the polygons were clipped to (tile units), where simplified rings are repaired again. */
-export function fitTile(layers: RankedLayer[], maxBytes: number, pack: PackTile, buffer: number): BudgetResult {
+/** `box`: what the polygons were clipped to (tile units), where simplified rings are repaired again. */
+export function fitTile(layers: RankedLayer[], maxBytes: number, pack: PackTile, box: ClipBox): BudgetResult {
   let data = pack(layers);
   if (!data || data.length <= maxBytes) return { data, reduced: false, featuresDropped: 0 };
 
@@ -34,7 +33,7 @@ export function fitTile(layers: RankedLayer[], maxBytes: number, pack: PackTile,
   // Points have nothing to simplify.
   const shapes = layers.some((layer) => layer.features.some((feature) => feature.type !== 1));
   for (const tolerance of shapes ? SIMPLIFY_STEPS : []) {
-    simplified = layers.map((layer) => ({ ...layer, features: layer.features.map((f) => simplifyFeature(f, tolerance, buffer)).filter((f) => f.rings.length > 0) }));
+    simplified = layers.map((layer) => ({ ...layer, features: layer.features.map((f) => simplifyFeature(f, tolerance, box)).filter((f) => f.rings.length > 0) }));
     data = pack(simplified);
     if (!data || data.length <= maxBytes) return { data, reduced: true, featuresDropped: 0 };
   }
@@ -100,13 +99,13 @@ function featureSize(feature: TileFeature): number {
   return feature.type === 3 ? Math.abs(size) : size;
 }
 
-function simplifyFeature(feature: TileFeature, tolerance: number, buffer: number): TileFeature {
+function simplifyFeature(feature: TileFeature, tolerance: number, box: ClipBox): TileFeature {
   if (feature.type === 1) return feature;
   const sq = tolerance * tolerance;
   // A ring a few tolerances across has few points to gain and its area to lose: small lakes and islands stay as drawn.
   const rings = feature.rings.map((ring) => (feature.type === 3 && span(ring) < 8 * tolerance ? Array.from(ring) : simplifyFlat(closed(ring, feature.type === 3), sq)));
   // Simplifying rings one by one can make them cross or collapse: repaired like any drawn polygon.
-  return { ...feature, rings: feature.type === 3 ? repairPolygon(rings, -buffer, EXTENT + buffer) : rings };
+  return { ...feature, rings: feature.type === 3 ? repairPolygon(rings, box) : rings };
 }
 
 /** A flat ring with its first point repeated at the end (Douglas–Peucker keeps both ends of what it is given). */

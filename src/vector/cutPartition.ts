@@ -8,7 +8,7 @@ import { fitTile, type RankedLayer } from './budget.js';
 import { encodeTile, type TileFeature, type TileLayer } from './encode.js';
 import { unprojectGeometry } from './geometry.js';
 import { EXTENT, type RankRule } from './plan.js';
-import { repairPolygon } from './repair.js';
+import { clipBox, repairPolygon } from './repair.js';
 import { SpillReader, type SpilledFeature, type SpillSegment } from './spill.js';
 
 /** What a worker needs to know about the layers (the same for every partition of a build). */
@@ -78,7 +78,7 @@ export function cutPartition(task: PartitionTask, settings: CutSettings, emit: (
       if (features.length) layers.push({ name: plan.id, attributes: entry.attributes, features, rank: plan.rank });
     }
     if (layers.length) {
-      const fitted = fitTile(layers, settings.maxTileBytes, pack, settings.buffer);
+      const fitted = fitTile(layers, settings.maxTileBytes, pack, clipBox(z, y, settings.buffer));
       if (fitted.reduced) stats.tilesReduced++;
       stats.featuresDropped += fitted.featuresDropped;
       if (fitted.data) emit({ z, x, y, data: fitted.data });
@@ -166,7 +166,7 @@ function tileFeatures(raw: RawTile, z: number, x: number, y: number, buffer: num
     } else if (feature.type === 1) features.push({ type: 1, rings: [feature.geometry], tags, id });
     else if (feature.type === 2) features.push({ type: 2, rings: feature.geometry, tags, id });
     else {
-      const rings = repairPolygon(feature.geometry, -buffer, EXTENT + buffer);
+      const rings = repairPolygon(feature.geometry, clipBox(z, y, buffer));
       if (rings.length) features.push({ type: 3, rings, tags, id });
     }
   }

@@ -6,6 +6,7 @@ import { compileAttributeRules, FieldTypes } from './attributes.js';
 import { compileFilter, type FilterGeometryType } from './filter.js';
 import { clipGeometry, geometryBox, projectGeometry, shiftGeometry, simplifyGeometry, type ProjectedBox, type ProjectedGeometry } from './geometry.js';
 import { EXTENT, type BuildPlan, type LayerPlan } from './plan.js';
+import { PointSelection } from './pointSelection.js';
 import { encodeRecord, PartitionSpill, type SpilledAttributes, type SpillSegment } from './spill.js';
 import { PROBLEM_EXAMPLES, type LayerSummary } from './summary.js';
 
@@ -126,19 +127,32 @@ export async function readLayer(
     cut(band, minzoom, props, geometry, geometryBoxed);
     // Across the antimeridian: the partitions on the other edge of the world draw this in their buffers.
     // (A band cut as one world tile needs no copy: geojson-vt wraps within its index.)
+    // Only the copy's part beyond the world's edge: the rest would lie over the original (a partition holding
+    // the whole copy drew it twice, as geojson-vt wraps it back: Antarctica twice in the bottom tiles of z1-2).
     const margin = (2 * plan.buffer) / EXTENT / 2 ** band.start;
-    if (band.start > 0 && geometryBoxed[2] > 1 - margin) cut(band, minzoom, props, shiftGeometry(geometry, -1), shiftBox(geometryBoxed, -1));
-    if (band.start > 0 && geometryBoxed[0] < margin) cut(band, minzoom, props, shiftGeometry(geometry, 1), shiftBox(geometryBoxed, 1));
+    if (band.start === 0) return;
+    if (geometryBoxed[2] > 1 - margin) placeCopy(band, minzoom, props, shiftGeometry(geometry, -1), [-margin, -1, 0, 2]);
+    if (geometryBoxed[0] < margin) placeCopy(band, minzoom, props, shiftGeometry(geometry, 1), [1, -1, 1 + margin, 2]);
+  };
+  const placeCopy = (band: Band, minzoom: number, props: SpilledAttributes, copy: ProjectedGeometry, strip: ProjectedBox) => {
+    const clipped = clipGeometry(copy, strip);
+    if (clipped) cut(band, minzoom, props, clipped, geometryBox(clipped));
   };
   const rank = layer.rank;
-  const rankOf = (properties: Record<string, PropertyValue>): number | undefined => {
-    if (!rank) return undefined;
+  const rankOf = (properties: Record<string, PropertyValue>): number => {
+    if (!rank) return -Infinity;
     const value = properties[rank.field];
-    // Higher is better inside PointThinning; a missing value is worst.
+    // Higher is better inside PointSelection; a missing value is worst.
     if (typeof value !== 'number' || !Number.isFinite(value)) return -Infinity;
     return rank.order === 'desc' ? value : -value;
   };
-  const thinnings = new Map(layerBands.filter((band) => band.sqTolerance).map((band) => [band, new PointThinning(band.end, rank !== undefined)]));
+  // Single points below the layer's maxzoom: one a cell, by rank or evenly (pointSelection.ts).
+  const thinnedZooms: number[] = [];
+  for (let z = Math.max(layer.minzoom, plan.minzoom); z < layer.maxzoom; z++) thinnedZooms.push(z);
+  const selection = new PointSelection<PendingPoint>(thinnedZooms, (point, firstZoom) => {
+    const from = Math.max(point.minzoom, firstZoom ?? layer.maxzoom);
+    for (const band of layerBands) if (band.end >= from) place(band, from, point.props, point.geometry, point.box);
+  });
 
   const onProblem = (problem: FeatureProblem) => {
     summary.featuresRead++;
@@ -178,6 +192,10 @@ export async function readLayer(
         geometryTypes.add(GEOMETRY_NAMES[part.kind]);
         const partBox = geometryBox(part);
         extendBox(box, partBox);
+        if (part.kind === 1 && part.points.length === 2) {
+          selection.offer(part.points[0], part.points[1], rankOf(properties), { minzoom, props, geometry: part, box: partBox });
+          continue;
+        }
         let geometry: ProjectedGeometry | undefined = part;
         let geometryBoxed = partBox;
         for (const band of layerBands) {
@@ -188,21 +206,14 @@ export async function readLayer(
           }
           if (!geometry) break;
           if (minzoom > band.end) continue;
-          if (band.sqTolerance && geometry.kind === 1 && geometry.points.length === 2) {
-            const thinning = thinnings.get(band) as PointThinning;
-            const verdict = thinning.offer(geometry.points[0], geometry.points[1], rankOf(properties), { minzoom, props, geometry, box: geometryBoxed });
-            if (verdict === 'later' || verdict === 'dropped') continue;
-          }
           place(band, minzoom, props, geometry, geometryBoxed);
         }
       }
     }
   }
-  // Points kept by rank wait for the end of the layer: a better one may still have come for their cell.
-  for (const [band, thinning] of thinnings) {
-    for (const point of thinning.kept()) place(band, point.minzoom, point.props, point.geometry, point.box);
-    summary.pointsThinned = Math.max(summary.pointsThinned ?? 0, thinning.dropped);
-  }
+  // Points holding a cell wait for the end of the layer: a better one may still come for it.
+  selection.finish();
+  if (selection.thinned) summary.pointsThinned = selection.thinned;
   onFeatures(unreported);
   summary.geometryTypes = [...geometryTypes];
   return { summary, fields: fieldTypes.toRecord(), box, partitions: [...partitions.values()], segments: [...spill.finish().entries()] };
@@ -213,52 +224,6 @@ interface PendingPoint {
   props: SpilledAttributes;
   geometry: ProjectedGeometry;
   box: ProjectedBox;
-}
-
-/**
- * Below the partition zoom, dense points are thinned to one a cell of 1/64 tile at the band's last zoom
- * (4096 a tile there), so that a million points in one city do not all go into the low-zoom indexes only
- * to be dropped by the size budget. Without a rank the first point of a cell stays; with one, the best.
- * All points stay at the partition zoom and deeper.
- */
-class PointThinning {
-  private readonly cellsPerUnit: number;
-  private readonly taken = new Set<number>();
-  private readonly best = new Map<number, { rank: number; point: PendingPoint }>();
-  dropped = 0;
-
-  constructor(
-    zoom: number,
-    private readonly ranked: boolean,
-  ) {
-    this.cellsPerUnit = 2 ** zoom * 64;
-  }
-
-  /** `place` now, `later` (kept for now, placed by kept()), or `dropped`. */
-  offer(x: number, y: number, rank: number | undefined, point: PendingPoint): 'place' | 'later' | 'dropped' {
-    const n = this.cellsPerUnit;
-    const cell = Math.min(n - 1, Math.floor(y * n)) * n + Math.min(n - 1, Math.floor(x * n));
-    if (!this.ranked) {
-      if (this.taken.has(cell)) {
-        this.dropped++;
-        return 'dropped';
-      }
-      this.taken.add(cell);
-      return 'place';
-    }
-    const known = this.best.get(cell);
-    if (known) this.dropped++;
-    if (!known || (rank ?? -Infinity) > known.rank) this.best.set(cell, { rank: rank ?? -Infinity, point });
-    return 'later';
-  }
-
-  *kept(): Generator<PendingPoint> {
-    for (const { point } of this.best.values()) yield point;
-  }
-}
-
-function shiftBox(box: ProjectedBox, dx: number): ProjectedBox {
-  return [box[0] + dx, box[1], box[2] + dx, box[3]];
 }
 
 /** A feature's first zoom from the layer's zoomField (Natural Earth's fractional `min_zoom` shows from its floor). */

@@ -5,7 +5,7 @@ import { basename, extname, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { listGeoPackageTables } from '../sources/geoPackageTables.js';
 import { GEOPACKAGE_TABLE } from '../sources/open.js';
-import { DEFAULT_BUFFER, DEFAULT_MAX_TILE_BYTES, DEFAULT_MAXZOOM, DEFAULT_MINZOOM, DEFAULT_TOLERANCE, type BuildPlan, type LayerPlan } from './plan.js';
+import { DEFAULT_BUFFER, DEFAULT_MAX_TILE_BYTES, DEFAULT_MAXZOOM, DEFAULT_MINZOOM, DEFAULT_TOLERANCE, type BuildPlan, type LayerPlan, type RankRule } from './plan.js';
 
 /** Settings the command line can give beside (and over) a recipe. */
 export interface PlanOverrides {
@@ -19,6 +19,8 @@ export interface PlanOverrides {
   /** Zoom of the partition tiles; by default maxzoom − 3 (at most 10), deeper when the data is crowded (see build.ts). */
   partitionZoom?: number;
   strict?: boolean;
+  /** `--rank FIELD[:asc|desc]`: which points a low zoom shows first, and what a full tile keeps (every layer; a recipe layer's own rank wins). */
+  rank?: RankRule;
 }
 
 /**
@@ -38,7 +40,7 @@ export function quickPlan(inputs: string[], layerNames: string[], overrides: Pla
   const add = (id: string, source: string) => {
     const known = byId.get(id);
     if (known) known.sources.push(resolve(source));
-    else byId.set(id, { id, sources: [resolve(source)], minzoom, maxzoom, attributes: {}, tolerance: DEFAULT_TOLERANCE });
+    else byId.set(id, { id, sources: [resolve(source)], minzoom, maxzoom, attributes: {}, tolerance: DEFAULT_TOLERANCE, rank: overrides.rank });
   };
   inputs.forEach((input, index) => {
     const tables = severalGeoPackageTables(input);
@@ -86,4 +88,12 @@ export function checkZoomRange(subject: string, prefix: string, minzoom: number,
   if (minzoom > maxzoom) throw new InputError(subject, `${prefix}minzoom (${minzoom}) is above ${prefix}maxzoom (${maxzoom})`);
   // geojson-vt keeps coordinates in 32-bit integers up to zoom 19 and refuses zooms above 24.
   if (maxzoom > 19) throw new InputError(subject, `${prefix}maxzoom ${maxzoom} is deeper than vector tiles need (at most 19)`);
+}
+
+/** `FIELD`, `FIELD:desc` (larger first, the default: population) or `FIELD:asc` (smaller first: scalerank). */
+export function parseRank(value: string | undefined): RankRule | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(.+?)(?::(asc|desc))?$/.exec(value);
+  if (!match || match[1].includes(':')) throw new InputError('--rank', `expected FIELD, FIELD:asc or FIELD:desc, got '${value}'`);
+  return { field: match[1], order: (match[2] as 'asc' | 'desc' | undefined) ?? 'desc' };
 }

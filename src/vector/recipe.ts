@@ -100,7 +100,7 @@ export function recipeToPlan(raw: unknown, recipePath: string, overrides: PlanOv
       attributes: layer.attributes ?? {},
       filter: layer.filter,
       tolerance: layer.simplification ?? DEFAULT_TOLERANCE,
-      rank: layer.rank,
+      rank: layer.rank ?? overrides.rank,
       zoomField: layer.zoomField,
     };
   });

@@ -6,22 +6,32 @@
 // comes back is joined by a bridge along the box edge, which overlaps other bridges: GEOS rejected ~4,000
 // land polygons at zoom 8 of world Natural Earth for that alone. Here the parts of the rings inside the box are
 // joined again along its edge, clockwise, the way the polygon's interior lies (interior on the right of travel).
+import { EXTENT } from './plan.js';
 
 /** A ring as flat [x, y, …] tile coordinates, not repeating its first point. */
 export type Ring = number[];
 
+/** [minX, minY, maxX, maxY] in tile units: the buffered tile, or the world's edge in the first and last rows. */
+export type ClipBox = [number, number, number, number];
+
+/** The box a tile's polygons were clipped to: the buffered tile, cut at the world's top and bottom edges. */
+export function clipBox(z: number, y: number, buffer: number): ClipBox {
+  return [-buffer, y === 0 ? 0 : -buffer, EXTENT + buffer, y === 2 ** z - 1 ? EXTENT : EXTENT + buffer];
+}
+
 /**
  * The rings of one polygon feature as geojson-vt drew them (each exterior followed by its holes, exteriors
- * positive), made valid within the box [min, min, max, max] they were clipped to. Empty when nothing is left.
+ * positive), made valid within the box they were clipped to (projection clamps the poles onto the world's top
+ * and bottom edges, which act as clip edges too). Empty when nothing is left.
  */
-export function repairPolygon(rings: ArrayLike<number>[], min: number, max: number): Ring[] {
+export function repairPolygon(rings: ArrayLike<number>[], box: ClipBox): Ring[] {
   const cleaned: { ring: Ring; area: number }[] = [];
   let touches = false;
   for (const input of rings) {
     const ring = cleanRing(input);
     if (!ring) continue;
     cleaned.push({ ring, area: ringArea(ring) });
-    if (!touches) touches = touchesBox(ring, min, max);
+    if (!touches) touches = touchesBox(ring, box);
   }
   if (!touches) return ordered(cleaned);
   // The rings' areas add up to the polygon's area inside the box whatever the bridges (they have none). A ring
@@ -30,9 +40,9 @@ export function repairPolygon(rings: ArrayLike<number>[], min: number, max: numb
   const expected = cleaned.reduce((sum, item) => sum + item.area, 0);
   const slack = Math.max(64, Math.abs(expected) * 1e-3);
   const fits = (rings: { area: number }[]) => Math.abs(rings.reduce((sum, item) => sum + item.area, 0) - expected) <= slack;
-  const rejoined = rejoinAlongBox(cleaned, min, max);
+  const rejoined = rejoinAlongBox(cleaned, box);
   if (fits(rejoined)) return ordered(rejoined);
-  const withoutTiny = rejoinAlongBox(cleaned.filter((item) => Math.abs(item.area) >= TINY_RING), min, max);
+  const withoutTiny = rejoinAlongBox(cleaned.filter((item) => Math.abs(item.area) >= TINY_RING), box);
   if (fits(withoutTiny)) return ordered(withoutTiny);
   return ordered(cleaned);
 }
@@ -108,27 +118,29 @@ function collinear(ax: number, ay: number, bx: number, by: number, cx: number, c
   return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax) === 0;
 }
 
-function onBox(x: number, y: number, min: number, max: number): boolean {
-  return x === min || x === max || y === min || y === max;
+function onBox(x: number, y: number, box: ClipBox): boolean {
+  return x === box[0] || y === box[1] || x === box[2] || y === box[3];
 }
 
-function touchesBox(ring: Ring, min: number, max: number): boolean {
-  for (let i = 0; i < ring.length; i += 2) if (onBox(ring[i], ring[i + 1], min, max)) return true;
+function touchesBox(ring: Ring, box: ClipBox): boolean {
+  for (let i = 0; i < ring.length; i += 2) if (onBox(ring[i], ring[i + 1], box)) return true;
   return false;
 }
 
 /** Both ends on one side of the box: the segment runs along the edge. */
-function alongBox(ax: number, ay: number, bx: number, by: number, min: number, max: number): boolean {
-  return (ax === bx && (ax === min || ax === max)) || (ay === by && (ay === min || ay === max));
+function alongBox(ax: number, ay: number, bx: number, by: number, box: ClipBox): boolean {
+  return (ax === bx && (ax === box[0] || ax === box[2])) || (ay === by && (ay === box[1] || ay === box[3]));
 }
 
 /** Distance along the box edge, clockwise on screen from the top-left corner. */
-function perimeter(x: number, y: number, min: number, max: number): number {
-  const side = max - min;
-  if (y === min) return x - min;
-  if (x === max) return side + (y - min);
-  if (y === max) return 2 * side + (max - x);
-  return 3 * side + (max - y);
+function perimeter(x: number, y: number, box: ClipBox): number {
+  const [minX, minY, maxX, maxY] = box;
+  const width = maxX - minX;
+  const height = maxY - minY;
+  if (y === minY) return x - minX;
+  if (x === maxX) return width + (y - minY);
+  if (y === maxY) return width + height + (maxX - x);
+  return 2 * width + height + (maxY - y);
 }
 
 interface Chain {
@@ -144,7 +156,7 @@ interface Chain {
  * (corners included) to the nearest entry. Rings clear of the edge stay as they are; holes go to the exterior
  * that holds them.
  */
-function rejoinAlongBox(rings: { ring: Ring; area: number }[], min: number, max: number): { ring: Ring; area: number }[] {
+function rejoinAlongBox(rings: { ring: Ring; area: number }[], box: ClipBox): { ring: Ring; area: number }[] {
   const chains: Chain[] = [];
   const inside: { ring: Ring; area: number }[] = [];
   let edgeOnly = 0;
@@ -152,7 +164,7 @@ function rejoinAlongBox(rings: { ring: Ring; area: number }[], min: number, max:
     const { ring } = item;
     const count = ring.length / 2;
     let start = -1;
-    for (let i = 0; i < count; i++) if (onBox(ring[2 * i], ring[2 * i + 1], min, max)) start = start < 0 ? i : start;
+    for (let i = 0; i < count; i++) if (start < 0 && onBox(ring[2 * i], ring[2 * i + 1], box)) start = i;
     if (start < 0) {
       inside.push(item);
       continue;
@@ -168,12 +180,12 @@ function rejoinAlongBox(rings: { ring: Ring; area: number }[], min: number, max:
         const px = ring[2 * p];
         const py = ring[2 * p + 1];
         if (!current) {
-          if (alongBox(px, py, x, y, min, max)) continue;
+          if (alongBox(px, py, x, y, box)) continue;
           current = [px, py];
         }
         current.push(x, y);
-        if (onBox(x, y, min, max)) {
-          chains.push({ points: current, entry: perimeter(current[0], current[1], min, max), exit: perimeter(x, y, min, max), used: false });
+        if (onBox(x, y, box)) {
+          chains.push({ points: current, entry: perimeter(current[0], current[1], box), exit: perimeter(x, y, box), used: false });
           produced = true;
           current = undefined;
         }
@@ -182,18 +194,21 @@ function rejoinAlongBox(rings: { ring: Ring; area: number }[], min: number, max:
     if (!produced) edgeOnly += Math.sign(item.area);
   }
 
-  const side = max - min;
-  const total = 4 * side;
-  const corners = [
-    [min, min],
-    [max, min],
-    [max, max],
-    [min, max],
+  const [minX, minY, maxX, maxY] = box;
+  const width = maxX - minX;
+  const height = maxY - minY;
+  const total = 2 * (width + height);
+  // Corners with their distance along the edge.
+  const corners: [number, number, number][] = [
+    [minX, minY, 0],
+    [maxX, minY, width],
+    [maxX, maxY, width + height],
+    [minX, maxY, 2 * width + height],
   ];
   const outers: { ring: Ring; area: number }[] = [];
   if (chains.length === 0) {
     // The box is all inside (or all in a hole): only rings along its edge were left.
-    if (edgeOnly > 0) outers.push({ ring: corners.flat(), area: side * side });
+    if (edgeOnly > 0) outers.push({ ring: corners.flatMap(([x, y]) => [x, y]), area: width * height });
   }
   for (const first of chains) {
     if (first.used) continue;
@@ -213,7 +228,7 @@ function rejoinAlongBox(rings: { ring: Ring; area: number }[], min: number, max:
       // The corners passed on the way, in the order met.
       const passed: [number, number][] = [];
       for (let c = 0; c < 4; c++) {
-        const along = (c * side - chain.exit + total) % total;
+        const along = (corners[c][2] - chain.exit + total) % total;
         if (along > 0 && along < best) passed.push([along, c]);
       }
       for (const [, c] of passed.sort((a, b) => a[0] - b[0])) push(ring, corners[c][0], corners[c][1]);

@@ -13,7 +13,7 @@ export interface LayerSummary {
   /** Features that went into tiles. */
   featuresWritten: number;
   geometryTypes: string[];
-  /** Points left out of the zooms below the partition zoom, where their cell already had one (most in one band). */
+  /** Single points shown only at the layer's maxzoom: below it their cell showed a better one (pointSelection.ts). */
   pointsThinned?: number;
   /** The first few problems, for the report. */
   problems: FeatureProblem[];
@@ -45,7 +45,7 @@ export function formatSummary(summary: BuildSummary, formatBytes: (bytes: number
     const parts = [`${layer.featuresRead} read`, `${layer.featuresWritten} tiled`];
     if (layer.featuresSkipped) parts.push(`${layer.featuresSkipped} skipped`);
     if (layer.featuresFiltered) parts.push(`${layer.featuresFiltered} filtered out`);
-    if (layer.pointsThinned) parts.push(`${layer.pointsThinned} dense points thinned at low zooms`);
+    if (layer.pointsThinned) parts.push(`${layer.pointsThinned} points shown only from the maxzoom (thinned below it)`);
     lines.push(`  layer ${layer.id} (${layer.geometryTypes.join(', ') || 'empty'}): ${parts.join(', ')}`);
     for (const problem of layer.problems) lines.push(`    skipped ${problem.file}: ${problem.where}: ${problem.reason}`);
     if (layer.featuresSkipped > layer.problems.length) lines.push(`    … and ${layer.featuresSkipped - layer.problems.length} more`);

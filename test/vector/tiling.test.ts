@@ -129,28 +129,45 @@ test('a point is inside the extent of exactly the tile that holds it, even on ti
         if (x >= 0 && y >= 0 && x < 4096 && y < 4096) seen.set(feature.properties.i as number, (seen.get(feature.properties.i as number) ?? 0) + 1);
       }
     }
-    positions.forEach((position, i) => assert.equal(seen.get(i), 1, `${position} at z${zoom}`));
+    // Below the maxzoom points are thinned (one a cell): a point shown is shown once; at the maxzoom all are.
+    positions.forEach((position, i) => assert.ok(zoom === 5 ? seen.get(i) === 1 : (seen.get(i) ?? 1) === 1, `${position} at z${zoom}: ${seen.get(i)}`));
   }
 });
 
-test('dense points are thinned below the partition zoom, by rank, and all kept from it on', async () => {
+test('points are thinned below the maxzoom to one a half-tile cell: by rank, else nearest the cell centre, never by input order; all kept at the maxzoom', async () => {
   const input = join(dir, 'dense.geojsonl');
   let seed = 3;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const lines = Array.from({ length: 5000 }, (_, i) =>
-    JSON.stringify({ type: 'Feature', properties: { i, population: i }, geometry: { type: 'Point', coordinates: [49.8 + random() * 0.2, 40.3 + random() * 0.2] } }),
-  );
-  writeFileSync(input, lines.join('\n') + '\n');
+  const features = Array.from({ length: 5000 }, (_, i) => ({ type: 'Feature', properties: { i, population: i }, geometry: { type: 'Point', coordinates: [49.8 + random() * 0.2, 40.3 + random() * 0.2] } }));
+  writeFileSync(input, features.map((f) => JSON.stringify(f)).join('\n') + '\n');
   const output = join(dir, 'dense.mbtiles');
-  const plan = quickPlan([input], [], { output, maxzoom: 6 });
-  plan.layers[0].rank = { field: 'population', order: 'desc' };
+  const plan = quickPlan([input], [], { output, maxzoom: 6, rank: { field: 'population', order: 'desc' } });
   const summary = await buildVectorTiles(plan);
   assert.ok((summary.layers[0].pointsThinned ?? 0) > 4000, `thinned ${summary.layers[0].pointsThinned}`);
-  const atMax = readVectorTiles(output, 6).flatMap((tile) => tile.layers.dense ?? []);
-  const inside = atMax.filter((f) => f.geometry[0].every(([x, y]) => x >= 0 && y >= 0 && x < 4096 && y < 4096));
-  assert.equal(new Set(inside.map((f) => f.properties.i)).size, 5000);
-  const [world] = readVectorTiles(output, 0);
-  const kept = world.layers.dense.map((f) => f.properties.population as number);
-  assert.ok(kept.length < 100);
-  assert.ok(kept.includes(4999)); // the most populous point wins its cell
+  const insideOf = (path: string, zoom: number) =>
+    readVectorTiles(path, zoom)
+      .flatMap((tile) => (tile.layers.dense ?? []).map((f) => ({ tile, f })))
+      .filter(({ f }) => f.geometry[0].every(([x, y]) => x >= 0 && y >= 0 && x < 4096 && y < 4096));
+  assert.equal(new Set(insideOf(output, 6).map(({ f }) => f.properties.i)).size, 5000);
+  for (let zoom = 0; zoom < 6; zoom++) {
+    // One a cell of half a tile: the 0.2° box covers at most a few cells up to zoom 6.
+    const shown = insideOf(output, zoom);
+    const cells = new Set(shown.map(({ tile, f }) => `${tile.x * 2 + (f.geometry[0][0][0] >> 11)}/${tile.y * 2 + (f.geometry[0][0][1] >> 11)}`));
+    assert.equal(shown.length, cells.size, `z${zoom}: ${shown.length} points in ${cells.size} cells`);
+  }
+  // The most populous point wins its cell at every zoom.
+  for (let zoom = 0; zoom < 6; zoom++) assert.ok(insideOf(output, zoom).some(({ f }) => f.properties.population === 4999), `z${zoom}`);
+
+  // Without a rank the choice is spatial: the same points whatever the input order.
+  const reversed = join(dir, 'dense-reversed.geojsonl');
+  writeFileSync(reversed, [...features].reverse().map((f) => JSON.stringify(f)).join('\n') + '\n');
+  const a = join(dir, 'dense-a.mbtiles');
+  const b = join(dir, 'dense-b.mbtiles');
+  await buildVectorTiles(quickPlan([input], ['dense'], { output: a, maxzoom: 6 }));
+  await buildVectorTiles(quickPlan([reversed], ['dense'], { output: b, maxzoom: 6 }));
+  for (let zoom = 0; zoom < 6; zoom++) {
+    const ids = (path: string) => insideOf(path, zoom).map(({ f }) => f.properties.i as number).sort((x, y) => x - y);
+    assert.deepEqual(ids(a), ids(b), `z${zoom}`);
+    assert.ok(ids(a).length > 0);
+  }
 });
