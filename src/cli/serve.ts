@@ -10,7 +10,8 @@ import { parseCommandArgs, type Command } from './command.js';
 
 const usage = `Usage: mekan serve [PATH…] [--config FILE] [--host H] [--port P] [--public-url URL] [--workers N] [--trust-proxy] [--quiet]
 
-Serves every .mbtiles archive in the given files and folders; a tileset's id is its file name without
+Serves every .mbtiles and .pmtiles archive in the given files and folders, and remote .pmtiles by URL
+(https://…/x.pmtiles on any object store or CDN answering Range requests); a tileset's id is its file name without
 extension. Archives added, replaced or removed in a served folder are picked up within two seconds.
 Without PATH and without paths in the configuration: the project's build/ and data/ folders.
 
