@@ -1,7 +1,8 @@
 // Glyph ranges from a real server: script coverage, font-by-font fallback in a stack, empty ranges and bad requests.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeGlyphs, type GlyphRange } from '../../src/server/glyphs/glyphPbf.js';
+import { decodeGlyphs } from '../../src/server/glyphs/glyphPbf.js';
+import { readGlyphsWithSchema, type ReferenceFontstack as GlyphRange } from '../support/glyphsReference.js';
 import { startMekan, type RunningMekan } from '../support/basemapFixture.js';
 import { makeTempDir } from '../support/tempDir.js';
 
@@ -19,7 +20,16 @@ async function glyphs(fontstack: string, start: number): Promise<GlyphRange> {
   const response = await fetch(`${server.url}/fonts/${fontstack.split(',').map(encodeURIComponent).join(',')}/${start}-${start + 255}.pbf`);
   assert.equal(response.status, 200, `${fontstack} ${start}`);
   assert.equal(response.headers.get('content-type'), 'application/x-protobuf');
-  return decodeGlyphs(new Uint8Array(await response.arrayBuffer()));
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  // Read by the schema compiled from fontnik's glyphs.proto (not our decoder): one stack, as MapLibre expects.
+  const stacks = readGlyphsWithSchema(bytes);
+  assert.equal(stacks.length, 1, `${fontstack} ${start}: ${stacks.length} stacks`);
+  // And our own decoder, which the server's fallback merging relies on, reads the same glyphs.
+  assert.deepEqual(
+    decodeGlyphs(bytes).glyphs.map((g) => [g.id, g.advance, g.bitmap?.length ?? 0]),
+    stacks[0].glyphs.map((g) => [g.id, g.advance, g.bitmap?.length ?? 0]),
+  );
+  return stacks[0];
 }
 
 /** Asserts that every character of `text` has a drawn glyph in `fontstack`. */
@@ -33,6 +43,9 @@ async function assertCovers(fontstack: string, text: string): Promise<void> {
     const glyph = ranges.get(start)!.glyphs.find((g) => g.id === code);
     assert.ok(glyph, `${fontstack} has U+${code.toString(16).toUpperCase().padStart(4, '0')} ${char}`);
     assert.ok(glyph.bitmap && glyph.bitmap.length > 0 && glyph.width > 0 && glyph.advance > 0, `${char} is drawn`);
+    // The signed distance field has a 3-pixel border on every side, and the metrics are those of a 24 px face.
+    assert.equal(glyph.bitmap.length, (glyph.width + 6) * (glyph.height + 6), `${char}: bitmap size and metrics agree`);
+    assert.ok(Math.abs(glyph.left) <= 24 && glyph.top < 0 && glyph.top > -48, `${char}: left ${glyph.left}, top ${glyph.top}`);
   }
 }
 
