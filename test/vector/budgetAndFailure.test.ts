@@ -12,6 +12,7 @@ import { quickPlan } from '../../src/vector/quickPlan.js';
 import { recipeToPlan } from '../../src/vector/recipe.js';
 import { makeTempDir } from '../support/tempDir.js';
 import { assertPreviousArchiveKept, makeBuildFolders } from '../support/unfinishedBuild.js';
+import { readPolygon, signedArea } from '../support/tileMap.js';
 import { readVectorTiles } from '../support/vectorTiles.js';
 
 const DATA = resolve('data/basemap');
@@ -47,10 +48,31 @@ test('a tiny budget reduces tiles until they fit, keeping the highest-ranked fea
 
 test('a tiny budget on polygons simplifies and drops the smallest shapes first', async () => {
   const output = join(dir, 'tiny-polygons.mbtiles');
-  const plan = quickPlan([join(DATA, 'country.geojson')], [], { output, maxzoom: 2, maxTileBytes: 2048 });
+  const plan = quickPlan([join(DATA, 'country.geojson')], [], { output, maxzoom: 2, maxTileBytes: 1000 });
   const summary = await buildVectorTiles(plan);
-  assert.ok(summary.tilesReduced > 0);
-  for (const tile of readVectorTiles(output)) assert.ok(tile.bytes <= 2048);
+  assert.ok(summary.tilesReduced > 0 && summary.featuresDropped > 0);
+  for (const tile of readVectorTiles(output)) assert.ok(tile.bytes <= 1000);
+  // Against the same build without the tiny budget, tile by tile: every country dropped is smaller than every
+  // country kept, by the area it has in the full tile.
+  const full = join(dir, 'full-polygons.mbtiles');
+  await buildVectorTiles(quickPlan([join(DATA, 'country.geojson')], [], { output: full, maxzoom: 2 }));
+  const tiny = new Map(readVectorTiles(output).map((tile) => [`${tile.z}/${tile.x}/${tile.y}`, tile]));
+  let tilesWithDrops = 0;
+  for (const tile of readVectorTiles(full)) {
+    const areas = new Map<string, number>();
+    for (const feature of tile.layers.country ?? []) {
+      const area = readPolygon(feature).polygons.reduce((sum, rings) => sum + rings.reduce((a, ring) => a + signedArea(ring), 0), 0);
+      areas.set(String(feature.properties.iso_n3), (areas.get(String(feature.properties.iso_n3)) ?? 0) + area);
+    }
+    const kept = new Set((tiny.get(`${tile.z}/${tile.x}/${tile.y}`)?.layers.country ?? []).map((feature) => String(feature.properties.iso_n3)));
+    const dropped = [...areas.keys()].filter((iso) => !kept.has(iso));
+    if (dropped.length === 0 || kept.size === 0) continue;
+    tilesWithDrops++;
+    const smallestKept = Math.min(...[...kept].map((iso) => areas.get(iso) ?? 0));
+    const largestDropped = Math.max(...dropped.map((iso) => areas.get(iso) ?? 0));
+    assert.ok(smallestKept > largestDropped, `${tile.z}/${tile.x}/${tile.y}: kept down to ${smallestKept} units² but dropped one of ${largestDropped}`);
+  }
+  assert.ok(tilesWithDrops > 0);
 });
 
 function badInput(): string {

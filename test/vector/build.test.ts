@@ -14,6 +14,7 @@ import { tilingWorkerCount } from '../../src/vector/workerPool.js';
 import type { BuildSummary } from '../../src/vector/summary.js';
 import { silentProgress } from '../../src/progress.js';
 import { makeTempDir } from '../support/tempDir.js';
+import { readPolygon } from '../support/tileMap.js';
 import { distanceToLine, insideRings, readVectorTiles, type DecodedTile } from '../support/vectorTiles.js';
 
 const DATA = resolve('data/basemap');
@@ -95,38 +96,58 @@ test('points near a tile edge are repeated in the neighbour tile\'s buffer, acro
   assert.ok(checked >= 5, `only ${checked} points near edges`);
 });
 
-test('polygons cover what the input covers at every band of zooms (sampled points inside and outside agree)', async () => {
+test('each place lies in the country it lies in: sampled points and probes beside every border agree by name, at every band of zooms', async () => {
   await basemap();
+  // Simplification (3 units at each zoom, on top of the band's 3 units at its last zoom) and rounding move an
+  // edge by at most ~5 units: closer to an input border than NEAR, a point may fall on either side.
+  const NEAR = 6;
   for (const zoom of [1, 4, 6, MAXZOOM]) {
     const byTile = new Map(readVectorTiles(output, zoom).map((tile) => [`${tile.x}/${tile.y}`, tile]));
-    // The input in Web Mercator tile units: geojson-vt draws edges straight in Mercator, so test there.
-    const polygons = (inputs.country.features as Feature<Polygon | MultiPolygon>[]).flatMap((feature) =>
-      (feature.geometry.type === 'Polygon' ? [feature.geometry.coordinates] : feature.geometry.coordinates).map((rings) =>
+    // The input in Web Mercator tile units of this zoom (geojson-vt draws edges straight in Mercator).
+    const countries = (inputs.country.features as Feature<Polygon | MultiPolygon>[]).map((feature) => ({
+      iso: feature.properties?.iso_n3 as string,
+      polygons: (feature.geometry.type === 'Polygon' ? [feature.geometry.coordinates] : feature.geometry.coordinates).map((rings) =>
         rings.map((ring) => ring.map((position) => {
           const { fx, fy } = locate(position, zoom);
           return [fx * EXTENT, fy * EXTENT] as [number, number];
         })),
       ),
-    );
+    }));
+    const rings = countries.flatMap((country) => country.polygons.flat());
+    const expectedAt = (gx: number, gy: number) => countries.filter((c) => c.polygons.some((p) => insideRings(p, gx, gy))).map((c) => c.iso);
+    const actualAt = (gx: number, gy: number) => {
+      const x = Math.floor(gx / EXTENT);
+      const y = Math.floor(gy / EXTENT);
+      const features = byTile.get(`${x}/${y}`)?.layers.country ?? [];
+      return features.filter((f) => readPolygon(f).polygons.some((p) => insideRings(p, gx - x * EXTENT, gy - y * EXTENT))).map((f) => String(f.properties.iso_n3));
+    };
+    const clear = (gx: number, gy: number) => Math.min(...rings.map((ring) => distanceToLine([...ring, ring[0]], gx, gy))) > NEAR;
+    // Random points, and probes just beyond NEAR on both sides of every tenth input edge (a moved border shows there).
+    const samples: [number, number][] = [];
     let seed = 7;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    let agree = 0;
-    let inside = 0;
-    const samples = 3000;
-    for (let i = 0; i < samples; i++) {
-      const position = [38.2 + random() * 17.6, 36.2 + random() * 10.6];
-      const at = locate(position, zoom);
-      const expected = polygons.some((rings) => insideRings(rings, at.fx * EXTENT, at.fy * EXTENT));
-      const tile = byTile.get(`${at.x}/${at.y}`);
-      const actual = (tile?.layers.country ?? []).some((feature) => insideRings(feature.geometry, at.px, at.py));
-      if (expected) inside++;
-      if (expected === actual) agree++;
+    for (let i = 0; i < 1500; i++) {
+      const { fx, fy } = locate([38.2 + random() * 17.6, 36.2 + random() * 10.6], zoom);
+      samples.push([fx * EXTENT, fy * EXTENT]);
     }
-    assert.ok(inside > samples * 0.3, `the samples should hit land (${inside})`);
-    // Simplification (3 of 4096 units) and rounding move edges by a few units: a few edge samples may differ,
-    // more at low zooms where a unit is kilometres.
-    const required = zoom >= 6 ? 0.999 : zoom >= 4 ? 0.995 : 0.98;
-    assert.ok(agree >= samples * required, `z${zoom}: ${samples - agree} of ${samples} samples disagree`);
+    for (const ring of rings) {
+      for (let i = 0; i + 1 < ring.length; i += 10) {
+        const [[ax, ay], [bx, by]] = [ring[i], ring[i + 1]];
+        const length = Math.hypot(bx - ax, by - ay);
+        if (length < 4 * NEAR) continue;
+        for (const side of [-1, 1]) samples.push([(ax + bx) / 2 + (side * (NEAR + 1) * (ay - by)) / length, (ay + by) / 2 + (side * (NEAR + 1) * (bx - ax)) / length]);
+      }
+    }
+    let compared = 0;
+    let inLand = 0;
+    for (const [gx, gy] of samples) {
+      if (!clear(gx, gy)) continue;
+      const expected = expectedAt(gx, gy);
+      assert.deepEqual(actualAt(gx, gy), expected, `z${zoom} at ${(gx / EXTENT).toFixed(4)},${(gy / EXTENT).toFixed(4)}`);
+      compared++;
+      if (expected.length) inLand++;
+    }
+    assert.ok(compared > 1000 && inLand > compared * 0.3, `z${zoom}: ${compared} compared, ${inLand} on land`);
   }
 });
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { VectorTile, classifyRings } from '@mapbox/vector-tile';
+import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
 import { buildVectorTiles } from '../../src/vector/build.js';
 import { pointCoordinate } from '../../src/vector/cutPartition.js';
@@ -14,6 +14,7 @@ import { clipGeometry, ringArea, simplifyGeometry, type ProjectedGeometry } from
 import { quickPlan } from '../../src/vector/quickPlan.js';
 import { encodeRecord, PartitionSpill, SpillReader } from '../../src/vector/spill.js';
 import { makeTempDir } from '../support/tempDir.js';
+import { readPolygon, signedArea } from '../support/tileMap.js';
 import { readVectorTiles } from '../support/vectorTiles.js';
 
 const dir = makeTempDir();
@@ -40,9 +41,13 @@ test('the encoder writes polygons with holes, lines, points and typed attributes
   assert.deepEqual(Object.keys(tile.layers).sort(), ['area', 'place', 'road']); // a layer of degenerate lines is left out
   const area = tile.layers.area.feature(0);
   assert.deepEqual({ ...area.properties }, { name: 'Bakı', population: 2_300_000, depth: -28, ratio: 0.25, capital: true });
-  const polygons = classifyRings(area.loadGeometry());
-  assert.equal(polygons.length, 1);
-  assert.equal(polygons[0].length, 2);
+  // Winding checked absolutely (MVT 2.1: exterior positive area in tile coordinates, y down; holes negative),
+  // not relative to the first ring, which would accept every ring reversed.
+  const rings = area.loadGeometry().map((ring) => ring.map((p) => [p.x, p.y] as [number, number]));
+  assert.equal(rings.length, 2);
+  assert.ok(signedArea(rings[0]) > 0, 'exterior clockwise on screen');
+  assert.ok(signedArea(rings[1]) < 0, 'hole counter-clockwise');
+  assert.deepEqual(readPolygon(tile.layers.area.feature(0) && { type: 3, properties: {}, geometry: rings }), { polygons: [rings], problems: [] });
   assert.deepEqual({ ...tile.layers.road.feature(0).properties }, { ref: '1' });
   assert.deepEqual({ ...tile.layers.place.feature(0).properties }, { rank: 1 });
   const road = tile.layers.road.feature(0).loadGeometry();
