@@ -15,6 +15,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   convert: { summary: 'MBTiles ↔ PMTiles, by the extensions of IN and OUT', load: async () => (await import('./convert.js')).convertCommand },
   inspect: { summary: "an archive's metadata, zoom range, tile counts and sizes per zoom", load: async () => (await import('./inspect.js')).inspectCommand },
   extract: { summary: 'the tiles that intersect a box, into a new archive', load: async () => (await import('./extract.js')).extractCommand },
+  package: { summary: 'an offline package: extracts, style, glyphs, sprites, manifest (folder or .zip)', load: async () => (await import('./package.js')).packageCommand },
   merge: { summary: 'several archives of one tile format into one (vector layers combined)', load: async () => (await import('./merge.js')).mergeCommand },
 };
 

@@ -1,6 +1,7 @@
 // What the server runs with, built from command-line flags over the configuration file over defaults.
 import { resolve } from 'node:path';
 import { InputError } from '../errors.js';
+import { isPackageDir, packageFolders } from '../packages/layout.js';
 import type { ServeConfig } from './schema.js';
 import { configSchema } from './schema.js';
 
@@ -42,6 +43,9 @@ export interface ServerOptions {
   packages: { maxTiles: number; maxBytes: number };
   /** Remote archives: a slower upstream answers 504; headers and directories cached per archive. */
   remote: { timeoutMs: number; cacheEntries: number };
+  /** Styles (templates and sprites) and glyph ranges to serve; the bundled ones when absent, an offline package's when serving one. */
+  stylesDir?: string;
+  fontsDir?: string;
 }
 
 /** Flags as the CLI parsed them (strings), all optional. */
@@ -87,11 +91,26 @@ function resolveTokens(tilesets: Record<string, TilesetOptions>, env: NodeJS.Pro
   return resolved;
 }
 
+/**
+ * An offline package folder (`mekan package -o DIR`) among the paths is served as it is: its tiles/ as tilesets,
+ * its styles and fonts instead of the bundled ones. One package at a time, since styles would collide.
+ */
+function withPackage(paths: string[]): { paths: string[]; stylesDir?: string; fontsDir?: string } {
+  const packages = paths.filter(isPackageDir);
+  if (packages.length === 0) return { paths };
+  if (packages.length > 1) throw new InputError(packages[1], `serve one offline package at a time (also given: ${packages[0]})`);
+  const folders = packageFolders(packages[0]);
+  return { paths: paths.map((path) => (path === packages[0] ? folders.tiles : path)), stylesDir: folders.styles, fontsDir: folders.fonts };
+}
+
 /** Flags win over the configuration file, which wins over defaults. */
 export function serverOptionsFrom(flags: ServeFlags, config: ServeConfig = {}, env: NodeJS.ProcessEnv = process.env): ServerOptions {
   const publicUrl = flags.publicUrl ?? config.publicUrl;
+  const served = withPackage([...(flags.paths ?? []).map((path) => (/^https?:\/\//i.test(path) ? path : resolve(path))), ...(config.paths ?? [])]);
   return {
-    paths: [...(flags.paths ?? []).map((path) => (/^https?:\/\//i.test(path) ? path : resolve(path))), ...(config.paths ?? [])],
+    paths: served.paths,
+    stylesDir: served.stylesDir,
+    fontsDir: served.fontsDir,
     tilesets: resolveTokens(config.tilesets ?? {}, env),
     host: flags.host ?? config.host ?? DEFAULT_HOST,
     port: integerFlag('--port', flags.port, 0, 65535) ?? config.port ?? DEFAULT_PORT,

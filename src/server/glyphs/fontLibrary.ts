@@ -27,7 +27,8 @@ export class FontLibrary {
   constructor(private readonly dir: string) {
     if (!existsSync(dir)) return;
     for (const name of readdirSync(dir)) {
-      if (!statSync(join(dir, name)).isDirectory()) continue;
+      // A folder named after a whole stack (`A,B`) is an offline package's copy for MapLibre Native; stacks are combined here.
+      if (name.includes(',') || !statSync(join(dir, name)).isDirectory()) continue;
       const starts = new Set<number>();
       for (const file of readdirSync(join(dir, name))) {
         const match = RANGE.exec(file);

@@ -59,12 +59,17 @@ function enforceCaps(context: ServerContext, what: string, estimate: { tiles: nu
   if (over) throw new InputError(what, `the extract holds ${estimate.tiles} tiles and ${estimate.bytes} bytes, above this server's cap of ${over}; ask for a smaller box or a lower maxzoom`, 413);
 }
 
-export function createPackagesModule(stylesDir = STYLES_DIR): RouteModule {
-  let library: StyleLibrary | undefined;
-  const styles = () => (library ??= new StyleLibrary(stylesDir));
+export function createPackagesModule(stylesDir?: string): RouteModule {
+  const libraries = new Map<string, StyleLibrary>();
   return {
     name: 'packages',
     register(router, context) {
+      const dir = stylesDir ?? context.options.stylesDir ?? STYLES_DIR;
+      const styles = () => {
+        let library = libraries.get(dir);
+        if (!library) libraries.set(dir, (library = new StyleLibrary(dir)));
+        return library;
+      };
       router.get('/packages/estimate', async (ctx) => {
         const tilesetId = single(ctx, 'tileset');
         const styleId = single(ctx, 'style');

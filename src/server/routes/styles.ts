@@ -2,18 +2,25 @@
 import { InputError } from '../../errors.js';
 import { withToken } from '../access.js';
 import { STYLES_DIR } from '../assets.js';
-import type { RouteModule } from '../module.js';
+import type { RouteModule, ServerContext } from '../module.js';
 import { LANGUAGES, parseLanguage } from '../styles/languages.js';
 import { resolveStyle, templateTilesets } from '../styles/resolveStyle.js';
 import { StyleLibrary } from '../styles/styleLibrary.js';
 import { sendAsset } from './sendAsset.js';
 
-export function createStylesModule(stylesDir = STYLES_DIR): RouteModule {
-  let library: StyleLibrary | undefined;
-  const styles = () => (library ??= new StyleLibrary(stylesDir));
+export function createStylesModule(stylesDir?: string): RouteModule {
+  // One library per folder: the module serves every app of a process, and an offline package brings its own styles.
+  const libraries = new Map<string, StyleLibrary>();
+  const libraryFor = (context: ServerContext) => {
+    const dir = stylesDir ?? context.options.stylesDir ?? STYLES_DIR;
+    let library = libraries.get(dir);
+    if (!library) libraries.set(dir, (library = new StyleLibrary(dir)));
+    return library;
+  };
   return {
     name: 'styles',
     register(router, context) {
+      const styles = () => libraryFor(context);
       // Read the templates now: a broken one stops the server at start with its file named, not a request later.
       styles();
       // A style over a tileset that is not served would open blank: say so once, at start (the catalog leaves it
@@ -30,7 +37,7 @@ export function createStylesModule(stylesDir = STYLES_DIR): RouteModule {
         if (templateTilesets(template).some((id) => context.registry.hides(id))) throw new InputError(`style "${ctx.params.style}"`, 'not found', 404);
         const language = parseLanguage(ctx.query.lang);
         // no-cache with an ETag: clients revalidate cheaply and see a changed template at once.
-        const resolved = resolveStyle(template, context.publicUrl(ctx.req), language);
+        const resolved = resolveStyle(template, context.publicUrl(ctx.req), language, `styles/${encodeURIComponent(ctx.params.style)}`);
         // Sources of private tilesets carry the request's token, so that the client's next requests are let in.
         for (const source of Object.values(resolved.sources)) {
           const id = /\/tiles\/([^/]+)\.json$/.exec(source.url ?? '')?.[1];
@@ -46,6 +53,7 @@ export function createStylesModule(stylesDir = STYLES_DIR): RouteModule {
       });
     },
     catalog(baseUrl, context) {
+      const styles = () => libraryFor(context);
       return {
         styles: styles()
           .ids()

@@ -14,10 +14,16 @@ export interface SpriteFile {
 export class StyleLibrary {
   private readonly templates = new Map<string, StyleTemplate>();
 
-  /** Reads every template now, so that a broken one stops the server at start, not a client later. */
+  /**
+   * Reads every template now, so that a broken one stops the server at start, not a client later. Two layouts: the bundled one (`<id>.json`, sprites in `sprites/<id>/`) and an offline package's
+   * (`<id>/style.json` with its sprites beside it).
+   */
   constructor(private readonly dir: string) {
     if (!existsSync(dir)) return;
-    for (const file of readdirSync(dir).filter((name) => name.endsWith('.json')).sort()) {
+    const files = readdirSync(dir, { withFileTypes: true })
+      .flatMap((entry) => (entry.isFile() && entry.name.endsWith('.json') ? [entry.name] : entry.isDirectory() && existsSync(join(dir, entry.name, 'style.json')) ? [`${entry.name}/style.json`] : []))
+      .sort();
+    for (const file of files) {
       const path = join(dir, file);
       let template: StyleTemplate;
       try {
@@ -28,7 +34,7 @@ export class StyleLibrary {
       if (template.version !== 8 || !Array.isArray(template.layers) || typeof template.sources !== 'object') {
         throw new InputError(path, 'not a MapLibre style (version 8 with sources and layers)');
       }
-      this.templates.set(file.slice(0, -'.json'.length), template);
+      this.templates.set(file.endsWith('/style.json') ? file.slice(0, -'/style.json'.length) : file.slice(0, -'.json'.length), template);
     }
   }
 
@@ -47,7 +53,8 @@ export class StyleLibrary {
   sprite(id: string, file: string): SpriteFile {
     this.template(id);
     if (!SPRITE_FILE.test(file)) throw new InputError(`style "${id}" file "${file}"`, 'not found', 404);
-    const path = join(this.dir, 'sprites', id, file);
+    const beside = join(this.dir, id, file);
+    const path = existsSync(beside) ? beside : join(this.dir, 'sprites', id, file);
     if (!existsSync(path)) throw new InputError(`style "${id}" sprite`, 'not found', 404);
     return { body: readFileSync(path), contentType: file.endsWith('.png') ? 'image/png' : 'application/json; charset=utf-8' };
   }
