@@ -6,8 +6,12 @@ import { MBTilesReader } from './mbtiles/reader.js';
 import { MBTilesWriter } from './mbtiles/writer.js';
 import { PMTilesReader, type RemoteOptions } from './pmtiles/reader.js';
 import { PMTilesWriter } from './pmtiles/writer.js';
+import { GeoPackageReader } from './geopackage/reader.js';
+import { GeoPackageWriter } from './geopackage/writer.js';
+import { isWebMercator, tileGrid, TILE_GRID_IDS, WEB_MERCATOR_QUAD_ID, type TileGrid } from '../grid/tileMatrixSets.js';
 
-export const ARCHIVE_EXTENSIONS = ['.mbtiles', '.pmtiles'] as const;
+/** `.gpkg` holds OGC GeoPackage tiles: the container for tile matrix sets other than Web Mercator (docs/grids.md). */
+export const ARCHIVE_EXTENSIONS = ['.mbtiles', '.pmtiles', '.gpkg'] as const;
 
 export function isArchivePath(path: string): boolean {
   return (ARCHIVE_EXTENSIONS as readonly string[]).includes(extname(path).toLowerCase());
@@ -22,6 +26,7 @@ export function openArchive(path: string): TileArchiveReader {
   const extension = extname(path).toLowerCase();
   if (extension === '.mbtiles') return new MBTilesReader(path);
   if (extension === '.pmtiles') return PMTilesReader.openFile(path);
+  if (extension === '.gpkg') return new GeoPackageReader(path);
   throw new InputError(path, `unknown archive type (expected ${ARCHIVE_EXTENSIONS.join(', ')})`);
 }
 
@@ -33,8 +38,25 @@ export function openRemoteArchive(url: string, options: RemoteOptions = {}): Pro
   return PMTilesReader.openUrl(url, options);
 }
 
-export function createArchive(path: string): TileArchiveWriter {
+export interface ArchiveOptions {
+  /** Registry id of the tile matrix set (src/grid); WebMercatorQuad when absent. */
+  tileMatrixSet?: string;
+}
+
+/** The grid an archive at `path` would hold, or why it cannot (a build checks this before it starts). */
+export function archiveGrid(path: string, options: ArchiveOptions = {}): TileGrid {
+  const id = options.tileMatrixSet ?? WEB_MERCATOR_QUAD_ID;
+  const grid = tileGrid(id);
+  if (!grid) throw new InputError('--tms', `unknown tile matrix set "${id}" (known: ${TILE_GRID_IDS.join(', ')})`);
+  // MBTiles and PMTiles define their tiles on Web Mercator only: another grid needs a container that says which.
+  if (!isWebMercator(grid) && extname(path).toLowerCase() !== '.gpkg') throw new InputError(path, `${grid.id} tiles go into a GeoPackage (-o NAME.gpkg); MBTiles and PMTiles hold WebMercatorQuad tiles only`);
+  return grid;
+}
+
+export function createArchive(path: string, options: ArchiveOptions = {}): TileArchiveWriter {
+  const grid = archiveGrid(path, options);
   const extension = extname(path).toLowerCase();
+  if (extension === '.gpkg') return new GeoPackageWriter(path, grid);
   if (extension === '.mbtiles') return new MBTilesWriter(path);
   if (extension === '.pmtiles') return new PMTilesWriter(path);
   throw new InputError(path, `cannot write this archive type (expected ${ARCHIVE_EXTENSIONS.join(', ')})`);

@@ -5,9 +5,9 @@ import { buildRaster } from '../raster/buildRaster.js';
 import { RASTER_FORMATS, RESAMPLINGS, type RasterTileFormat, type Resampling } from '../raster/types.js';
 import { formatBytes, parseCommandArgs, parseZoomOption, positiveInteger, type Command } from './command.js';
 
-const usage = `Usage: mekan build raster TIFF… -o OUT.mbtiles [options]
+const usage = `Usage: mekan build raster TIFF… -o OUT.mbtiles|OUT.gpkg [options]
 
-Warps GeoTIFF imagery (any CRS) into Web Mercator tiles (WebMercatorQuad, 256 px) in a raster archive.
+Warps GeoTIFF imagery (any CRS) into 256 px tiles of a tile matrix set (default WebMercatorQuad) in a raster archive.
 Several files form one mosaic: later files are drawn over earlier ones where they have data.
   -o, --output FILE       the archive to write (written to a temp file, renamed when complete)
   --format F              webp (default), jpeg or png; JPEG fills transparency with --background
@@ -23,7 +23,8 @@ Several files form one mosaic: later files are drawn over earlier ones where the
   --skip-bad              go on without inputs that cannot be read, and list them
   --name, --attribution, --description TEXT   archive metadata
   --type baselayer|overlay                   archive metadata (default baselayer)
-  --tms ID                tile matrix set; only WebMercatorQuad for now
+  --tms ID                tile matrix set: WebMercatorQuad (default), WorldCRS84Quad, UTM38WGS84Quad or
+                          UTM39WGS84Quad (OGC TMS 2.0 registry); any but WebMercatorQuad needs -o OUT.gpkg
   --workers N             warp threads (default: all cores)
   --quiet                 no progress, no summary`;
 

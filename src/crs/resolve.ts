@@ -39,6 +39,12 @@ function epsgEntry(code: number): EpsgEntry | undefined {
   return JSON.parse(readFileSync(file, 'utf8')) as EpsgEntry;
 }
 
+/** Name and WKT of an EPSG CRS as the EPSG registry gives them (a GeoPackage's gpkg_spatial_ref_sys needs both). */
+export function epsgWkt(code: number): { name: string; wkt: string } | undefined {
+  const entry = epsgEntry(code);
+  return entry?.wkt ? { name: entry.name, wkt: entry.wkt } : undefined;
+}
+
 /** `source` names the file or feature the CRS came from, for the error. */
 export function resolveEpsg(code: number, source: string): ResolvedCrs {
   if (WGS84_CODES.has(code)) return { label: `EPSG:${code}`, definition: 'EPSG:4326', isWgs84: true, isGeographic: true };
@@ -98,20 +104,30 @@ export function fromWgs84(crs: ResolvedCrs): PointTransform {
   };
 }
 
-/** A transform from EPSG:3857 metres into the CRS: raster warping walks destination pixels back to the source. */
-export function fromMercator(crs: ResolvedCrs): PointTransform {
-  const converter = proj4('EPSG:3857', crs.definition);
+/**
+ * The proj4 definition of a tile matrix set's CRS (by EPSG code): proj4's own for Web Mercator and WGS 84
+ * (CRS84 stores lon/lat, which proj4's EPSG:4326 is), epsg-index's for the rest.
+ */
+export function gridCrsDefinition(epsg: number): string {
+  if (epsg === 3857) return 'EPSG:3857';
+  if (epsg === 4326) return 'EPSG:4326';
+  return resolveEpsg(epsg, `EPSG:${epsg}`).definition;
+}
+
+/** A transform from a tile grid's CRS into the source's: raster warping walks destination pixels back to the source. */
+export function fromGrid(gridDefinition: string, crs: ResolvedCrs): PointTransform {
+  const converter = proj4(gridDefinition, crs.definition);
   return (x, y) => {
     const [sx, sy] = converter.forward([x, y]);
     return [sx, sy];
   };
 }
 
-/** A transform from the CRS into EPSG:3857 metres (a raster's footprint on the web map). */
-export function toMercator(crs: ResolvedCrs): PointTransform {
-  const converter = proj4(crs.definition, 'EPSG:3857');
+/** A transform from the CRS into a tile grid's (a raster's footprint in the tile matrix set). */
+export function toGrid(crs: ResolvedCrs, gridDefinition: string): PointTransform {
+  const converter = proj4(crs.definition, gridDefinition);
   return (x, y) => {
-    const [mx, my] = converter.forward([x, y]);
-    return [mx, my];
+    const [gx, gy] = converter.forward([x, y]);
+    return [gx, gy];
   };
 }

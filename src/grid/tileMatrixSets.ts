@@ -254,6 +254,11 @@ export function isWebMercator(grid: TileGrid): boolean {
 
 /** Whether col/row name a tile of the matrix at `level` (rows from the top). */
 export function isInMatrix(grid: TileGrid, level: number, col: number, row: number): boolean {
+  // The tile route asks this on every request: Web Mercator's square matrices need no matrix object.
+  if (grid === webMercatorGrid) {
+    const size = 2 ** level;
+    return Number.isInteger(level) && level >= 0 && level <= MAX_ZOOM && Number.isInteger(col) && Number.isInteger(row) && col >= 0 && row >= 0 && col < size && row < size;
+  }
   const m = grid.matrix(level);
   return m !== undefined && Number.isInteger(col) && Number.isInteger(row) && col >= 0 && row >= 0 && col < m.matrixWidth && row < m.matrixHeight;
 }

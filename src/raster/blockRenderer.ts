@@ -2,11 +2,13 @@
 // between them by 2×2 averaging, depth first so that only one path of raw tiles is held at a time.
 import { isInputError, messageOf } from '../errors.js';
 import type { PointTransform } from '../crs/resolve.js';
-import { childTiles, tileToMercatorBBox } from '../grid/webMercator.js';
+import { gridCrsDefinition } from '../crs/resolve.js';
+import { tileBoundsInCrs, tileGrid, type TileGrid } from '../grid/tileMatrixSets.js';
+import { childTiles } from '../grid/webMercator.js';
 import { encodeTile } from './encode.js';
 import { coverageOf, downsampleChildren } from './pyramid.js';
 import { compositeOver, kernelRadius, resampleInto } from './resample.js';
-import { mercatorToSourcePixel, tilePixelMap } from './transformGrid.js';
+import { gridToSourcePixel, tilePixelMap } from './transformGrid.js';
 import { TILE_SIZE, type BlockResult, type BlockTask, type RasterSource, type WorkerSetup } from './types.js';
 import { WindowReader } from './windowReader.js';
 
@@ -19,6 +21,8 @@ const MAX_OPEN_SOURCES = 32;
 
 export class BlockRenderer {
   private readonly setup: WorkerSetup;
+  private readonly grid: TileGrid;
+  private readonly gridDefinition: string;
   private readonly readers = new Map<string, Promise<WindowReader>>();
   private readonly transforms = new Map<string, PointTransform>();
   private readonly bad = new Set<string>();
@@ -30,6 +34,8 @@ export class BlockRenderer {
 
   constructor(setup: WorkerSetup) {
     this.setup = setup;
+    this.grid = tileGrid(setup.tileMatrixSet)!;
+    this.gridDefinition = gridCrsDefinition(this.grid.epsg);
     this.grey = setup.sources.every((s) => s.colorBands.length === 1);
   }
 
@@ -50,9 +56,9 @@ export class BlockRenderer {
 
   /** Sources (in mosaic order) whose footprint touches the tile. */
   private sourcesFor(z: number, x: number, y: number): RasterSource[] {
-    const [west, south, east, north] = tileToMercatorBBox(z, x, y);
+    const [west, south, east, north] = tileBoundsInCrs(this.grid, z, x, y);
     return this.setup.sources.filter((s) => {
-      const [w, s2, e, n] = s.mercatorBBox;
+      const [w, s2, e, n] = s.gridBBox;
       return !this.bad.has(s.path) && w < east && e > west && s2 < north && n > south;
     });
   }
@@ -106,10 +112,10 @@ export class BlockRenderer {
   private async warpSource(source: RasterSource, z: number, x: number, y: number): Promise<Uint8Array | null> {
     let toSource = this.transforms.get(source.path);
     if (!toSource) {
-      toSource = mercatorToSourcePixel(source);
+      toSource = gridToSourcePixel(source, this.gridDefinition);
       this.transforms.set(source.path, toSource);
     }
-    const { coords, bounds } = tilePixelMap(toSource, z, x, y, this.coords);
+    const { coords, bounds } = tilePixelMap(toSource, tileBoundsInCrs(this.grid, z, x, y), this.coords);
     // How many source pixels one tile pixel spans: kernels widen when the tile is coarser than the source.
     const centre = (128 * TILE_SIZE + 128) * 2;
     const spanX = Math.hypot(coords[centre + 2] - coords[centre], coords[centre + 3] - coords[centre + 1]);

@@ -5,16 +5,16 @@ import { availableParallelism } from 'node:os';
 import { basename, extname } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { buildWorkersDone, startBuildWorker } from '../buildThreads.js';
-import { createArchive } from '../archive/open.js';
+import { archiveGrid, createArchive } from '../archive/open.js';
 import type { TileFormat } from '../archive/types.js';
 import { InputError, isInputError, messageOf } from '../errors.js';
-import { bboxToTileRange, mercatorToLonLat, tileToMercatorBBox, zoomForExtent, zoomForResolution, type BBox, type TileCoord } from '../grid/webMercator.js';
+import { isWebMercator, levelForCellSize, levelForExtent, tileBoundsInCrs, tileRangeInCrs, WEB_MERCATOR_QUAD_ID, type TileGrid } from '../grid/tileMatrixSets.js';
+import { mercatorToLonLat, type BBox, type TileCoord } from '../grid/webMercator.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { coverageOf, downsampleChildren } from './pyramid.js';
 import { openRasterSource, type SourceOptions } from './source.js';
 import type { BlockResult, BlockTask, RasterSource, RasterTileFormat, Resampling, WorkerMessage, WorkerSetup } from './types.js';
 
-export const SUPPORTED_TILE_MATRIX_SETS = ['WebMercatorQuad'] as const;
 /** A block is the max-zoom tiles under one tile this many zooms up (8×8): one worker task. */
 const BLOCK_LEVELS = 3;
 
@@ -61,10 +61,8 @@ const ARCHIVE_FORMATS: Record<RasterTileFormat, TileFormat> = { webp: 'webp', jp
 export async function buildRaster(options: RasterBuildOptions): Promise<RasterBuildSummary> {
   const started = Date.now();
   const progress = options.progress ?? silentProgress;
-  const tms = options.tms ?? 'WebMercatorQuad';
-  if (!(SUPPORTED_TILE_MATRIX_SETS as readonly string[]).includes(tms)) {
-    throw new InputError('--tms', `tile matrix set "${tms}" is not supported yet; only ${SUPPORTED_TILE_MATRIX_SETS.join(', ')}`);
-  }
+  const tms = options.tms ?? WEB_MERCATOR_QUAD_ID;
+  const grid = archiveGrid(options.output, { tileMatrixSet: tms });
   if (options.inputs.length === 0) throw new InputError('mekan build raster', 'no input GeoTIFF given');
   const format = options.format ?? 'webp';
   const quality = options.quality ?? (format === 'png' ? 100 : 85);
@@ -73,20 +71,20 @@ export async function buildRaster(options: RasterBuildOptions): Promise<RasterBu
   // Workers load their modules (sharp, geotiff.js, proj4) while this thread reads the headers.
   const pool = spawnWorkers(options.workers ?? availableParallelism());
   try {
-    return await build(options, progress, started, format, quality, pool);
+    return await build({ ...options, tms }, grid, progress, started, format, quality, pool);
   } finally {
     buildWorkersDone();
     await Promise.all(pool.map((w) => w.terminate()));
   }
 }
 
-async function build(options: RasterBuildOptions, progress: Progress, started: number, format: RasterTileFormat, quality: number, pool: Worker[]): Promise<RasterBuildSummary> {
+async function build(options: RasterBuildOptions, grid: TileGrid, progress: Progress, started: number, format: RasterTileFormat, quality: number, pool: Worker[]): Promise<RasterBuildSummary> {
   progress.stage('reading headers', options.inputs.length);
   const sources: RasterSource[] = [];
   const skipped: { path: string; reason: string }[] = [];
   for (const path of options.inputs) {
     try {
-      sources.push(await openRasterSource(path, options));
+      sources.push(await openRasterSource(path, { ...options, tileMatrixSet: grid.id }));
     } catch (error) {
       if (!options.skipBad || !isInputError(error)) throw error;
       skipped.push({ path, reason: error.message });
@@ -97,14 +95,19 @@ async function build(options: RasterBuildOptions, progress: Progress, started: n
   progress.end();
   if (sources.length === 0) throw new InputError('mekan build raster', `none of the ${options.inputs.length} input(s) could be read`);
 
-  const footprint = unionBBox(sources.map((s) => s.mercatorBBox));
-  const maxzoom = options.maxzoom ?? zoomForResolution(Math.min(...sources.map((s) => s.mercatorPixelSize)));
-  const minzoom = options.minzoom ?? Math.min(maxzoom, zoomForExtent(Math.max(footprint[2] - footprint[0], footprint[3] - footprint[1])));
+  const footprint = unionBBox(sources.map((s) => s.gridBBox));
+  const maxzoom = options.maxzoom ?? levelForCellSize(grid, Math.min(...sources.map((s) => s.gridPixelSize)));
+  const minzoom = options.minzoom ?? Math.min(maxzoom, levelForExtent(grid, Math.max(footprint[2] - footprint[0], footprint[3] - footprint[1])));
   if (minzoom > maxzoom) throw new InputError('--minzoom', `minzoom ${minzoom} is above maxzoom ${maxzoom}`);
+  for (const [flag, level] of [['--minzoom', minzoom], ['--maxzoom', maxzoom]] as const) {
+    if (!grid.matrix(level)) throw new InputError(flag, `${grid.id} has tile matrices ${grid.firstLevel}–${grid.lastLevel}, not ${level}`);
+  }
   const blockZoom = Math.max(minzoom, maxzoom - BLOCK_LEVELS);
-  const bounds = lonLatBBox(footprint);
+  // Web Mercator bounds stay what they were (the footprint's corners); other grids take the sources' own outlines.
+  const bounds = isWebMercator(grid) ? lonLatBBox(footprint) : unionBBox(sources.map((s) => s.lonLatBBox));
 
   const setup: WorkerSetup = {
+    tileMatrixSet: grid.id,
     sources,
     minzoom,
     maxzoom,
@@ -114,8 +117,8 @@ async function build(options: RasterBuildOptions, progress: Progress, started: n
     background: options.background ?? [255, 255, 255],
     skipBad: options.skipBad ?? false,
   };
-  const tasks = blockTasks(sources, blockZoom, blockZoom > minzoom);
-  const archive = createArchive(options.output);
+  const tasks = blockTasks(grid, sources, blockZoom, blockZoom > minzoom);
+  const archive = createArchive(options.output, { tileMatrixSet: grid.id });
   const tilesPerZoom: Record<number, number> = {};
   let emptySkipped = 0;
   try {
@@ -124,7 +127,7 @@ async function build(options: RasterBuildOptions, progress: Progress, started: n
       tilesPerZoom[z] = (tilesPerZoom[z] ?? 0) + 1;
     };
     const pyramid = new PyramidBelowBlocks(tasks, blockZoom, minzoom, setup, put, () => emptySkipped++);
-    const maxzoomTiles = tasks.reduce((sum, t) => sum + maxzoomTilesUnder(t, maxzoom, footprint), 0);
+    const maxzoomTiles = tasks.reduce((sum, t) => sum + maxzoomTilesUnder(grid, t, maxzoom, footprint), 0);
     progress.stage(`tiling z${minzoom}–${maxzoom} (max-zoom tiles)`, maxzoomTiles);
     await runWorkers(pool, tasks, setup, (task, result) => {
       for (const tile of result.tiles) put(tile.z, tile.x, tile.y, tile.data);
@@ -134,7 +137,7 @@ async function build(options: RasterBuildOptions, progress: Progress, started: n
         progress.note(`skipped ${bad.reason} (tiles already made keep its pixels)`);
       }
       pyramid.childDone(task, result.raw);
-      progress.advance(maxzoomTilesUnder(task, maxzoom, footprint));
+      progress.advance(maxzoomTilesUnder(grid, task, maxzoom, footprint));
     });
     await pyramid.drain();
     progress.end();
@@ -149,6 +152,7 @@ async function build(options: RasterBuildOptions, progress: Progress, started: n
       attribution: options.attribution,
       description: options.description ?? `Imagery from ${sources.map((s) => basename(s.path)).join(', ')}`.slice(0, 500),
       type: options.type ?? 'baselayer',
+      ...(isWebMercator(grid) ? {} : { tileMatrixSet: grid.id, crsBounds: footprint }),
     });
     const uniqueTiles = archive.uniqueTiles;
     const tilesWritten = archive.tilesWritten;
@@ -188,15 +192,15 @@ function intersects(a: BBox, b: BBox): boolean {
 }
 
 /** Block tiles touching any source, in Morton (Z) order so that siblings finish close together. */
-function blockTasks(sources: RasterSource[], blockZoom: number, wantRaw: boolean): BlockTask[] {
+function blockTasks(grid: TileGrid, sources: RasterSource[], blockZoom: number, wantRaw: boolean): BlockTask[] {
   const seen = new Set<string>();
   const tiles: TileCoord[] = [];
   for (const source of sources) {
-    const range = bboxToTileRange(lonLatBBox(source.mercatorBBox), blockZoom);
+    const range = tileRangeInCrs(grid, blockZoom, source.gridBBox);
     for (let x = range.minX; x <= range.maxX; x++) {
       for (let y = range.minY; y <= range.maxY; y++) {
         const key = `${x}/${y}`;
-        if (seen.has(key) || !intersects(tileToMercatorBBox(blockZoom, x, y), source.mercatorBBox)) continue;
+        if (seen.has(key) || !intersects(tileBoundsInCrs(grid, blockZoom, x, y), source.gridBBox)) continue;
         seen.add(key);
         tiles.push({ z: blockZoom, x, y });
       }
@@ -212,9 +216,9 @@ function morton(x: number, y: number): number {
   return code;
 }
 
-function maxzoomTilesUnder(task: BlockTask, maxzoom: number, footprint: BBox): number {
+function maxzoomTilesUnder(grid: TileGrid, task: BlockTask, maxzoom: number, footprint: BBox): number {
   const shift = maxzoom - task.z;
-  const range = bboxToTileRange(lonLatBBox(footprint), maxzoom);
+  const range = tileRangeInCrs(grid, maxzoom, footprint);
   const minX = Math.max(range.minX, task.x << shift);
   const maxX = Math.min(range.maxX, ((task.x + 1) << shift) - 1);
   const minY = Math.max(range.minY, task.y << shift);

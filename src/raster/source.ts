@@ -2,7 +2,8 @@
 import { fromFile, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
 import { open as openFile } from 'node:fs/promises';
 import { InputError, isInputError, messageOf } from '../errors.js';
-import { resolveCrs, resolveEpsg, toMercator, type ResolvedCrs } from '../crs/resolve.js';
+import { gridCrsDefinition, resolveCrs, resolveEpsg, toGrid, toWgs84, type PointTransform, type ResolvedCrs } from '../crs/resolve.js';
+import { gridExtent, tileGrid, WEB_MERCATOR_QUAD_ID, type TileGrid } from '../grid/tileMatrixSets.js';
 import { supersedingEpsg } from '../crs/supersededEpsg.js';
 import type { GeoTransform, RasterSource } from './types.js';
 import { sampleValueRange } from './stats.js';
@@ -14,6 +15,8 @@ export interface SourceOptions {
   nodata?: number;
   /** CRS text (`EPSG:n`, WKT, proj4) that overrides or supplies the file's. */
   srs?: string;
+  /** Registry id of the tile matrix set the build cuts (src/grid); WebMercatorQuad when absent. */
+  tileMatrixSet?: string;
 }
 
 const USER_DEFINED = 32767;
@@ -94,8 +97,9 @@ async function describe(path: string, image: GeoTIFFImage, options: SourceOption
     alphaBand,
     alphaMax,
     nodata,
-    mercatorBBox: [0, 0, 0, 0],
-    mercatorPixelSize: 0,
+    gridBBox: [0, 0, 0, 0],
+    gridPixelSize: 0,
+    lonLatBBox: [0, 0, 0, 0],
   };
   if (directory.getValue('PhotometricInterpretation') === PHOTOMETRIC_YCBCR) {
     // With JPEG compression the subsampling lives inside the JPEG stream, so the decoded samples are full-size Y, Cb, Cr.
@@ -108,7 +112,7 @@ async function describe(path: string, image: GeoTIFFImage, options: SourceOption
     // 16-bit and float imagery has no natural display range: stretch from the data (2–98 % of a sample).
     source.rescale = await sampleValueRange(image, source);
   }
-  placeOnWebMap(source);
+  placeOnGrid(source, tileGrid(options.tileMatrixSet ?? WEB_MERCATOR_QUAD_ID)!);
   return source;
 }
 
@@ -191,11 +195,25 @@ function chooseBands(path: string, image: GeoTIFFImage, samples: number, bands: 
   throw new InputError(path, `${samples} bands and no alpha marked: choose the bands to show with --bands (e.g. --bands 3,2,1)`);
 }
 
-/** Footprint and pixel size in EPSG:3857, from the image outline sampled densely (edges curve after reprojection). */
-function placeOnWebMap(source: RasterSource): void {
-  const project = toMercator(source.crs);
+/** Footprint and pixel size in the tile grid's CRS, and the footprint in degrees, from the image outline. */
+function placeOnGrid(source: RasterSource, grid: TileGrid): void {
+  const project = toGrid(source.crs, gridCrsDefinition(grid.epsg));
   const [g0, g1, g2, g3, g4, g5] = source.geoTransform;
   const toWorld = (col: number, row: number): [number, number] => [g0 + col * g1 + row * g2, g3 + col * g4 + row * g5];
+  const [west, south, east, north] = outlineBBox(source, toWorld, project);
+  if (!(west < east && south < north)) throw new InputError(source.path, `the georeferencing does not place the image in ${grid.id} (CRS ${source.crs.label})`);
+  const [minX, minY, maxX, maxY] = gridExtent(grid);
+  source.gridBBox = [Math.max(minX, west), Math.max(minY, south), Math.min(maxX, east), Math.min(maxY, north)];
+  source.lonLatBBox = outlineBBox(source, toWorld, toWgs84(source.crs));
+  const [cx, cy] = [source.width / 2, source.height / 2];
+  const [ax, ay] = project(...toWorld(cx, cy));
+  const [bx, by] = project(...toWorld(cx + 1, cy));
+  const [dx, dy] = project(...toWorld(cx, cy + 1));
+  source.gridPixelSize = Math.min(Math.hypot(bx - ax, by - ay), Math.hypot(dx - ax, dy - ay));
+}
+
+/** The box of the image outline, sampled densely (edges curve after reprojection). */
+function outlineBBox(source: RasterSource, toWorld: (col: number, row: number) => [number, number], project: PointTransform): [number, number, number, number] {
   let west = Infinity;
   let south = Infinity;
   let east = -Infinity;
@@ -217,12 +235,5 @@ function placeOnWebMap(source: RasterSource): void {
     add(0, t * source.height);
     add(source.width, t * source.height);
   }
-  if (!(west < east && south < north)) throw new InputError(source.path, `the georeferencing does not place the image on the web map (CRS ${source.crs.label})`);
-  const limit = 20037508.342789244;
-  source.mercatorBBox = [Math.max(-limit, west), Math.max(-limit, south), Math.min(limit, east), Math.min(limit, north)];
-  const [cx, cy] = [source.width / 2, source.height / 2];
-  const [ax, ay] = project(...toWorld(cx, cy));
-  const [bx, by] = project(...toWorld(cx + 1, cy));
-  const [dx, dy] = project(...toWorld(cx, cy + 1));
-  source.mercatorPixelSize = Math.min(Math.hypot(bx - ax, by - ay), Math.hypot(dx - ax, dy - ay));
+  return [west, south, east, north];
 }

@@ -1,15 +1,15 @@
-// Where each pixel of a web tile falls in a source image: exact proj4 on a coarse grid, interpolated inside,
+// Where each pixel of a tile falls in a source image: exact proj4 on a coarse grid, interpolated inside,
 // with the interpolation error checked against the exact transform and the grid refined until it is under 1/8 pixel.
-import { fromMercator, type PointTransform } from '../crs/resolve.js';
-import { tileToMercatorBBox } from '../grid/webMercator.js';
+import { fromGrid, type PointTransform } from '../crs/resolve.js';
+import type { BBox } from '../grid/webMercator.js';
 import { TILE_SIZE, type RasterSource } from './types.js';
 
 export const MAX_GRID_ERROR = 0.125;
 const FIRST_STEP = 64;
 
-/** Maps EPSG:3857 metres to fractional source pixel coordinates (0,0 is the top-left corner of the image). */
-export function mercatorToSourcePixel(source: RasterSource): PointTransform {
-  const toSourceCrs = fromMercator(source.crs);
+/** Maps the tile grid's CRS units to fractional source pixel coordinates (0,0 is the top-left corner of the image). */
+export function gridToSourcePixel(source: RasterSource, gridDefinition: string): PointTransform {
+  const toSourceCrs = fromGrid(gridDefinition, source.crs);
   const [g0, g1, g2, g3, g4, g5] = source.geoTransform;
   const det = g1 * g5 - g2 * g4;
   return (mx, my) => {
@@ -31,9 +31,9 @@ export interface PixelMap {
   bounds: [number, number, number, number];
 }
 
-/** Source pixel coordinates of every pixel centre of tile z/x/y. */
-export function tilePixelMap(toSource: PointTransform, z: number, x: number, y: number, out = new Float64Array(TILE_SIZE * TILE_SIZE * 2)): PixelMap {
-  const [west, , east, north] = tileToMercatorBBox(z, x, y);
+/** Source pixel coordinates of every pixel centre of a tile whose bounds (grid CRS) are `tileBounds`. */
+export function tilePixelMap(toSource: PointTransform, tileBounds: BBox, out = new Float64Array(TILE_SIZE * TILE_SIZE * 2)): PixelMap {
+  const [west, , east, north] = tileBounds;
   const res = (east - west) / TILE_SIZE;
   // Position u, v in tile pixels (continuous, 0..256) → exact source pixel.
   const exact = (u: number, v: number): [number, number] => toSource(west + u * res, north - v * res);

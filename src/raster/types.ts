@@ -33,13 +33,17 @@ export interface RasterSource {
   ycbcr?: boolean;
   /** Linear stretch of the colour samples to 0..255; absent for 8-bit data shown as is. */
   rescale?: [min: number, max: number];
-  /** Footprint in EPSG:3857 metres [west, south, east, north]. */
-  mercatorBBox: [number, number, number, number];
-  /** Source pixel size on the web map (EPSG:3857 metres), at the footprint's centre. */
-  mercatorPixelSize: number;
+  /** Footprint in the tile matrix set's CRS [west, south, east, north] (EPSG:3857 metres for Web Mercator). */
+  gridBBox: [number, number, number, number];
+  /** Source pixel size in the tile matrix set's CRS units, at the footprint's centre. */
+  gridPixelSize: number;
+  /** Footprint in WGS 84 degrees [west, south, east, north] (archive metadata `bounds`). */
+  lonLatBBox: [number, number, number, number];
 }
 
 export interface WorkerSetup {
+  /** Registry id of the tile matrix set the tiles are cut on (src/grid). */
+  tileMatrixSet: string;
   sources: RasterSource[];
   maxzoom: number;
   minzoom: number;

@@ -10,6 +10,7 @@ import type { TilesetOptions } from '../config/serverOptions.js';
 import { messageOf } from '../errors.js';
 import { currentRequestHolds, tokenDigest } from './access.js';
 import { bboxToTileRange, MAX_LATITUDE, type BBox, type TileRange } from '../grid/webMercator.js';
+import { gridExtent, isWebMercator, tileGrid, tileRangeInCrs, TILE_GRIDS, WEB_MERCATOR_QUAD_ID, type TileGrid } from '../grid/tileMatrixSets.js';
 
 /** One served archive. Replaced as a whole (never mutated) when its file changes. */
 export interface Tileset {
@@ -27,6 +28,8 @@ export interface Tileset {
   /** Seen only by requests holding one of its tokens (see access.ts); its answers are `Cache-Control: private`. */
   readonly private: boolean;
   readonly tokenDigests: readonly Buffer[];
+  /** The tile matrix set its tiles are cut on: z/x/y are its TileMatrix/TileCol/TileRow. */
+  readonly grid: TileGrid;
   /** Whether an absent tile at z/x/y lies inside the tileset (→ 204) or outside it (→ 404). */
   covers(z: number, x: number, y: number): boolean;
 }
@@ -74,9 +77,14 @@ export function privateCacheControl(cacheControl: string): string {
 
 function makeTileset(id: string, path: string, archive: TileArchiveReader, options: TilesetOptions, defaultCacheControl: string): Tileset {
   const metadata = archive.metadata;
+  // Only GeoPackage names a set (one it recognised); MBTiles and PMTiles are Web Mercator by definition.
+  const grid = tileGrid(metadata.tileMatrixSet ?? WEB_MERCATOR_QUAD_ID) ?? TILE_GRIDS[WEB_MERCATOR_QUAD_ID];
   const bounds = metadata.bounds && metadata.bounds[0] < metadata.bounds[2] ? metadata.bounds : WORLD;
   const ranges = new Map<number, TileRange>();
-  for (let z = metadata.minzoom; z <= metadata.maxzoom; z++) ranges.set(z, bboxToTileRange(bounds, z));
+  for (let z = metadata.minzoom; z <= metadata.maxzoom; z++) {
+    if (isWebMercator(grid)) ranges.set(z, bboxToTileRange(bounds, z));
+    else if (grid.matrix(z)) ranges.set(z, tileRangeInCrs(grid, z, metadata.crsBounds ?? gridExtent(grid)));
+  }
   return {
     id,
     path,
@@ -89,6 +97,7 @@ function makeTileset(id: string, path: string, archive: TileArchiveReader, optio
     options,
     private: options.private === true,
     tokenDigests: options.private ? (options.tokens ?? []).map(tokenDigest) : [],
+    grid,
     covers(z, x, y) {
       const range = ranges.get(z);
       return range !== undefined && x >= range.minX && x <= range.maxX && y >= range.minY && y <= range.maxY;

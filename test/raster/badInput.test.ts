@@ -88,8 +88,10 @@ describe('bad raster input', () => {
     assert.ok(existsSync(output));
   });
 
-  it('--tms accepts only WebMercatorQuad for now', async () => {
-    await assert.rejects(buildRaster({ inputs: [crop], output: join(dir, 'a.mbtiles'), tms: 'WorldCRS84Quad' }), /WorldCRS84Quad.*not supported/);
+  it('--tms names a registered tile matrix set, and one other than WebMercatorQuad needs a GeoPackage', async () => {
+    await assert.rejects(buildRaster({ inputs: [crop], output: join(dir, 'a.gpkg'), tms: 'UTM40WGS84Quad' }), /--tms: unknown tile matrix set "UTM40WGS84Quad" \(known: WebMercatorQuad, WorldCRS84Quad, UTM38WGS84Quad, UTM39WGS84Quad\)/);
+    await assert.rejects(buildRaster({ inputs: [crop], output: join(dir, 'a.mbtiles'), tms: 'WorldCRS84Quad' }), /a\.mbtiles: WorldCRS84Quad tiles go into a GeoPackage/);
+    assert.equal(existsSync(join(dir, 'a.mbtiles')), false);
   });
 });
 

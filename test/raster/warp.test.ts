@@ -7,7 +7,7 @@ import { lonLatToTile, tileToMercatorBBox } from '../../src/grid/webMercator.js'
 import { downsampleChildren } from '../../src/raster/pyramid.js';
 import { resampleInto } from '../../src/raster/resample.js';
 import type { SourceWindow } from '../../src/raster/windowReader.js';
-import { MAX_GRID_ERROR, mercatorToSourcePixel, tilePixelMap } from '../../src/raster/transformGrid.js';
+import { MAX_GRID_ERROR, gridToSourcePixel, tilePixelMap } from '../../src/raster/transformGrid.js';
 import type { RasterSource } from '../../src/raster/types.js';
 
 function utmSource(): RasterSource {
@@ -19,17 +19,18 @@ function utmSource(): RasterSource {
     crs: resolveEpsg(29191, 'synthetic'),
     colorBands: [0],
     alphaMax: 255,
-    mercatorBBox: [0, 0, 0, 0],
-    mercatorPixelSize: 2.73,
+    gridBBox: [0, 0, 0, 0],
+    gridPixelSize: 2.73,
+    lonLatBBox: [0, 0, 0, 0],
   };
 }
 
 describe('approximate transform', () => {
   for (const z of [8, 13, 17, 20]) {
     it(`stays within 1/8 source pixel of exact proj4 at z${z}`, () => {
-      const toSource = mercatorToSourcePixel(utmSource());
+      const toSource = gridToSourcePixel(utmSource(), 'EPSG:3857');
       const tile = lonLatToTile(-54.3, -23.78, z);
-      const { coords, step, maxError } = tilePixelMap(toSource, z, tile.x, tile.y);
+      const { coords, step, maxError } = tilePixelMap(toSource, tileToMercatorBBox(z, tile.x, tile.y));
       assert.ok(maxError <= MAX_GRID_ERROR);
       const [west, , east, north] = tileToMercatorBBox(z, tile.x, tile.y);
       const res = (east - west) / 256;
@@ -47,7 +48,7 @@ describe('approximate transform', () => {
 
   it('reports a box that holds every mapped pixel centre, and not much more', () => {
     const tile = lonLatToTile(-54.3, -23.78, 15);
-    const { coords, bounds } = tilePixelMap(mercatorToSourcePixel(utmSource()), 15, tile.x, tile.y);
+    const { coords, bounds } = tilePixelMap(gridToSourcePixel(utmSource(), 'EPSG:3857'), tileToMercatorBBox(15, tile.x, tile.y));
     const [minX, minY, maxX, maxY] = bounds;
     const xs = coords.filter((_, i) => i % 2 === 0);
     const ys = coords.filter((_, i) => i % 2 === 1);
@@ -57,7 +58,7 @@ describe('approximate transform', () => {
   });
 
   it('refines the grid where the projection curves strongly (a whole UTM zone in one tile)', () => {
-    const { step, maxError } = tilePixelMap(mercatorToSourcePixel(utmSource()), 3, 2, 4);
+    const { step, maxError } = tilePixelMap(gridToSourcePixel(utmSource(), 'EPSG:3857'), tileToMercatorBBox(3, 2, 4));
     assert.ok(step < 64, `step ${step}`);
     assert.ok(maxError <= MAX_GRID_ERROR);
   });

@@ -3,7 +3,7 @@ import type { ArchiveMetadata, VectorLayer, LayerStats } from '../types.js';
 import { parseTileFormat } from '../types.js';
 import type { BBox } from '../../grid/webMercator.js';
 
-const KNOWN_KEYS = new Set(['name', 'format', 'bounds', 'center', 'minzoom', 'maxzoom', 'attribution', 'description', 'version', 'type', 'json']);
+const KNOWN_KEYS = new Set(['name', 'format', 'bounds', 'center', 'minzoom', 'maxzoom', 'attribution', 'description', 'version', 'type', 'json', 'tile_matrix_set', 'crs_bounds']);
 
 function parseNumbers(value: string | undefined, count: number): number[] | undefined {
   if (!value) return undefined;
@@ -52,6 +52,10 @@ export function metadataFromRows(
     type: rows.get('type'),
     extra,
   };
+  const tileMatrixSet = rows.get('tile_matrix_set');
+  if (tileMatrixSet) metadata.tileMatrixSet = tileMatrixSet;
+  const crsBounds = parseNumbers(rows.get('crs_bounds'), 4) as BBox | undefined;
+  if (crsBounds) metadata.crsBounds = crsBounds;
   if (Array.isArray(json.vector_layers)) metadata.vector_layers = json.vector_layers as VectorLayer[];
   if (Array.isArray(json.mekan_layer_stats)) metadata.layerStats = json.mekan_layer_stats as LayerStats[];
   return metadata;
@@ -67,6 +71,9 @@ export function metadataToRows(metadata: ArchiveMetadata): [string, string][] {
   ];
   if (metadata.bounds) rows.push(['bounds', metadata.bounds.map((v) => round(v, 7)).join(',')]);
   if (metadata.center) rows.push(['center', metadata.center.map((v) => round(v, 7)).join(',')]);
+  // Archives in a grid other than WebMercatorQuad (GeoPackage) say which one, and their extent in its CRS.
+  if (metadata.tileMatrixSet) rows.push(['tile_matrix_set', metadata.tileMatrixSet]);
+  if (metadata.crsBounds) rows.push(['crs_bounds', metadata.crsBounds.map((v) => round(v, 7)).join(',')]);
   for (const key of ['attribution', 'description', 'version', 'type'] as const) {
     const value = metadata[key];
     if (value !== undefined) rows.push([key, value]);

@@ -3,12 +3,14 @@ import type { ArchiveMetadata } from '../../archive/types.js';
 import { FORMAT_CONTENT_TYPES } from '../../archive/types.js';
 import {
   gridExtent,
+  gridLimits,
+  isWebMercator,
   tileGrid,
   tileMatrixSetLimits,
   TILE_GRIDS,
   WEB_MERCATOR_QUAD_ID,
-  WEB_MERCATOR_QUAD_URI,
-  EPSG_3857_URI,
+  type TileGrid,
+  type TileMatrixLimits,
   type TileMatrixSet,
 } from '../../grid/tileMatrixSets.js';
 import type { BBox } from '../../grid/webMercator.js';
@@ -55,6 +57,17 @@ export type DataType = 'vector' | 'map';
 /** The tile matrix set a tileset is cut on (archives that do not say are WebMercatorQuad). */
 export function tileMatrixSetOf(tileset: OgcTileset): string {
   return tileset.metadata.tileMatrixSet ?? WEB_MERCATOR_QUAD_ID;
+}
+
+function gridOf(tileset: OgcTileset): TileGrid {
+  return tileGrid(tileMatrixSetOf(tileset)) ?? TILE_GRIDS[WEB_MERCATOR_QUAD_ID];
+}
+
+/** TileMatrixSetLimits of a tileset in its own grid. */
+function limitsOf(tileset: OgcTileset): TileMatrixLimits[] {
+  const grid = gridOf(tileset);
+  const { minzoom, maxzoom, crsBounds } = tileset.metadata;
+  return isWebMercator(grid) ? tileMatrixSetLimits(minzoom, maxzoom, boundsOf(tileset)) : gridLimits(grid, minzoom, maxzoom, crsBounds ?? gridExtent(grid));
 }
 
 export function dataTypeOf(tileset: OgcTileset): DataType {
@@ -149,8 +162,8 @@ export function collection(base: string, tileset: OgcTileset): object {
     description: metadata.description ?? '',
     extent: { spatial: { bbox: [boundsOf(tileset)], crs: CRS84 } },
     dataType: vector ? 'vector' : 'map',
-    crs: [EPSG_3857_URI],
-    storageCrs: EPSG_3857_URI,
+    crs: [gridOf(tileset).definition().crs],
+    storageCrs: gridOf(tileset).definition().crs,
     links,
   };
   // Vector tiles carry features; a map tileset has no items to speak of.
@@ -167,23 +180,24 @@ export function collections(base: string, tilesets: readonly OgcTileset[]): obje
 }
 
 function tilesetUrl(base: string, tileset: OgcTileset): string {
-  return `${collectionUrl(base, tileset)}/${tilesPathOf(tileset)}/${WEB_MERCATOR_QUAD_ID}`;
+  return `${collectionUrl(base, tileset)}/${tilesPathOf(tileset)}/${tileMatrixSetOf(tileset)}`;
 }
 
 /** `/collections/{id}/tiles` (or `/map/tiles`): the tilesets of a collection, one per tile matrix set. */
 export function tilesetList(base: string, tileset: OgcTileset): object {
   const url = tilesetUrl(base, tileset);
+  const tms = gridOf(tileset).definition();
   return {
     links: [tilesetLink(tileset, { href: `${collectionUrl(base, tileset)}/${tilesPathOf(tileset)}`, rel: 'self', type: JSON_TYPE })],
     tilesets: [
       {
         title: tileset.metadata.name || tileset.id,
         dataType: dataTypeOf(tileset),
-        crs: EPSG_3857_URI,
-        tileMatrixSetURI: WEB_MERCATOR_QUAD_URI,
+        crs: tms.crs,
+        tileMatrixSetURI: tms.uri,
         links: [
           tilesetLink(tileset, { href: url, rel: 'self', type: JSON_TYPE, title: 'Tileset metadata' }),
-          { href: `${base}/ogc/tileMatrixSets/${WEB_MERCATOR_QUAD_ID}`, rel: `${REL}tiling-scheme`, type: JSON_TYPE, title: 'Tile matrix set' },
+          { href: `${base}/ogc/tileMatrixSets/${tms.id}`, rel: `${REL}tiling-scheme`, type: JSON_TYPE, title: 'Tile matrix set' },
         ],
       },
     ],
@@ -195,19 +209,20 @@ export function tilesetMetadata(base: string, tileset: OgcTileset): object {
   const { metadata } = tileset;
   const url = tilesetUrl(base, tileset);
   const contentType = FORMAT_CONTENT_TYPES[metadata.format];
+  const tms = gridOf(tileset).definition();
   const doc: Record<string, unknown> = {
     title: metadata.name || tileset.id,
     description: metadata.description ?? '',
     dataType: dataTypeOf(tileset),
-    crs: EPSG_3857_URI,
-    tileMatrixSetURI: WEB_MERCATOR_QUAD_URI,
-    tileMatrixSetLimits: tileMatrixSetLimits(metadata.minzoom, metadata.maxzoom, boundsOf(tileset)),
+    crs: tms.crs,
+    tileMatrixSetURI: tms.uri,
+    tileMatrixSetLimits: limitsOf(tileset),
     boundingBox: { lowerLeft: boundsOf(tileset).slice(0, 2), upperRight: boundsOf(tileset).slice(2, 4), crs: CRS84 },
     minzoom: metadata.minzoom,
     maxzoom: metadata.maxzoom,
     links: [
       tilesetLink(tileset, { href: url, rel: 'self', type: JSON_TYPE, title: 'This tileset' }),
-      { href: `${base}/ogc/tileMatrixSets/${WEB_MERCATOR_QUAD_ID}`, rel: `${REL}tiling-scheme`, type: JSON_TYPE, title: 'Tile matrix set' },
+      { href: `${base}/ogc/tileMatrixSets/${tms.id}`, rel: `${REL}tiling-scheme`, type: JSON_TYPE, title: 'Tile matrix set' },
       tilesetLink(tileset, { href: collectionUrl(base, tileset), rel: `${REL}geodata`, type: JSON_TYPE, title: 'The collection' }),
       tilesetLink(tileset, { href: `${url}/{tileMatrix}/{tileRow}/{tileCol}`, rel: 'item', type: contentType, templated: true, title: 'Tiles' }),
     ] satisfies Link[],

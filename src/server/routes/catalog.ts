@@ -1,5 +1,6 @@
 // GET /catalog.json: every tileset with its URLs, plus what other modules contribute (styles…).
 import type { CatalogSections, RouteModule } from '../module.js';
+import { isWebMercator } from '../../grid/tileMatrixSets.js';
 import { tileJsonUrl, tileUrlTemplate } from './tilejson.js';
 
 /** The catalog gathers sections from every module that has a `catalog` hook; `modules` is the app's list. */
@@ -18,7 +19,11 @@ export function catalogModule(modules: () => readonly RouteModule[]): RouteModul
             maxzoom: tileset.metadata.maxzoom,
             bounds: tileset.metadata.bounds,
             attribution: tileset.metadata.attribution,
-            tilejson: tileJsonUrl(baseUrl, tileset),
+            tileMatrixSet: tileset.grid.id,
+            // TileJSON means Web Mercator tiles; a tileset in another grid is described by WMTS and OGC API only.
+            ...(isWebMercator(tileset.grid)
+              ? { tilejson: tileJsonUrl(baseUrl, tileset) }
+              : { wmts: `${baseUrl}/wmts/1.0.0/WMTSCapabilities.xml`, ogc: `${baseUrl}/ogc/collections/${encodeURIComponent(tileset.id)}/${tileset.format === 'pbf' ? 'tiles' : 'map/tiles'}/${tileset.grid.id}` }),
             tiles: tileUrlTemplate(baseUrl, tileset),
           })),
           styles: [],

@@ -1,6 +1,7 @@
 // GET /tiles/{id}.json: TileJSON 3.0.0 with absolute tile URLs.
 import { InputError } from '../../errors.js';
 import { MAX_LATITUDE } from '../../grid/webMercator.js';
+import { isWebMercator } from '../../grid/tileMatrixSets.js';
 import { withToken } from '../access.js';
 import type { RouteModule } from '../module.js';
 import type { Tileset } from '../registry.js';
@@ -48,6 +49,8 @@ export const tileJsonModule: RouteModule = {
       const id = file.slice(0, -'.json'.length);
       const tileset = context.registry.get(id);
       if (!tileset) throw new InputError(ctx.path, `no tileset "${id}"`, 404);
+      // TileJSON has no CRS: its tiles are Web Mercator's. Another grid's tiles would land in the wrong place.
+      if (!isWebMercator(tileset.grid)) throw new InputError(ctx.path, `tileset "${id}" is cut on ${tileset.grid.id}, which TileJSON cannot describe; read it through /wmts/1.0.0/WMTSCapabilities.xml or /ogc/collections/${id}`, 404);
       ctx.set('Cache-Control', 'public, max-age=60');
       ctx.body = tileJson(context.publicUrl(ctx.req), tileset);
     });

@@ -5,6 +5,7 @@ import type { MaybePromise, StoredTile } from '../../archive/types.js';
 import { ArchiveUnavailableError } from '../../archive/types.js';
 import { messageOf } from '../../errors.js';
 import { MAX_ZOOM } from '../../grid/webMercator.js';
+import { isInMatrix } from '../../grid/tileMatrixSets.js';
 import { acceptsGzip, CorruptTileError, encodeTile, matchesEtag } from '../encoding.js';
 import type { FastPath, RouteModule, ServerContext } from '../module.js';
 import type { Tileset } from '../registry.js';
@@ -53,8 +54,9 @@ export function parseTilePath(path: string): TileRequest | undefined {
   const y = parseIndex(last.slice(0, dot));
   if (z < 0 || x < 0 || y < 0) return { error: 'z, x and y must be non-negative integers', status: 400 };
   if (z > MAX_ZOOM) return { error: `zoom ${z} is above ${MAX_ZOOM}`, status: 400 };
+  // Every grid has at most 2^z rows and 2^(z+1) columns (WorldCRS84Quad); the tileset's own matrix is checked once it is known.
   const size = 2 ** z;
-  if (x >= size || y >= size) return { error: `x and y must be in 0..${size - 1} at zoom ${z}`, status: 400 };
+  if (x >= 2 * size || y >= size) return { error: `x and y must be in 0..${size - 1} at zoom ${z}`, status: 400 };
   return { id, z, x, y, ext: last.slice(dot + 1).toLowerCase() };
 }
 
@@ -120,6 +122,11 @@ export function tilesFastPath(context: ServerContext): FastPath {
       return true;
     }
     const { z, x, y } = parsed;
+    if (!isInMatrix(tileset.grid, z, x, y)) {
+      const matrix = tileset.grid.matrix(z);
+      fail(request, response, 400, headers, matrix ? `x must be in 0..${matrix.matrixWidth - 1} and y in 0..${matrix.matrixHeight - 1} at zoom ${z} of ${tileset.grid.id}` : `${tileset.grid.id} has no zoom ${z}`, started);
+      return true;
+    }
     const vary = [tileset.format === 'pbf' ? 'Accept-Encoding' : '', varyOrigin ? 'Origin' : '', tileset.private ? 'Authorization' : ''].filter(Boolean).join(', ');
     if (vary) headers.push('Vary', vary);
 

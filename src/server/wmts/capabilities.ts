@@ -2,13 +2,16 @@
 import type { ArchiveMetadata } from '../../archive/types.js';
 import { FORMAT_CONTENT_TYPES } from '../../archive/types.js';
 import {
-  EPSG_3857_URN,
   GOOGLE_MAPS_COMPATIBLE_ID,
-  GOOGLE_MAPS_COMPATIBLE_URN,
+  gridExtent,
+  gridLimits,
+  isWebMercator,
+  tileGrid,
   tileMatrixSetLimits,
-  webMercatorQuad,
+  TILE_GRIDS,
   WEB_MERCATOR_QUAD_ID,
   WEB_MERCATOR_QUAD_MAX_ZOOM,
+  type TileGrid,
 } from '../../grid/tileMatrixSets.js';
 import type { BBox } from '../../grid/webMercator.js';
 import { withToken } from '../access.js';
@@ -53,11 +56,19 @@ function formatNumber(n: number): string {
   return Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(17)));
 }
 
+/** The grid a tileset is cut on (archives that do not say are WebMercatorQuad). */
+export function gridOf(tileset: WmtsTileset): TileGrid {
+  return tileGrid(tileset.metadata.tileMatrixSet ?? WEB_MERCATOR_QUAD_ID) ?? TILE_GRIDS[WEB_MERCATOR_QUAD_ID];
+}
+
 function layerXml(baseUrl: string, tileset: WmtsTileset): string {
   const { metadata } = tileset;
+  const grid = gridOf(tileset);
   const bounds: BBox = metadata.bounds ?? [-180, -85.0511287798066, 180, 85.0511287798066];
   const format = FORMAT_CONTENT_TYPES[metadata.format];
-  const limits = tileMatrixSetLimits(metadata.minzoom, metadata.maxzoom, bounds)
+  const web = isWebMercator(grid);
+  const crsBounds = metadata.crsBounds ?? gridExtent(grid);
+  const limits = (web ? tileMatrixSetLimits(metadata.minzoom, metadata.maxzoom, bounds) : gridLimits(grid, metadata.minzoom, metadata.maxzoom, crsBounds))
     .map(
       (l) => `          <TileMatrixLimits>
             <TileMatrix>${l.tileMatrix}</TileMatrix>
@@ -74,14 +85,22 @@ function layerXml(baseUrl: string, tileset: WmtsTileset): string {
       <ows:WGS84BoundingBox crs="urn:ogc:def:crs:OGC:2:84">
         <ows:LowerCorner>${formatNumber(bounds[0])} ${formatNumber(bounds[1])}</ows:LowerCorner>
         <ows:UpperCorner>${formatNumber(bounds[2])} ${formatNumber(bounds[3])}</ows:UpperCorner>
-      </ows:WGS84BoundingBox>
+      </ows:WGS84BoundingBox>${
+        web
+          ? ''
+          : `
+      <ows:BoundingBox crs="${grid.crsUrn}">
+        <ows:LowerCorner>${formatNumber(crsBounds[0])} ${formatNumber(crsBounds[1])}</ows:LowerCorner>
+        <ows:UpperCorner>${formatNumber(crsBounds[2])} ${formatNumber(crsBounds[3])}</ows:UpperCorner>
+      </ows:BoundingBox>`
+      }
       <ows:Identifier>${escapeXml(tileset.id)}</ows:Identifier>
       <Style isDefault="true">
         <ows:Identifier>default</ows:Identifier>
       </Style>
       <Format>${format}</Format>
       <TileMatrixSetLink>
-        <TileMatrixSet>${tileMatrixSetId(metadata.maxzoom)}</TileMatrixSet>
+        <TileMatrixSet>${tileMatrixSetId(metadata.maxzoom, grid)}</TileMatrixSet>
         <TileMatrixSetLimits>
 ${limits}
         </TileMatrixSetLimits>
@@ -91,28 +110,31 @@ ${limits}
 }
 
 /**
- * GoogleMapsCompatible cut at a layer's deepest zoom. GIS clients (GDAL, QGIS) size a layer from the
- * deepest matrix of its set, so a full 0–24 set would make a zoom-12 orthophoto a 2^24-tile raster.
+ * The layer's set cut at its deepest zoom (GoogleMapsCompatible_z12, UTM39WGS84Quad_z13). GIS clients (GDAL, QGIS)
+ * size a layer from the deepest matrix of its set, so a full 0–24 set would make a zoom-12 orthophoto a 2^24-tile raster.
  */
-export function tileMatrixSetId(maxzoom: number): string {
-  return `${GOOGLE_MAPS_COMPATIBLE_ID}_z${advertisedDepth(maxzoom)}`;
+export function tileMatrixSetId(maxzoom: number, grid: TileGrid = TILE_GRIDS[WEB_MERCATOR_QUAD_ID]): string {
+  return `${isWebMercator(grid) ? GOOGLE_MAPS_COMPATIBLE_ID : grid.id}_z${advertisedDepth(maxzoom, grid)}`;
 }
 
-/** The deepest matrix advertised for a tileset: its maxzoom, within the registered 0–24. */
-function advertisedDepth(maxzoom: number): number {
-  return Math.min(Math.max(0, Math.floor(maxzoom)), WEB_MERCATOR_QUAD_MAX_ZOOM);
+/** The deepest matrix advertised for a tileset: its maxzoom, within the registered levels. */
+function advertisedDepth(maxzoom: number, grid: TileGrid): number {
+  return Math.min(Math.max(grid.firstLevel, Math.floor(maxzoom)), isWebMercator(grid) ? WEB_MERCATOR_QUAD_MAX_ZOOM : grid.registeredLastLevel);
 }
 
-/** Identifiers a KVP GetTile may name: the advertised cut sets, and the full set under its usual names. */
-export function isKnownTileMatrixSetId(id: string): boolean {
-  const cut = /^GoogleMapsCompatible_z(\d{1,2})$/.exec(id);
-  return id === GOOGLE_MAPS_COMPATIBLE_ID || id === WEB_MERCATOR_QUAD_ID || (cut !== null && Number(cut[1]) <= WEB_MERCATOR_QUAD_MAX_ZOOM);
+/** Identifiers a KVP GetTile may name for a layer in `grid`: the advertised cut sets, and the full set under its usual names. */
+export function isKnownTileMatrixSetId(id: string, grid: TileGrid = TILE_GRIDS[WEB_MERCATOR_QUAD_ID]): boolean {
+  const web = isWebMercator(grid);
+  const cut = /^(\w+)_z(\d{1,2})$/.exec(id);
+  const names = web ? [GOOGLE_MAPS_COMPATIBLE_ID, WEB_MERCATOR_QUAD_ID] : [grid.id];
+  if (names.includes(id)) return true;
+  return cut !== null && cut[1] === names[0] && Number(cut[2]) >= grid.firstLevel && Number(cut[2]) <= (web ? WEB_MERCATOR_QUAD_MAX_ZOOM : grid.registeredLastLevel);
 }
 
-function tileMatrixSetXml(maxzoom: number): string {
-  const tms = webMercatorQuad();
+function tileMatrixSetXml(grid: TileGrid, depth: number): string {
+  const tms = grid.definition();
   const matrices = tms.tileMatrices
-    .slice(0, advertisedDepth(maxzoom) + 1)
+    .filter((m) => Number(m.id) <= depth)
     .map(
       (m) => `      <TileMatrix>
         <ows:Identifier>${m.id}</ows:Identifier>
@@ -127,9 +149,8 @@ function tileMatrixSetXml(maxzoom: number): string {
     .join('\n');
   return `    <TileMatrixSet>
       <ows:Title>${escapeXml(tms.title)}</ows:Title>
-      <ows:Identifier>${tileMatrixSetId(maxzoom)}</ows:Identifier>
-      <ows:SupportedCRS>${EPSG_3857_URN}</ows:SupportedCRS>
-      <WellKnownScaleSet>${GOOGLE_MAPS_COMPATIBLE_URN}</WellKnownScaleSet>
+      <ows:Identifier>${tileMatrixSetId(depth, grid)}</ows:Identifier>
+      <ows:SupportedCRS>${grid.crsUrn}</ows:SupportedCRS>${grid.wellKnownScaleSetUrn ? `\n      <WellKnownScaleSet>${grid.wellKnownScaleSetUrn}</WellKnownScaleSet>` : ''}
 ${matrices}
     </TileMatrixSet>`;
 }
@@ -154,7 +175,14 @@ function operationXml(name: string, kvpUrl: string): string {
 export function buildWmtsCapabilities(baseUrl: string, tilesets: readonly WmtsTileset[], service: WmtsServiceInfo = {}): string {
   const published = tilesets.filter(isWmtsLayer);
   const layers = published.map((t) => layerXml(baseUrl, t));
-  const depths = [...new Set(published.map((t) => advertisedDepth(t.metadata.maxzoom)))].sort((a, b) => a - b);
+  // One cut set per grid and depth that some layer links to, in the table's order of grids.
+  const sets = new Map<string, { grid: TileGrid; depth: number }>();
+  for (const t of published) {
+    const grid = gridOf(t);
+    sets.set(tileMatrixSetId(t.metadata.maxzoom, grid), { grid, depth: advertisedDepth(t.metadata.maxzoom, grid) });
+  }
+  const order = Object.keys(TILE_GRIDS);
+  const matrixSets = [...sets.values()].sort((a, b) => order.indexOf(a.grid.id) - order.indexOf(b.grid.id) || a.depth - b.depth);
   const kvpUrl = `${baseUrl}/wmts?`;
   return `<?xml version="1.0" encoding="UTF-8"?>
 <Capabilities xmlns="http://www.opengis.net/wmts/1.0" xmlns:ows="http://www.opengis.net/ows/1.1" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:gml="http://www.opengis.net/gml" xsi:schemaLocation="http://www.opengis.net/wmts/1.0 http://schemas.opengis.net/wmts/1.0/wmtsGetCapabilities_response.xsd" version="1.0.0">
@@ -169,7 +197,7 @@ ${operationXml('GetCapabilities', kvpUrl)}
 ${operationXml('GetTile', kvpUrl)}
   </ows:OperationsMetadata>
   <Contents>
-${[...layers, ...depths.map(tileMatrixSetXml)].join('\n')}
+${[...layers, ...matrixSets.map((s) => tileMatrixSetXml(s.grid, s.depth))].join('\n')}
   </Contents>
   <ServiceMetadataURL xlink:href="${escapeXml(`${baseUrl}/wmts/1.0.0/WMTSCapabilities.xml`)}"/>
 </Capabilities>

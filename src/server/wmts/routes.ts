@@ -2,6 +2,7 @@
 import type { Context } from 'koa';
 import type { RouteModule, ServerContext } from '../module.js';
 import { tilesFastPath } from '../routes/tiles.js';
+import { isInMatrix } from '../../grid/tileMatrixSets.js';
 import { answerWithTileRoute } from '../tileAlias.js';
 import { buildWmtsCapabilities, escapeXml, isKnownTileMatrixSetId, isWmtsLayer, tileMatrixSetId } from './capabilities.js';
 
@@ -57,11 +58,24 @@ export const wmtsModule: RouteModule = {
       const layer = params.get('LAYER')!;
       const tileset = context.registry.get(layer);
       if (!tileset || !isWmtsLayer(tileset)) return sendException(ctx, 404, 'InvalidParameterValue', 'LAYER', `no layer "${layer}"`);
-      if (!isKnownTileMatrixSetId(params.get('TILEMATRIXSET')!)) return sendException(ctx, 400, 'InvalidParameterValue', 'TILEMATRIXSET', `unknown tile matrix set (offered: ${tileMatrixSetId(tileset.metadata.maxzoom)})`);
+      if (!isKnownTileMatrixSetId(params.get('TILEMATRIXSET')!, tileset.grid)) return sendException(ctx, 400, 'InvalidParameterValue', 'TILEMATRIXSET', `unknown tile matrix set for layer "${layer}" (offered: ${tileMatrixSetId(tileset.metadata.maxzoom, tileset.grid)})`);
       const format = params.get('FORMAT');
       if (format && format !== tileset.contentType) return sendException(ctx, 400, 'InvalidParameterValue', 'FORMAT', `layer "${layer}" is served as ${tileset.contentType}`);
       const style = params.get('STYLE');
       if (style && style !== 'default') return sendException(ctx, 400, 'InvalidParameterValue', 'STYLE', 'the only style is "default"');
+      // WMTS 1.0 §8.2.1 (Table 28): a TileMatrix the set lacks is an InvalidParameterValue, a row or column outside
+      // the matrix or the layer's TileMatrixSetLimits a TileOutOfRange, both 400 with an exception report.
+      const [matrix, row, col] = ['TILEMATRIX', 'TILEROW', 'TILECOL'].map((name) => (/^\d{1,10}$/.test(params.get(name)!) ? Number(params.get(name)) : -1));
+      const { grid, metadata } = tileset;
+      if (matrix < 0 || !grid.matrix(matrix)) return sendException(ctx, 400, 'InvalidParameterValue', 'TILEMATRIX', `no tile matrix "${params.get('TILEMATRIX')}" in ${grid.id}`);
+      if (row < 0) return sendException(ctx, 400, 'InvalidParameterValue', 'TILEROW', 'TILEROW must be a non-negative integer');
+      if (col < 0) return sendException(ctx, 400, 'InvalidParameterValue', 'TILECOL', 'TILECOL must be a non-negative integer');
+      if (matrix < metadata.minzoom || matrix > metadata.maxzoom) return sendException(ctx, 400, 'TileOutOfRange', 'TILEMATRIX', `layer "${layer}" has tile matrices ${metadata.minzoom}–${metadata.maxzoom}`);
+      if (!isInMatrix(grid, matrix, col, row) || !tileset.covers(matrix, col, row)) {
+        const { matrixWidth, matrixHeight } = grid.matrix(matrix)!;
+        const locator = row >= matrixHeight ? 'TILEROW' : col >= matrixWidth ? 'TILECOL' : 'TILEROW,TILECOL';
+        return sendException(ctx, 400, 'TileOutOfRange', locator, `tile ${matrix}/${row}/${col} is outside layer "${layer}"`);
+      }
       answerWithTileRoute(ctx, tiles, tileset, params.get('TILEMATRIX')!, params.get('TILECOL')!, params.get('TILEROW')!);
     });
   },

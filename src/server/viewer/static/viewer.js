@@ -28,6 +28,14 @@ function clearErrors() {
   $('errors').replaceChildren();
 }
 
+/**
+ * MapLibre draws Web Mercator tiles only. A tileset cut on another grid (UTM39WGS84Quad…) is listed with its
+ * WMTS and OGC API links, for GIS clients that reproject (QGIS, GDAL, OpenLayers with proj4): see docs/grids.md.
+ */
+function onWebMap(tileset) {
+  return !tileset.tileMatrixSet || tileset.tileMatrixSet === 'WebMercatorQuad';
+}
+
 function isUsableBounds(bounds) {
   return Array.isArray(bounds) && bounds.length === 4 && bounds[0] < bounds[2] && bounds[1] < bounds[3];
 }
@@ -89,7 +97,7 @@ async function inspectionStyle(tileset) {
 /** The views: the catalog's styles (the server lists only those whose tilesets it serves), then one inspect view a tileset. */
 function styleChoices() {
   const choices = state.catalog.styles.filter((style) => style.available !== false).map((style) => ({ key: `style:${style.id}`, label: style.name ?? style.id, style }));
-  for (const tileset of state.catalog.tilesets) choices.push({ key: `inspect:${tileset.id}`, label: `Inspect ${tileset.name ?? tileset.id}`, tileset });
+  for (const tileset of state.catalog.tilesets.filter(onWebMap)) choices.push({ key: `inspect:${tileset.id}`, label: `Inspect ${tileset.name ?? tileset.id}`, tileset });
   return choices;
 }
 
@@ -148,7 +156,7 @@ function renderTilesets(map) {
   for (const tileset of state.catalog.tilesets) {
     const item = document.createElement('li');
     const title = document.createElement('div');
-    if (isRaster(tileset)) {
+    if (isRaster(tileset) && onWebMap(tileset)) {
       const label = document.createElement('label');
       label.className = 'check';
       const box = document.createElement('input');
@@ -170,13 +178,17 @@ function renderTilesets(map) {
     }
     const meta = document.createElement('div');
     meta.className = 'meta';
-    const link = document.createElement('a');
-    link.href = tileJsonUrl(tileset);
-    link.target = '_blank';
-    link.rel = 'noopener';
-    link.textContent = 'TileJSON';
+    const linkTo = (href, text) => {
+      const link = document.createElement('a');
+      link.href = href;
+      link.target = '_blank';
+      link.rel = 'noopener';
+      link.textContent = text;
+      return link;
+    };
     const zooms = tileset.minzoom !== undefined ? ` z${tileset.minzoom}–${tileset.maxzoom}` : '';
-    meta.append(`${tileset.format ?? ''}${zooms} · `, link);
+    if (onWebMap(tileset)) meta.append(`${tileset.format ?? ''}${zooms} · `, linkTo(tileJsonUrl(tileset), 'TileJSON'));
+    else meta.append(`${tileset.format ?? ''}${zooms} in ${tileset.tileMatrixSet} (not drawn here; open in a GIS client) · `, linkTo(tileset.wmts, 'WMTS'), ' · ', linkTo(tileset.ogc, 'OGC API'));
     if (isUsableBounds(tileset.bounds)) {
       const zoom = document.createElement('button');
       zoom.type = 'button';
