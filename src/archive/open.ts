@@ -2,7 +2,7 @@
 import { extname } from 'node:path';
 import { InputError } from '../errors.js';
 import type { TileArchiveReader, TileArchiveWriter } from './types.js';
-import { MBTilesReader } from './mbtiles/reader.js';
+import { MBTilesReader, type MBTilesReaderOptions } from './mbtiles/reader.js';
 import { MBTilesWriter } from './mbtiles/writer.js';
 import { PMTilesReader, type RemoteOptions } from './pmtiles/reader.js';
 import { PMTilesWriter } from './pmtiles/writer.js';
@@ -22,9 +22,12 @@ export function isArchiveUrl(location: string): boolean {
   return /^https?:\/\//i.test(location);
 }
 
-export function openArchive(path: string): TileArchiveReader {
+/** What a server shares among the archives it opens (see tileHashes.ts). */
+export type OpenOptions = MBTilesReaderOptions;
+
+export function openArchive(path: string, options: OpenOptions = {}): TileArchiveReader {
   const extension = extname(path).toLowerCase();
-  if (extension === '.mbtiles') return new MBTilesReader(path);
+  if (extension === '.mbtiles') return new MBTilesReader(path, options);
   if (extension === '.pmtiles') return PMTilesReader.openFile(path);
   if (extension === '.gpkg') return new GeoPackageReader(path);
   throw new InputError(path, `unknown archive type (expected ${ARCHIVE_EXTENSIONS.join(', ')})`);

@@ -60,6 +60,16 @@ export const configSchema = z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
         requests: z.boolean().optional(),
+        /** The share of successful tile and route requests logged (0 < rate ≤ 1); errors are always logged. */
+        sampleRate: z.number().gt(0).max(1).optional(),
+      })
+      .strict()
+      .optional(),
+    /** Memory per process for hot tiles and for the ETags of archives that store no content hashes, in MB (0: none). */
+    cache: z
+      .object({
+        tilesMb: z.number().min(0).max(65536).optional(),
+        etagsMb: z.number().min(0).max(65536).optional(),
       })
       .strict()
       .optional(),

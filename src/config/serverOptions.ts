@@ -9,6 +9,10 @@ import { configSchema } from './schema.js';
 export const DEFAULT_CACHE_CONTROL = 'public, max-age=3600';
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
+/** Hot tiles kept per process: the tiles a city's users pan over at the busy zooms fit in tens of MB. */
+export const DEFAULT_TILE_CACHE_MB = 64;
+/** ETags of tiles from archives without content-hash ids: ~170 bytes each, so 16 MB remembers ~100,000 tiles. */
+export const DEFAULT_ETAG_CACHE_MB = 16;
 /** One download at most this large by default: a city at z0–16 holds about 100,000 vector tiles; a country's imagery is far above. */
 export const DEFAULT_PACKAGE_CAPS = { maxTiles: 500_000, maxBytes: 2 * 1024 ** 3 };
 
@@ -36,7 +40,9 @@ export interface ServerOptions {
   /** `['*']` any origin; `[]` no CORS headers; otherwise the allowed origins. */
   corsOrigins: string[];
   cacheControl: string;
-  log: { level: string; requests: boolean };
+  /** `sampleRate`: the share of successful requests logged (errors always are). */
+  log: { level: string; requests: boolean; sampleRate: number };
+  cache: { tilesMb: number; etagsMb: number };
   /** How often served files and folders are checked for changes. */
   reloadIntervalMs: number;
   /** Caps on one offline download (tiles, stored bytes). */
@@ -119,7 +125,8 @@ export function serverOptionsFrom(flags: ServeFlags, config: ServeConfig = {}, e
     trustProxy: flags.trustProxy || (config.trustProxy ?? false),
     corsOrigins: config.cors?.origins ?? ['*'],
     cacheControl: config.cacheControl ?? DEFAULT_CACHE_CONTROL,
-    log: { level: config.log?.level ?? 'info', requests: flags.quiet ? false : (config.log?.requests ?? true) },
+    log: { level: config.log?.level ?? 'info', requests: flags.quiet ? false : (config.log?.requests ?? true), sampleRate: config.log?.sampleRate ?? 1 },
+    cache: { tilesMb: config.cache?.tilesMb ?? DEFAULT_TILE_CACHE_MB, etagsMb: config.cache?.etagsMb ?? DEFAULT_ETAG_CACHE_MB },
     reloadIntervalMs: 500,
     packages: { ...DEFAULT_PACKAGE_CAPS, ...config.packages },
     remote: { timeoutMs: config.remote?.timeoutMs ?? 10_000, cacheEntries: config.remote?.cacheEntries ?? 256 },

@@ -5,18 +5,20 @@ import { performance } from 'node:perf_hooks';
 import { Router } from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
+import { TileHashes } from '../archive/tileHashes.js';
 import type { ServerOptions } from '../config/serverOptions.js';
 import { isInputError, messageOf } from '../errors.js';
 import { currentAccess, withRequestAccess } from './access.js';
 import { makeCors } from './cors.js';
 import { drainable } from './drain.js';
-import { createLogger } from './logger.js';
+import { createLogger, requestLogFilter } from './logger.js';
 import { Metrics } from './metrics.js';
 import type { FastPath, RouteModule, ServerContext } from './module.js';
 import { defaultModules } from './modules.js';
 import { publicBaseUrl } from './publicUrl.js';
 import { privateCacheControl, TilesetRegistry } from './registry.js';
 import { catalogModule } from './routes/catalog.js';
+import { TileCache } from './tileCache.js';
 
 export interface AppOptions {
   options: ServerOptions;
@@ -41,8 +43,12 @@ function sendJsonError(response: ServerResponse, status: number, message: string
   response.end(body);
 }
 
+const MB = 1024 * 1024;
+
 export function createApp({ options, logger = createLogger(options.log.level), modules = defaultModules }: AppOptions): MekanApp {
+  const caches = { tiles: new TileCache(options.cache.tilesMb * MB), tileHashes: new TileHashes(options.cache.etagsMb * MB) };
   const registry = new TilesetRegistry({
+    tileHashes: caches.tileHashes,
     paths: options.paths,
     tilesets: options.tilesets,
     cacheControl: options.cacheControl,
@@ -60,13 +66,15 @@ export function createApp({ options, logger = createLogger(options.log.level), m
     registry,
     options,
     logger,
-    metrics: new Metrics(),
+    metrics: new Metrics(() => ({ tiles: caches.tiles.stats(), etags: caches.tileHashes.stats() })),
     cors: makeCors(options.corsOrigins),
+    caches,
     publicUrl: (request: IncomingMessage) => publicBaseUrl(request, { publicUrl: options.publicUrl, trustProxy: options.trustProxy, fallbackHost }),
   };
   const allModules: RouteModule[] = [...modules, catalogModule(() => allModules)];
 
   const hasPrivate = registry.hasPrivate();
+  const logRequest = requestLogFilter(options.log);
   const koa = new Koa();
   koa.silent = true;
   const router = new Router();
@@ -120,7 +128,7 @@ export function createApp({ options, logger = createLogger(options.log.level), m
         const seconds = (performance.now() - started) / 1000;
         const route = ctx.method === 'OPTIONS' ? 'preflight' : typeof ctx._matchedRoute === 'string' ? ctx._matchedRoute : 'unmatched';
         context.metrics.observe(route, ctx.status, seconds);
-        if (options.log.requests) logger.info({ method: ctx.method, url: ctx.url, status: ctx.status, ms: Math.round(seconds * 1e6) / 1e3 }, 'request');
+        if (logRequest(ctx.status)) logger.info({ method: ctx.method, url: ctx.url, status: ctx.status, ms: Math.round(seconds * 1e6) / 1e3 }, 'request');
       }
     }
   });

@@ -14,6 +14,35 @@ export interface MetricsSnapshot {
   requests: { route: string; status: number; count: number }[];
   latency: [route: string, histogram: Histogram][];
   tiles: [tileset: string, counter: { count: number; bytes: number }][];
+  caches?: CacheSnapshot;
+}
+
+/** One in-memory cache's figures (see tileCache.ts, archive/tileHashes.ts). */
+export interface CacheFigures {
+  entries: number;
+  bytes: number;
+  maxBytes: number;
+  hits: number;
+  misses: number;
+}
+
+/** `tiles`: hot tiles; `etags`: hashes of tiles from archives that store none. */
+export interface CacheSnapshot {
+  tiles: CacheFigures;
+  etags: CacheFigures;
+}
+
+const CACHE_HELP: Record<keyof CacheSnapshot, string> = {
+  tiles: 'hot tiles kept in memory',
+  etags: 'ETags (content hashes) of tiles from archives that store none',
+};
+
+function addFigures(into: CacheFigures, from: CacheFigures): void {
+  into.entries += from.entries;
+  into.bytes += from.bytes;
+  into.maxBytes += from.maxBytes;
+  into.hits += from.hits;
+  into.misses += from.misses;
 }
 
 function escapeLabel(value: string): string {
@@ -24,6 +53,10 @@ export class Metrics {
   private readonly requests = new Map<string, { route: string; status: number; count: number }>();
   private readonly latency = new Map<string, Histogram>();
   private readonly tiles = new Map<string, { count: number; bytes: number }>();
+  private summedCaches: CacheSnapshot | undefined;
+
+  /** `caches` reads the process's caches when a snapshot or the text is made. */
+  constructor(private readonly caches?: () => CacheSnapshot) {}
 
   /** One answered request: `route` is a route name (`tile`, `tilejson`…), never the raw path. */
   observe(route: string, status: number, seconds: number): void {
@@ -59,6 +92,7 @@ export class Metrics {
       requests: [...this.requests.values()].map((counter) => ({ ...counter })),
       latency: [...this.latency].map(([route, histogram]) => [route, { ...histogram, counts: [...histogram.counts] }]),
       tiles: [...this.tiles].map(([tileset, counter]) => [tileset, { ...counter }]),
+      caches: this.cacheFigures(),
     };
   }
 
@@ -88,6 +122,13 @@ export class Metrics {
           counter.bytes += bytes;
         } else total.tiles.set(tileset, { count, bytes });
       }
+      if (snapshot.caches) {
+        if (!total.summedCaches) total.summedCaches = { tiles: { ...snapshot.caches.tiles }, etags: { ...snapshot.caches.etags } };
+        else {
+          addFigures(total.summedCaches.tiles, snapshot.caches.tiles);
+          addFigures(total.summedCaches.etags, snapshot.caches.etags);
+        }
+      }
     }
     return total;
   }
@@ -115,8 +156,36 @@ export class Metrics {
     for (const [tileset, { count }] of this.tiles) lines.push(`mekan_tiles_served_total{tileset="${escapeLabel(tileset)}"} ${count}`);
     lines.push('# HELP mekan_tile_bytes_total Tile bytes sent (as encoded), by tileset.', '# TYPE mekan_tile_bytes_total counter');
     for (const [tileset, { bytes }] of this.tiles) lines.push(`mekan_tile_bytes_total{tileset="${escapeLabel(tileset)}"} ${bytes}`);
+    const caches = this.cacheFigures();
+    if (caches) {
+      for (const name of ['tiles', 'etags'] as const) {
+        const figures = caches[name];
+        const metric = `mekan_${name === 'tiles' ? 'tile' : 'etag'}_cache`;
+        lines.push(
+          `# HELP ${metric}_hits_total Lookups answered from the cache of ${CACHE_HELP[name]}.`,
+          `# TYPE ${metric}_hits_total counter`,
+          `${metric}_hits_total ${figures.hits}`,
+          `# HELP ${metric}_misses_total Lookups the cache of ${CACHE_HELP[name]} could not answer.`,
+          `# TYPE ${metric}_misses_total counter`,
+          `${metric}_misses_total ${figures.misses}`,
+          `# HELP ${metric}_entries Entries in the cache of ${CACHE_HELP[name]}.`,
+          `# TYPE ${metric}_entries gauge`,
+          `${metric}_entries ${figures.entries}`,
+          `# HELP ${metric}_bytes Estimated memory held by the cache of ${CACHE_HELP[name]}.`,
+          `# TYPE ${metric}_bytes gauge`,
+          `${metric}_bytes ${figures.bytes}`,
+          `# HELP ${metric}_max_bytes The bound on the memory of the cache of ${CACHE_HELP[name]}.`,
+          `# TYPE ${metric}_max_bytes gauge`,
+          `${metric}_max_bytes ${figures.maxBytes}`,
+        );
+      }
+    }
     lines.push('# HELP mekan_tilesets Tilesets being served.', '# TYPE mekan_tilesets gauge', `mekan_tilesets ${gauges.tilesets}`);
     lines.push('# HELP mekan_uptime_seconds Seconds since the process that answered started.', '# TYPE mekan_uptime_seconds gauge', `mekan_uptime_seconds ${process.uptime()}`);
     return lines.join('\n') + '\n';
+  }
+
+  private cacheFigures(): CacheSnapshot | undefined {
+    return this.caches?.() ?? this.summedCaches;
   }
 }

@@ -19,9 +19,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Router } from '@koa/router';
 import type { Logger } from 'pino';
 import type { ServerOptions } from '../config/serverOptions.js';
+import type { TileHashes } from '../archive/tileHashes.js';
 import type { Cors } from './cors.js';
 import type { Metrics } from './metrics.js';
 import type { TilesetRegistry } from './registry.js';
+import type { TileCache } from './tileCache.js';
 
 export interface ServerContext {
   readonly registry: TilesetRegistry;
@@ -29,6 +31,8 @@ export interface ServerContext {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly cors: Cors;
+  /** Hot tiles (tiles route) and the ETags of archives without content hashes (shared by every open archive). */
+  readonly caches: { readonly tiles: TileCache; readonly tileHashes: TileHashes };
   /** Absolute base URL for links in answers, e.g. `https://tiles.example.az/basemap` (no trailing slash). */
   publicUrl(request: IncomingMessage): string;
 }

@@ -4,6 +4,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { isArchivePath, isArchiveUrl, openArchive, openRemoteArchive } from '../archive/open.js';
 import type { RemoteOptions } from '../archive/pmtiles/reader.js';
+import type { TileHashes } from '../archive/tileHashes.js';
 import type { ArchiveMetadata, TileArchiveReader, TileFormat } from '../archive/types.js';
 import { FORMAT_CONTENT_TYPES, FORMAT_EXTENSIONS } from '../archive/types.js';
 import type { TilesetOptions } from '../config/serverOptions.js';
@@ -41,6 +42,8 @@ export interface RegistryOptions {
   logger: Logger;
   /** Poll period; 0 disables reloading. */
   reloadIntervalMs: number;
+  /** Shared by every archive opened, so that one bound holds their ETags (see archive/tileHashes.ts). */
+  tileHashes?: TileHashes;
   /** How long a replaced archive stays open for requests that already hold it. */
   closeDelayMs?: number;
   /** Time limit and cache size of remote archives (URLs). */
@@ -300,7 +303,7 @@ export class TilesetRegistry {
     const { logger } = this.options;
     let archive: TileArchiveReader;
     try {
-      archive = openArchive(path);
+      archive = openArchive(path, { tileHashes: this.options.tileHashes });
     } catch (error) {
       this.failures.set(path, signature);
       // A broken file renamed over a served one: the open handle still reads the previous file, which keeps

@@ -147,7 +147,7 @@ test('mekan convert MBTiles → PMTiles → MBTiles keeps every tile and the met
   const back = join(dir, 'back.mbtiles');
   execFileSync(process.execPath, [MEKAN_BIN, 'convert', source, pmtiles, '--quiet']);
   execFileSync(process.execPath, [MEKAN_BIN, 'convert', pmtiles, back, '--quiet']);
-  const readers = [source, pmtiles, back].map(openArchive);
+  const readers = [source, pmtiles, back].map((path) => openArchive(path));
   try {
     for (const reader of readers.slice(1)) assert.deepEqual(reader.metadata, readers[0].metadata);
     for (const [key, data] of tiles) {

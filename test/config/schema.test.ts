@@ -29,7 +29,8 @@ workers: 2
 trustProxy: true
 cors: { origins: [https://map.example.az] }
 cacheControl: public, max-age=600
-log: { level: warn, requests: false }
+log: { level: warn, requests: false, sampleRate: 0.1 }
+cache: { tilesMb: 8, etagsMb: 0 }
 `,
   );
   const config = loadConfigFile(file);
@@ -44,7 +45,8 @@ log: { level: warn, requests: false }
   assert.equal(options.trustProxy, true);
   assert.deepEqual(options.corsOrigins, ['https://map.example.az']);
   assert.equal(options.cacheControl, 'public, max-age=600');
-  assert.deepEqual(options.log, { level: 'warn', requests: false });
+  assert.deepEqual(options.log, { level: 'warn', requests: false, sampleRate: 0.1 });
+  assert.deepEqual(options.cache, { tilesMb: 8, etagsMb: 0 });
 });
 
 test('flags win over the file, the file over defaults', () => {
@@ -62,6 +64,8 @@ test('flags win over the file, the file over defaults', () => {
   assert.deepEqual(defaults.corsOrigins, ['*']);
   assert.equal(defaults.trustProxy, false);
   assert.equal(serverOptionsFrom({ quiet: true }).log.requests, false);
+  assert.deepEqual(defaults.log, { level: 'info', requests: true, sampleRate: 1 });
+  assert.deepEqual(defaults.cache, { tilesMb: 64, etagsMb: 16 });
 });
 
 test('configuration errors name the file and the key', () => {
@@ -75,6 +79,8 @@ test('configuration errors name the file and the key', () => {
     ['paths.yaml', 'paths: [ok, 3]\n', /paths\.yaml: paths\[1\]: /],
     ['broken.yaml', 'port: [1, 2\n', /broken\.yaml: not valid YAML/],
     ['broken.json', '{"port": 1,}', /broken\.json: not valid JSON/],
+    ['sample.yaml', 'log: { sampleRate: 0 }\n', /sample\.yaml: log\.sampleRate: /],
+    ['cache.yaml', 'cache: { tilesMb: -1 }\n', /cache\.yaml: cache\.tilesMb: /],
   ];
   for (const [name, text, expected] of cases) {
     const path = write(name, text);

