@@ -222,7 +222,10 @@ function rejoinAlongBox(rings: { ring: Ring; area: number }[], box: ClipBox): { 
       let best = Infinity;
       for (const candidate of chains) {
         if (candidate.used && candidate !== first) continue;
-        const distance = (candidate.entry - chain.exit + total) % total;
+        let distance = (candidate.entry - chain.exit + total) % total;
+        // An entry at this very exit continues the ring only if the polygon does not also cover the edge just
+        // clockwise of the point (a ring touching the edge at a vertex); else that entry closes the edge's far side.
+        if (distance === 0 && coversEdgeAfter(chain.points, candidate.points, box)) distance = total;
         if (distance < best) [best, next] = [distance, candidate];
       }
       // The corners passed on the way, in the order met.
@@ -252,6 +255,29 @@ function rejoinAlongBox(rings: { ring: Ring; area: number }[], box: ClipBox): { 
     if (home) holes.get(home)?.push(item);
   }
   return exteriors.flatMap((exterior) => [exterior, ...(holes.get(exterior) ?? [])]);
+}
+
+/**
+ * Whether the polygon's interior (right of travel) covers the box edge just clockwise of the point where `arriving`
+ * ends and `leaving` starts: the interior wedge between the two segments there holds the edge's clockwise direction.
+ */
+function coversEdgeAfter(arriving: number[], leaving: number[], box: ClipBox): boolean {
+  const n = arriving.length;
+  const cx = arriving[n - 2];
+  const cy = arriving[n - 1];
+  const ux = cx - arriving[n - 4];
+  const uy = cy - arriving[n - 3];
+  const vx = leaving[2] - cx;
+  const vy = leaving[3] - cy;
+  const [minX, minY, maxX, maxY] = box;
+  // The clockwise direction along the edge at the point (y down): east on top, south on the right, and so on.
+  const [tx, ty] = cy === minY && cx < maxX ? [1, 0] : cx === maxX && cy < maxY ? [0, 1] : cy === maxY && cx > minX ? [-1, 0] : [0, -1];
+  const rightOfIn = ux * ty - uy * tx > 0;
+  const rightOfOut = vx * ty - vy * tx > 0;
+  const turn = ux * vy - uy * vx;
+  if (turn > 0) return rightOfIn && rightOfOut;
+  if (turn < 0) return rightOfIn || rightOfOut;
+  return rightOfIn;
 }
 
 /** Whether `ring`'s first vertex that is not on `outer`'s boundary lies inside `outer` (even-odd). */
