@@ -5,7 +5,8 @@ import { InputError, messageOf } from '../../errors.js';
 import { TILE_GRIDS, gridExtent, isWebMercator, type TileGrid } from '../../grid/tileMatrixSets.js';
 import { mercatorToLonLat, type BBox } from '../../grid/webMercator.js';
 import { metadataFromRows } from '../mbtiles/metadata.js';
-import { requestHash, sniffFormat } from '../mbtiles/reader.js';
+import { sniffFormat } from '../mbtiles/reader.js';
+import { tileDigest } from '../tileHashes.js';
 import type { ArchiveMetadata, ArchiveTile, StoredTile, TileArchiveReader, ZoomSummary } from '../types.js';
 import { isGzip } from '../types.js';
 import { METADATA_TABLE } from './schema.js';
@@ -83,7 +84,7 @@ export class GeoPackageReader implements TileArchiveReader {
   getTile(z: number, x: number, y: number): StoredTile | undefined {
     const row = this.selectTile.get(z, x, y);
     if (!row || !row.data || row.data.length === 0) return undefined;
-    return { data: row.data, hash: requestHash(row.data), gzipped: isGzip(row.data) };
+    return { data: row.data, hash: tileDigest(row.data), gzipped: isGzip(row.data) };
   }
 
   summarize(): ZoomSummary[] {
