@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openArchive } from '../../src/archive/open.js';
 import { makeTempDir } from '../support/tempDir.js';
+import { readVectorTiles } from '../support/vectorTiles.js';
 import { assertPreviousArchiveKept, makeBuildFolders, tempFileGrown } from '../support/unfinishedBuild.js';
 
 const dir = makeTempDir();
@@ -61,4 +62,19 @@ test('a build stopped by SIGTERM leaves the previous archive as it was and no te
   assert.equal(status, 130, stderr);
   assert.match(stderr, /stopped by SIGTERM/);
   assertPreviousArchiveKept(folders, before);
+});
+
+test('--rank FIELD[:asc|desc] picks the point a low-zoom cell shows; a malformed one is refused naming the flag', () => {
+  const input = resolve('data/basemap/place.geojson');
+  const places = JSON.parse(readFileSync(input, 'utf8')) as { features: { properties: { name: string; population?: number } }[] };
+  const most = places.features.reduce((a, b) => ((b.properties.population ?? -1) > (a.properties.population ?? -1) ? b : a));
+  const ranked = join(dir, 'ranked.mbtiles');
+  const result = run(input, '-o', ranked, '--maxzoom', '4', '--rank', 'population:desc', '--quiet');
+  assert.equal(result.status, 0, result.stderr);
+  const [world] = readVectorTiles(ranked, 0);
+  assert.ok(world.layers.place.some((feature) => feature.properties.name === most.properties.name), `${most.properties.name} at z0`);
+
+  const bad = run(input, '-o', join(dir, 'bad-rank.mbtiles'), '--rank', 'population:sideways');
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--rank: expected FIELD, FIELD:asc or FIELD:desc, got 'population:sideways'/);
 });
