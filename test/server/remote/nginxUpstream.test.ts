@@ -24,7 +24,8 @@ before(async () => {
   tiles = writeVectorArchive(join(dir, 'local.mbtiles'), { maxzoom: 8 });
   await convertArchive(join(dir, 'local.mbtiles'), join(www, 'basemap.pmtiles'));
   nginx = await startNginx(join(dir, 'nginx'), (port) => `  server { listen 127.0.0.1:${port}; root ${www}; }`, '/basemap.pmtiles');
-  server = await startServer([join(dir, 'local.mbtiles'), `${nginx.url}/basemap.pmtiles`], { logger: log.logger, config: { remote: { timeoutMs: 2000 } } });
+  // The in-memory hot-tile cache off: every tile request reaches the archive, so the upstream path is what is measured.
+  server = await startServer([join(dir, 'local.mbtiles'), `${nginx.url}/basemap.pmtiles`], { logger: log.logger, config: { remote: { timeoutMs: 2000 }, cache: { tilesMb: 0 } } });
 });
 
 after(async () => {
@@ -105,7 +106,7 @@ test('an upstream that accepts and never answers: 504 after the configured time 
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   const proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}/basemap.pmtiles`;
-  const slow = await startServer([proxyUrl], { logger: log.logger, config: { remote: { timeoutMs: 300 } } });
+  const slow = await startServer([proxyUrl], { logger: log.logger, config: { remote: { timeoutMs: 300 }, cache: { tilesMb: 0 } } });
   try {
     assert.ok(slow.app.context.registry.get('basemap'), 'opened while the upstream answered');
     stall = true;
