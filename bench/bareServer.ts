@@ -1,14 +1,16 @@
 // The yardstick for bench/serve: node:http + better-sqlite3 that looks up a tile blob and sends it, nothing more.
-// Usage: node dist/bench/bareServer.js ARCHIVE.mbtiles PORT
+// Usage: node dist/bench/bareServer.js ARCHIVE.mbtiles PORT (0: a free one; the port is printed once listening)
 import Database from 'better-sqlite3';
 import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { flipRow } from '../src/grid/webMercator.js';
 
 const [path, port] = process.argv.slice(2);
 const db = new Database(path, { readonly: true });
+// The archive's `tiles` table or view, as every MBTiles reader can ask it.
 const select = db.prepare<[number, number, number], { data: Buffer }>('SELECT tile_data AS data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?');
 
-createServer((request, response) => {
+const server = createServer((request, response) => {
   // /tiles/{id}/{z}/{x}/{y}.pbf
   const parts = (request.url ?? '').split('/');
   const z = Number(parts[3]);
@@ -22,4 +24,6 @@ createServer((request, response) => {
   }
   response.writeHead(200, { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'gzip', 'Content-Length': row.data.length });
   response.end(row.data);
-}).listen(Number(port), '127.0.0.1', () => process.stdout.write(`bare server on ${port}\n`));
+});
+server.listen(Number(port), '127.0.0.1', () => process.stdout.write(`bare server on ${(server.address() as AddressInfo).port}\n`));
+process.on('SIGTERM', () => process.exit(0));

@@ -1,124 +1,112 @@
-// bench/serve: requests/s and p99 of Mekan (1 process, --workers 2) against a bare node:http + better-sqlite3
-// server and tileserver-gl-light, all on one vector archive, loaded by wrk with a few thousand random tiles.
+// bench/serve: `mekan serve FILE` as users run it (defaults: request logs on, stderr appended to a log file as an
+// operator redirects it) against a bare node:http + better-sqlite3 server on the same file, for three archives
+// written from the same tiles: GDAL's (plain `tiles` table, no content hashes), Mekan's (map/images, MD5 ids) and
+// tippecanoe's layout (map/images keyed by zoom, FNV ids). wrk loads each with random tiles, Accept-Encoding: gzip.
 //
-// Usage: npm run bench:serve [-- ARCHIVE.mbtiles] [--duration S] [--rounds N] [--connections N] [--tiles N] [--skip-tsgl]
-// Without ARCHIVE: a Natural Earth 10m archive built once with ogr2ogr into $TMPDIR/mekan-bench/.
+// Usage: npm run bench:serve [-- SOURCE.mbtiles] [--duration S] [--rounds N] [--connections N] [--tiles N] [--no-workers] [--no-cache-row]
+// SOURCE: a vector MBTiles (default: Natural Earth 10m land, zooms 0–6, built once with ogr2ogr into $TMPDIR/mekan-bench/).
+//
+// The machine may be shared: runs alternate (bare, then Mekan, in a rotating order, round after round) and the table
+// gives each figure's median over the rounds, ratios against the bare server's runs of the same rounds, and
+// requests per CPU-second of the server's processes, which a busy machine disturbs less than requests per second.
 import Database from 'better-sqlite3';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createArchive } from '../src/archive/open.js';
-import { MBTilesReader } from '../src/archive/mbtiles/reader.js';
+import { createArchive, openArchive } from '../src/archive/open.js';
 import { flipRow } from '../src/grid/webMercator.js';
+import { writeTippecanoeArchive, type LayoutTile } from '../test/support/tippecanoeArchive.js';
 import { fileFromDebianPackage } from './support/debianData.js';
+import { parseWrk, wrkArgs, writeLua, type WrkFigures } from './support/loadRig.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const work = join(tmpdir(), 'mekan-bench');
-const tsglDir = join(tmpdir(), 'tsgl');
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { rounds: { type: 'string', default: '2' }, duration: { type: 'string', default: '15' }, connections: { type: 'string', default: '64' }, tiles: { type: 'string', default: '3000' }, 'skip-tsgl': { type: 'boolean' } },
+  options: {
+    rounds: { type: 'string', default: '2' },
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '64' },
+    tiles: { type: 'string', default: '5000' },
+    'no-workers': { type: 'boolean' },
+    'no-cache-row': { type: 'boolean' },
+  },
 });
 const duration = Number(values.duration);
 const connections = Number(values.connections);
 
-function run(command: string, args: string[], options: { cwd?: string } = {}): string {
-  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...options });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr || result.error?.message}`);
-  return result.stdout;
-}
+/** Tiles inside the grid: GDAL's MVT driver also writes rows and columns no client can ask for. */
+const IN_GRID = 'tile_row >= 0 AND tile_row < (1 << zoom_level) AND tile_column >= 0 AND tile_column < (1 << zoom_level)';
 
-/** Natural Earth 10m shapefiles: on this machine in /tmp/debs, else unpacked from Debian's libmagics++-data. */
-function naturalEarthFolder(): string {
-  return dirname(fileFromDebianPackage('libmagics++-data', 'usr/share/magics/10m/ne_10m_land.shp'));
-}
-
-/** A Mekan (deduplicated) copy of the archive: what `mekan build` writes, so ETags come from the archive. */
-function benchArchive(): string {
+/** The source archive: given, or Natural Earth 10m land by ogr2ogr -f MBTiles (GDAL's layout), built once. */
+function sourceArchive(): string {
+  if (positionals[0]) return resolve(positionals[0]);
+  const source = join(work, 'naturalearth.mbtiles');
+  if (existsSync(source)) return source;
   mkdirSync(work, { recursive: true });
-  // A folder of its own per source (`mekan serve` gets the folder). A given archive is copied afresh (it may
-  // have been rebuilt); the Natural Earth copy is kept for the next run.
-  const target = join(work, positionals[0] ? `tiles-${basename(positionals[0], extname(positionals[0]))}` : 'tiles', 'bench.mbtiles');
-  if (positionals[0]) rmSync(target, { force: true });
-  else if (existsSync(target)) return target;
-  let source = positionals[0] ? resolve(positionals[0]) : join(work, 'naturalearth.mbtiles');
-  if (!positionals[0] && !existsSync(source)) {
-    const folder = naturalEarthFolder();
-    console.log(`building ${source} from Natural Earth 10m with ogr2ogr (takes a minute or two, once)…`);
-    // Land polygons alone give ~33,000 tiles at zooms 0-6: small and big tiles, many of them deduplicated ocean/land.
-    run('ogr2ogr', ['-f', 'MBTiles', source, join(folder, 'ne_10m_land.shp'), '-nln', 'land', '-dsco', 'MINZOOM=0', '-dsco', 'MAXZOOM=6']);
-  }
-  source = resolve(source);
-  console.log(`copying ${source} into a Mekan archive ${target}…`);
-  mkdirSync(dirname(target), { recursive: true });
-  const reader = new MBTilesReader(source);
-  if (reader.metadata.format !== 'pbf') throw new Error(`${source} is not a vector archive`);
-  const writer = createArchive(target);
-  const db = new Database(source, { readonly: true });
-  // GDAL's MVT driver also writes tiles outside the grid (negative rows, column 2^z) that no client can ask for: skipped.
-  const select = db.prepare('SELECT zoom_level AS z, tile_column AS x, tile_row AS row FROM tiles WHERE tile_row >= 0 AND tile_row < (1 << zoom_level) AND tile_column >= 0 AND tile_column < (1 << zoom_level)');
-  for (const row of select.iterate() as Iterable<{ z: number; x: number; row: number }>) {
-    const tile = reader.getTile(row.z, row.x, flipRow(row.z, row.row));
-    if (tile) writer.putTile(row.z, row.x, flipRow(row.z, row.row), tile.data);
-  }
-  db.close();
-  writer.setMetadata({ ...reader.metadata, name: 'bench' });
-  writer.finish();
-  reader.close();
-  return target;
+  const land = fileFromDebianPackage('libmagics++-data', 'usr/share/magics/10m/ne_10m_land.shp');
+  console.log(`building ${source} from Natural Earth 10m land with ogr2ogr (a few minutes, once)…`);
+  const result = spawnSync('ogr2ogr', ['-f', 'MBTiles', `${source}.part`, land, '-nln', 'land', '-dsco', 'MINZOOM=0', '-dsco', 'MAXZOOM=6'], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`ogr2ogr failed: ${result.stderr}`);
+  copyFileSync(`${source}.part`, source);
+  rmSync(`${source}.part`);
+  return source;
 }
 
-function randomTiles(archive: string, count: number): string[] {
-  const db = new Database(archive, { readonly: true });
-  const rows = db.prepare('SELECT zoom_level AS z, tile_column AS x, tile_row AS row FROM tiles ORDER BY random() LIMIT ?').all(count) as { z: number; x: number; row: number }[];
+function* sourceTiles(source: string): Generator<LayoutTile> {
+  const db = new Database(source, { readonly: true });
+  try {
+    for (const row of db.prepare(`SELECT zoom_level AS z, tile_column AS x, tile_row AS row, tile_data AS data FROM tiles WHERE ${IN_GRID}`).iterate() as Iterable<{ z: number; x: number; row: number; data: Buffer }>) {
+      if (row.data && row.data.length > 0) yield { z: row.z, x: row.x, y: flipRow(row.z, row.row), data: row.data };
+    }
+  } finally {
+    db.close();
+  }
+}
+
+/** The three layouts of the same tiles, in a folder of their own: gdal.mbtiles, mekan.mbtiles, tippecanoe.mbtiles. */
+function benchArchives(source: string): Record<string, string> {
+  const folder = join(work, 'layouts');
+  rmSync(folder, { recursive: true, force: true });
+  mkdirSync(folder, { recursive: true });
+  const paths = { gdal: join(folder, 'gdal.mbtiles'), mekan: join(folder, 'mekan.mbtiles'), tippecanoe: join(folder, 'tippecanoe.mbtiles') };
+  copyFileSync(source, paths.gdal);
+  const reader = openArchive(source);
+  if (reader.metadata.format !== 'pbf') throw new Error(`${source} is not a vector archive`);
+  const metadata = reader.metadata;
+  reader.close();
+  const writer = createArchive(paths.mekan);
+  for (const { z, x, y, data } of sourceTiles(source)) writer.putTile(z, x, y, data);
+  writer.setMetadata({ ...metadata, name: 'mekan' });
+  writer.finish();
+  const meta = new Database(source, { readonly: true });
+  const rows = meta.prepare('SELECT name, value FROM metadata').all() as { name: string; value: string }[];
+  meta.close();
+  writeTippecanoeArchive(paths.tippecanoe, sourceTiles(source), Object.fromEntries(rows.map((row) => [row.name, String(row.value)])));
+  return paths;
+}
+
+function randomTiles(source: string, count: number): string[] {
+  const db = new Database(source, { readonly: true });
+  const rows = db.prepare(`SELECT zoom_level AS z, tile_column AS x, tile_row AS row, length(tile_data) AS bytes FROM tiles WHERE ${IN_GRID} AND length(tile_data) > 0 ORDER BY random() LIMIT ?`).all(count) as { z: number; x: number; row: number; bytes: number }[];
   db.close();
+  const bytes = rows.reduce((sum, row) => sum + row.bytes, 0);
+  console.log(`${rows.length} random tiles, ${(bytes / 1e6).toFixed(1)} MB, ${(bytes / rows.length).toFixed(0)} bytes on average`);
   return rows.map(({ z, x, row }) => `${z}/${x}/${flipRow(z, row)}`);
 }
 
-function writeLua(file: string, urlPrefix: string, tiles: string[]): void {
-  const paths = tiles.map((tile) => `"${urlPrefix}${tile}.pbf"`).join(',\n');
-  writeFileSync(
-    file,
-    `local paths = {\n${paths}\n}
-local counter = 0
-local threads = 0
-setup = function(thread) thread:set("offset", threads * 997); threads = threads + 1 end
-init = function(args) counter = tonumber(offset) or 0 end
-request = function()
-  counter = counter + 1
-  return wrk.format("GET", paths[(counter % #paths) + 1], { ["Accept-Encoding"] = "gzip" })
-end
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %d %d %d %d\\n", summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
-end
-`,
-  );
-}
-
-interface Result {
-  name: string;
-  rps: number;
-  /** Requests per CPU-second of the server's processes: holds up when other work shares the machine, unlike req/s. */
-  perCpuSecond?: number;
-  p50ms: number;
-  p99ms: number;
-  errors: number;
-  note?: string;
-}
-
-/** User + system CPU seconds of a process and its children (cluster workers), from /proc. */
+/** User + system CPU seconds of a process and its descendants (cluster workers, threads included), from /proc. */
 function cpuSeconds(pid: number): number {
-  const ticks = 100; // USER_HZ on Linux
   let total = 0;
   const visit = (id: number) => {
     try {
       const stat = readFileSync(`/proc/${id}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / ticks; // utime, stime
+      total += (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ
       for (const child of readFileSync(`/proc/${id}/task/${id}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) visit(Number(child));
     } catch {
       // exited meanwhile
@@ -128,130 +116,121 @@ function cpuSeconds(pid: number): number {
   return total;
 }
 
-async function waitFor(url: string, child: ChildProcess, seconds = 60): Promise<void> {
-  const until = Date.now() + seconds * 1000;
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      const response = await fetch(url);
-      if (response.status === 200) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} did not answer within ${seconds}s`);
-}
-
-function wrk(luaFile: string, base: string, seconds: number): { rps: number; p50ms: number; p99ms: number; errors: number } {
-  const out = run('wrk', ['-t', '2', '-c', String(connections), '-d', `${seconds}s`, '-s', luaFile, base]);
-  const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-  if (!line) throw new Error(`wrk printed no result:\n${out}`);
-  const [requests, micros, p50, p99, status, socket] = line.split(' ').slice(1).map(Number);
-  return { rps: requests / (micros / 1e6), p50ms: p50 / 1000, p99ms: p99 / 1000, errors: status + socket };
-}
-
-async function measure(name: string, command: string, args: string[], ready: string, urlPrefix: string, tiles: string[], port: number): Promise<Result> {
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, UV_THREADPOOL_SIZE: '4' } });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
-  });
-  try {
-    await waitFor(`http://127.0.0.1:${port}${ready}`, child);
-    const lua = join(work, `${name.replace(/\W+/g, '_')}.lua`);
-    writeLua(lua, urlPrefix, tiles);
-    wrk(lua, `http://127.0.0.1:${port}`, 3); // warm-up: page cache, JIT
-    const cpuBefore = cpuSeconds(child.pid!);
-    const figures = wrk(lua, `http://127.0.0.1:${port}`, duration);
-    const cpu = cpuSeconds(child.pid!) - cpuBefore;
-    return { name, ...figures, perCpuSecond: cpu > 0 ? (figures.rps * duration) / cpu : undefined };
-  } catch (error) {
-    return { name, rps: 0, p50ms: 0, p99ms: 0, errors: 0, note: `failed: ${(error as Error).message.split('\n')[0]} ${stderr.split('\n').slice(-3).join(' ')}` };
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
-  }
-}
-
-/** tileserver-gl-light in a temp folder outside the project; undefined (with the reason) when it cannot be installed. */
-function tileserverGlLight(): { bin: string } | { skipped: string } {
-  const bin = join(tsglDir, 'node_modules', 'tileserver-gl-light', 'src', 'main.js');
-  if (existsSync(bin)) return { bin };
-  const result = spawnSync('npm', ['install', '--prefix', tsglDir, '--no-audit', '--no-fund', 'tileserver-gl-light'], { encoding: 'utf8', timeout: 600_000 });
-  if (result.status === 0 && existsSync(bin)) return { bin };
-  return { skipped: `npm install tileserver-gl-light failed: ${(result.stderr || '').trim().split('\n').slice(-1)[0]}` };
-}
-
 interface Contender {
   name: string;
-  command: string;
-  args: string[];
-  ready: string;
-  urlPrefix: string;
-  port: number;
+  /** The command line after `node`. */
+  args: (archive: string) => string[];
+  /** stderr goes to a log file (an operator's `2>>mekan.log`); its request lines are counted after the run. */
+  logs: boolean;
 }
 
-/** tileserver-gl-light serving the archive's folder, from a config file (its --mbtiles mode wants its styles package). */
-function tileserverConfig(archive: string): string {
-  const rootDir = join(work, 'tsgl-root');
-  mkdirSync(rootDir, { recursive: true });
-  const config = join(work, 'tsgl.json');
-  writeFileSync(config, JSON.stringify({ options: { paths: { root: rootDir, mbtiles: dirname(archive) } }, data: { bench: { mbtiles: basename(archive) } } }));
-  return config;
+interface Run extends WrkFigures {
+  perCpuSecond: number;
+  logLines?: number;
 }
+
+/** Starts the server (port 0), waits for the line that names its port, runs wrk, stops it with SIGTERM. */
+async function measure(contender: Contender, archive: string, id: string, lua: string): Promise<Run> {
+  const logFile = join(work, 'server.log');
+  const log = contender.logs ? openSync(logFile, 'w') : 'ignore';
+  const child: ChildProcess = spawn(process.execPath, contender.args(archive), { stdio: ['ignore', 'pipe', log] });
+  if (typeof log === 'number') closeSync(log);
+  const exited = new Promise<number | null>((done) => child.on('exit', done));
+  try {
+    const base = await new Promise<string>((done, fail) => {
+      let stdout = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        const port = /(?:listening on http:\/\/[^:]+:|bare server on )(\d+)/.exec(stdout);
+        if (port) done(`http://127.0.0.1:${port[1]}`);
+      });
+      void exited.then((code) => fail(new Error(`${contender.name} exited (${code}) before listening`)));
+    });
+    const wrk = (seconds: number) => {
+      const result = spawnSync('wrk', wrkArgs(connections, seconds, lua, base), { encoding: 'utf8', maxBuffer: 16 << 20 });
+      if (result.status !== 0) throw new Error(`wrk failed: ${result.stderr}`);
+      return parseWrk(result.stdout);
+    };
+    wrk(2); // warm-up: JIT, page cache, hot tiles
+    const before = cpuSeconds(child.pid!);
+    const figures = wrk(duration);
+    const cpu = cpuSeconds(child.pid!) - before;
+    if (figures.badStatus > 0) throw new Error(`${figures.badStatus} answers were not 2xx/3xx (${id})`);
+    return { ...figures, perCpuSecond: cpu > 0 ? figures.requests / cpu : 0 };
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+/** Request lines in the last run's log file, to check none was lost (warm-up requests included). */
+function loggedRequests(): number {
+  const text = readFileSync(join(work, 'server.log'), 'utf8');
+  let count = 0;
+  for (let i = text.indexOf('"msg":"request"'); i !== -1; i = text.indexOf('"msg":"request"', i + 1)) count++;
+  return count;
+}
+
+const median = (numbers: number[]) => {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
 
 async function main(): Promise<void> {
-  const archive = benchArchive();
-  const tiles = randomTiles(archive, Number(values.tiles));
-  const rounds = Number(values.rounds);
+  mkdirSync(work, { recursive: true });
+  const source = sourceArchive();
+  const archives = benchArchives(source);
+  const tiles = randomTiles(source, Number(values.tiles));
   const mekan = join(root, 'bin', 'mekan.js');
   const contenders: Contender[] = [
-    { name: 'bare node:http + better-sqlite3', command: process.execPath, args: [join(root, 'dist', 'bench', 'bareServer.js'), archive, '18601'], ready: `/tiles/bench/${tiles[0]}.pbf`, urlPrefix: '/tiles/bench/', port: 18601 },
-    { name: 'mekan serve (1 process)', command: process.execPath, args: [mekan, 'serve', dirname(archive), '--port', '18602', '--quiet'], ready: '/health', urlPrefix: '/tiles/bench/', port: 18602 },
-    { name: 'mekan serve --workers 2', command: process.execPath, args: [mekan, 'serve', dirname(archive), '--port', '18603', '--quiet', '--workers', '2'], ready: '/health', urlPrefix: '/tiles/bench/', port: 18603 },
-    { name: 'mekan serve (1 process, request logs on)', command: process.execPath, args: [mekan, 'serve', dirname(archive), '--port', '18604'], ready: '/health', urlPrefix: '/tiles/bench/', port: 18604 },
+    { name: 'bare node:http + better-sqlite3', args: (archive) => [join(root, 'dist', 'bench', 'bareServer.js'), archive, '0'], logs: false },
+    { name: 'mekan serve FILE', args: (archive) => [mekan, 'serve', archive, '--port', '0'], logs: true },
   ];
-  const skipped: Result[] = [];
-  if (!values['skip-tsgl']) {
-    const tsgl = tileserverGlLight();
-    if ('bin' in tsgl) contenders.push({ name: 'tileserver-gl-light', command: process.execPath, args: [tsgl.bin, '--config', tileserverConfig(archive), '--port', '18605'], ready: `/data/bench/${tiles[0]}.pbf`, urlPrefix: '/data/bench/', port: 18605 });
-    else skipped.push({ name: 'tileserver-gl-light', rps: 0, p50ms: 0, p99ms: 0, errors: 0, note: tsgl.skipped });
+  if (!values['no-cache-row']) {
+    const config = join(work, 'no-tile-cache.json');
+    writeFileSync(config, JSON.stringify({ cache: { tilesMb: 0 } }));
+    contenders.push({ name: 'mekan serve FILE, tile cache off', args: (archive) => [mekan, 'serve', archive, '--port', '0', '--config', config], logs: true });
   }
-  console.log(`${tiles.length} random tiles of ${archive}; wrk -t2 -c${connections} -d${duration}s, Accept-Encoding: gzip; ${rounds} rounds in alternating order, best of each figure kept; ${process.version}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  // Rounds alternate the order so that a busy moment of the machine does not always hit the same server.
-  const best = new Map<string, Result>();
+  if (!values['no-workers']) contenders.push({ name: 'mekan serve FILE --workers 2', args: (archive) => [mekan, 'serve', archive, '--port', '0', '--workers', '2'], logs: true });
+
+  const rounds = Number(values.rounds);
+  console.log(
+    `wrk -t2 -c${connections} -d${duration}s (after 2 s of warm-up), Accept-Encoding: gzip, ${rounds} rounds in rotating order; Mekan's stderr to a log file; ` +
+      `${process.version}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+  );
+  const runs = new Map<string, Run[]>();
   for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? contenders : [...contenders].reverse();
-    for (const c of order) {
-      const result = await measure(c.name, c.command, c.args, c.ready, c.urlPrefix, tiles, c.port);
-      console.log(`  round ${round + 1}: ${c.name}: ${result.note ?? `${result.rps.toFixed(0)} req/s, p99 ${result.p99ms.toFixed(2)} ms, ${(result.perCpuSecond ?? 0).toFixed(0)} req/CPU-s`}`);
-      // Best of the rounds, each figure on its own: a busy machine only ever makes a figure worse.
-      const previous = best.get(c.name);
-      if (!previous || previous.note) best.set(c.name, result);
-      else if (!result.note) {
-        best.set(c.name, {
-          name: c.name,
-          rps: Math.max(previous.rps, result.rps),
-          p50ms: Math.min(previous.p50ms, result.p50ms),
-          p99ms: Math.min(previous.p99ms, result.p99ms),
-          perCpuSecond: Math.max(previous.perCpuSecond ?? 0, result.perCpuSecond ?? 0) || undefined,
-          errors: previous.errors + result.errors,
-        });
+    for (const [id, archive] of Object.entries(archives)) {
+      const lua = join(work, `${id}.lua`);
+      writeLua(lua, tiles.map((tile) => `/tiles/${id}/${tile}.pbf`));
+      // Rotate who goes first, so that a busy moment of the machine does not always hit the same server.
+      const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
+      for (const contender of order) {
+        const run = await measure(contender, archive, id, lua);
+        if (contender.logs) run.logLines = loggedRequests();
+        const key = `${id}\t${contender.name}`;
+        runs.set(key, [...(runs.get(key) ?? []), run]);
+        console.log(`  round ${round + 1}, ${id}: ${contender.name}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99ms.toFixed(2)} ms, ${run.perCpuSecond.toFixed(0)} req/CPU-s${run.logLines === undefined ? '' : `, ${run.logLines} request lines logged`}`);
       }
     }
   }
-  const results = [...contenders.map((c) => best.get(c.name)!), ...skipped];
-  const bare = results[0].note ? 0 : results[0].rps;
-  const bareCpu = results[0].perCpuSecond ?? 0;
-  console.log('\nserver                                      req/s    p50 ms   p99 ms   ×bare   req/CPU-s   ×bare   non-2xx/3xx+socket errors');
-  for (const r of results) {
-    if (r.note) {
-      console.log(`${r.name.padEnd(42)} ${r.note}`);
-      continue;
+
+  console.log(`\n| archive | server | req/s | p50 ms | p99 ms | × bare | req/CPU-s | × bare |`);
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const id of Object.keys(archives)) {
+    const bare = runs.get(`${id}\t${contenders[0].name}`)!;
+    for (const contender of contenders) {
+      const own = runs.get(`${id}\t${contender.name}`)!;
+      // Ratios pair each run with the bare server's run of the same round (both saw the machine at about the same time).
+      const ratio = median(own.map((run, i) => run.rps / bare[i].rps));
+      const cpuRatio = median(own.map((run, i) => run.perCpuSecond / bare[i].perCpuSecond));
+      console.log(
+        `| ${id} | ${contender.name} | ${median(own.map((r) => r.rps)).toFixed(0)} | ${median(own.map((r) => r.p50ms)).toFixed(2)} | ${median(own.map((r) => r.p99ms)).toFixed(2)} | ${ratio.toFixed(2)} | ${median(own.map((r) => r.perCpuSecond)).toFixed(0)} | ${cpuRatio.toFixed(2)} |`,
+      );
     }
-    console.log(`${r.name.padEnd(42)} ${r.rps.toFixed(0).padStart(7)} ${r.p50ms.toFixed(2).padStart(9)} ${r.p99ms.toFixed(2).padStart(8)} ${(bare ? r.rps / bare : 0).toFixed(2).padStart(7)} ${(r.perCpuSecond ?? 0).toFixed(0).padStart(11)} ${(bareCpu && r.perCpuSecond ? r.perCpuSecond / bareCpu : 0).toFixed(2).padStart(7)}   ${r.errors}`);
   }
+  console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 }
 
 main().catch((error: unknown) => {
