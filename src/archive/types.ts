@@ -66,13 +66,14 @@ export interface ArchiveTile {
 }
 
 /**
- * The archive's storage could not answer (a remote upstream failed or was too slow): not the request's
- * fault and not a bug here; the server answers 502 (`failed`) or 504 (`timeout`) and logs it.
+ * The archive's storage could not answer (a remote upstream failed or was too slow, a database is down): not the
+ * request's fault and not a bug here; the server answers 502 (`failed`), 504 (`timeout`) or 503 (`unavailable`:
+ * a live source that is down or refusing) and logs it.
  */
 export class ArchiveUnavailableError extends Error {
   constructor(
     message: string,
-    readonly kind: 'failed' | 'timeout',
+    readonly kind: 'failed' | 'timeout' | 'unavailable',
   ) {
     super(message);
     this.name = 'ArchiveUnavailableError';
@@ -99,13 +100,48 @@ export interface RangeMeasure {
   bytes: number;
 }
 
+/** One page of features of a live source, as GeoJSON text pieces (the geometry stays the text the database wrote). */
+export interface FeaturePage {
+  features: { id: string | number | null; geometry: string | null; properties: Record<string, unknown> }[];
+  /** True when more features follow this page. */
+  more: boolean;
+}
+
+export interface FeatureQuery {
+  /** WGS 84 west, south, east, north. */
+  bbox?: [number, number, number, number];
+  /** RFC 3339 instants; either end may be open. */
+  datetime?: { start?: string; end?: string };
+  limit: number;
+  offset: number;
+  /** Attribute names to return (default: all). */
+  properties?: string[];
+}
+
+/** What a live source (a PostGIS table) offers beside tiles: its features (OGC API – Features). */
+export interface FeatureReader {
+  /** Attribute names a request may ask for in `properties`. */
+  readonly properties: readonly string[];
+  /** Whether `datetime` filters anything (a time column is configured). */
+  readonly temporal: boolean;
+  items(query: FeatureQuery): Promise<FeaturePage>;
+  /** Undefined when there is no feature of that id. */
+  item(id: string): Promise<FeaturePage['features'][number] | undefined>;
+}
+
 export interface TileArchiveReader {
   readonly path: string;
   readonly metadata: ArchiveMetadata;
   /** Problems found at open that do not stop serving (a missing metadata table), each naming what is wrong. */
   readonly warnings: readonly string[];
-  /** XYZ coordinates; undefined when the archive has no tile there. Local archives answer at once, remote ones later. */
-  getTile(z: number, x: number, y: number): MaybePromise<StoredTile | undefined>;
+  /**
+   * XYZ coordinates; undefined when the archive has no tile there. Local archives answer at once, remote and live
+   * ones later. `query` is the request's query string (without `?`), read only by PostGIS function sources (Martin's
+   * `query_params`).
+   */
+  getTile(z: number, x: number, y: number, query?: string): MaybePromise<StoredTile | undefined>;
+  /** Live sources only: feature access for OGC API – Features. */
+  readonly features?: FeatureReader;
   /**
    * The tiles of one zoom inside `range` (XYZ), read by range from the index, in no promised order. Optional:
    * without it, extracts read tile by tile through getTile (right, but one lookup per possible tile).

@@ -8,7 +8,7 @@ import { serverOptionsFrom } from '../config/serverOptions.js';
 import { InputError } from '../errors.js';
 import { parseCommandArgs, type Command } from './command.js';
 
-const usage = `Usage: mekan serve [PATH…] [--config FILE] [--host H] [--port P] [--public-url URL] [--workers N] [--trust-proxy] [--quiet]
+const usage = `Usage: mekan serve [PATH…] [--config FILE] [--host H] [--port P] [--public-url URL] [--workers N] [--trust-proxy] [--quiet] [--postgres URL]
 
 Serves every .mbtiles and .pmtiles archive in the given files and folders, and remote .pmtiles by URL
 (https://…/x.pmtiles on any object store or CDN answering Range requests); a tileset's id is its file name without
@@ -21,7 +21,11 @@ Without PATH and without paths in the configuration: the project's build/ and da
   --public-url URL   base URL clients reach this server under (behind a proxy with a path prefix)
   --workers N        N processes sharing the port (default 1)
   --trust-proxy      build URLs from X-Forwarded-Proto/Host/Prefix (only behind a proxy that sets them)
-  --quiet            no per-request log lines`;
+  --quiet            no per-request log lines
+  --postgres URL     also serve a PostGIS database (postgres://USER@HOST:PORT/DB; password from PGPASSWORD
+                     or the URL): every table and view with a geometry column the role can read becomes
+                     the live tileset and OGC API – Features collection "schema.table"; the configuration's
+                     postgres: section names tables, zooms, filters, pool size, timeouts and the tile cache`;
 
 /** The folder holding package.json, from this compiled file (dist/src/cli/serve.js). */
 function packageRoot(): string {
@@ -65,15 +69,17 @@ export const serveCommand: Command = {
       workers: { type: 'string', short: 'w' },
       quiet: { type: 'boolean', short: 'q' },
       'trust-proxy': { type: 'boolean' },
+      postgres: { type: 'string' },
     });
     // A mistyped path is an error now, not a log line from a server that then shows nothing.
     for (const path of positionals) if (!existsSync(path)) throw new InputError(path, 'no such file or folder');
     const config = values.config ? loadConfigFile(values.config) : {};
     const options = serverOptionsFrom(
-      { paths: positionals, host: values.host, port: values.port, publicUrl: values['public-url'], workers: values.workers, quiet: values.quiet, trustProxy: values['trust-proxy'] },
+      { paths: positionals, host: values.host, port: values.port, publicUrl: values['public-url'], workers: values.workers, quiet: values.quiet, trustProxy: values['trust-proxy'], postgres: values.postgres },
       config,
     );
-    if (options.paths.length === 0 && !Object.values(options.tilesets).some((tileset) => tileset.path)) {
+    // A database alone is something to serve; the bundled basemap is added only when nothing else is named.
+    if (options.paths.length === 0 && !options.postgres && !Object.values(options.tilesets).some((tileset) => tileset.path)) {
       options.paths = defaultServePaths();
       if (options.paths.length === 0) throw new InputError('mekan serve', 'nothing to serve: give PATH… or --config (no build/ or data/ folder in the project)');
     }

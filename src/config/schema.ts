@@ -19,6 +19,59 @@ export const tilesetEntrySchema = z
   })
   .strict();
 
+const identifier = z.string().min(1).max(63);
+const zoom = z.number().int().min(0).max(30);
+
+/**
+ * A PostGIS table published as a tileset and an OGC API – Features collection. Column names must exist in
+ * the table (checked at startup); `filters` and `where` are SQL written by the operator, never by a request.
+ */
+export const postgresTableSchema = z
+  .object({
+    schema: identifier.optional(),
+    table: identifier,
+    geometryColumn: identifier.optional(),
+    /** An integer column: the features' ids in tiles and in /items/{featureId}. */
+    idColumn: identifier.optional(),
+    /** Attribute columns in tiles and features (default: every column the role can read). */
+    properties: z.array(identifier).optional(),
+    /** A timestamp or date column that `datetime` filters on. */
+    timeColumn: identifier.optional(),
+    /** MVT layer name (default: the table's name). */
+    layer: z.string().min(1).max(200).optional(),
+    minzoom: zoom.optional(),
+    maxzoom: zoom.optional(),
+    /** Douglas–Peucker tolerance in tile pixels (of 256) before encoding; 0 or absent: none. */
+    simplify: z.number().min(0).max(64).optional(),
+    /** Conditions by zoom band: a tile at zoom z uses the `where` of every band holding z. */
+    filters: z.array(z.object({ minzoom: zoom.optional(), maxzoom: zoom.optional(), where: z.string().min(1) }).strict()).optional(),
+  })
+  .strict();
+
+/** A SQL function `(z integer, x integer, y integer, query_params json) → bytea` published as a tileset, as Martin does. */
+export const postgresFunctionSchema = z
+  .object({ schema: identifier.optional(), function: identifier, minzoom: zoom.optional(), maxzoom: zoom.optional(), layer: z.string().min(1).optional() })
+  .strict();
+
+export const postgresSchema = z
+  .object({
+    /** `postgres://USER@HOST:PORT/DB`; keep the password out of the file (see passwordEnv). */
+    url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL'),
+    /** Environment variable holding the password. */
+    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable').optional(),
+    poolSize: z.number().int().min(1).max(500).optional(),
+    statementTimeoutMs: z.number().int().min(1).optional(),
+    connectTimeoutMs: z.number().int().min(1).optional(),
+    /** How often a database that is down is tried again. */
+    retryIntervalMs: z.number().int().min(10).optional(),
+    cache: z.object({ maxMb: z.number().min(0).optional(), ttlSeconds: z.number().min(0).optional() }).strict().optional(),
+    /** Publish every table and view with a geometry column the role can read (default: when no tables or functions are named). */
+    autoPublish: z.boolean().optional(),
+    tables: z.record(z.string().regex(/^[^/\\?#,]+$/, 'a tileset id may not contain / \\ ? # or ,'), postgresTableSchema).optional(),
+    functions: z.record(z.string().regex(/^[^/\\?#,]+$/, 'a tileset id may not contain / \\ ? # or ,'), postgresFunctionSchema).optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     /** Files and folders to serve, relative to the configuration file. */
@@ -56,6 +109,8 @@ export const configSchema = z
       .optional(),
     /** Default Cache-Control of tiles; per tileset in `tilesets.ID.cacheControl`. */
     cacheControl: z.string().min(1).optional(),
+    /** Live tilesets and feature collections from a PostGIS database. */
+    postgres: postgresSchema.optional(),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),

@@ -2,7 +2,8 @@
 import { resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { isPackageDir, packageFolders } from '../packages/layout.js';
-import type { ServeConfig } from './schema.js';
+import type { z } from 'zod';
+import type { postgresFunctionSchema, postgresTableSchema, ServeConfig } from './schema.js';
 import { configSchema } from './schema.js';
 
 /** Tiles change only when an archive is rebuilt; an hour keeps browsers and CDNs useful without stale maps for long. */
@@ -25,6 +26,28 @@ export interface TilesetOptions {
   tokens?: string[];
   tokensEnv?: string;
 }
+
+export type PostgresTableOptions = z.infer<typeof postgresTableSchema>;
+export type PostgresFunctionOptions = z.infer<typeof postgresFunctionSchema>;
+
+/** A PostGIS database whose tables (and tile functions) are served as live tilesets and feature collections. */
+export interface PostgresOptions {
+  /** Connection URL, password included when one was given (never logged: see `postgresLabel`). */
+  url: string;
+  poolSize: number;
+  statementTimeoutMs: number;
+  connectTimeoutMs: number;
+  retryIntervalMs: number;
+  cache: { maxBytes: number; ttlMs: number };
+  autoPublish: boolean;
+  tables: Record<string, PostgresTableOptions>;
+  functions: Record<string, PostgresFunctionOptions>;
+}
+
+/** A short pool keeps the database's connection count predictable across workers; Martin's default is 20 a process. */
+export const DEFAULT_POSTGRES_POOL = 20;
+/** An edit shows on the map within this long; a warm tile is served from memory meanwhile. */
+export const DEFAULT_POSTGRES_TTL_SECONDS = 5;
 
 export interface ServerOptions {
   /** Archive files and folders of archives; ids are file names without extension. */
@@ -52,6 +75,7 @@ export interface ServerOptions {
   /** Styles (templates and sprites) and glyph ranges to serve; the bundled ones when absent, an offline package's when serving one. */
   stylesDir?: string;
   fontsDir?: string;
+  postgres?: PostgresOptions;
 }
 
 /** Flags as the CLI parsed them (strings), all optional. */
@@ -63,6 +87,8 @@ export interface ServeFlags {
   workers?: string;
   quiet?: boolean;
   trustProxy?: boolean;
+  /** `--postgres URL`: overrides the configuration's `postgres.url`. */
+  postgres?: string;
 }
 
 function integerFlag(flag: string, value: string | undefined, min: number, max: number): number | undefined {
@@ -109,6 +135,38 @@ function withPackage(paths: string[]): { paths: string[]; stylesDir?: string; fo
   return { paths: paths.map((path) => (path === packages[0] ? folders.tiles : path)), stylesDir: folders.styles, fontsDir: folders.fonts };
 }
 
+/** The database settings from `--postgres` over the file's `postgres:` section; the password from `passwordEnv` when the URL has none. */
+function postgresOptions(flag: string | undefined, config: ServeConfig['postgres'], env: NodeJS.ProcessEnv): PostgresOptions | undefined {
+  const rawUrl = flag ?? config?.url;
+  if (rawUrl === undefined) return undefined;
+  const subject = flag ? '--postgres' : 'postgres.url';
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    throw new InputError(subject, 'expected a postgres://USER@HOST:PORT/DATABASE URL');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw new InputError(subject, 'expected a postgres://USER@HOST:PORT/DATABASE URL');
+  if (config?.passwordEnv && !url.password) {
+    const password = env[config.passwordEnv];
+    if (!password) throw new InputError('postgres.passwordEnv', `environment variable ${config.passwordEnv} is empty or unset`);
+    url.password = password;
+  }
+  const tables = config?.tables ?? {};
+  const functions = config?.functions ?? {};
+  return {
+    url: url.toString(),
+    poolSize: config?.poolSize ?? DEFAULT_POSTGRES_POOL,
+    statementTimeoutMs: config?.statementTimeoutMs ?? 5000,
+    connectTimeoutMs: config?.connectTimeoutMs ?? 3000,
+    retryIntervalMs: config?.retryIntervalMs ?? 5000,
+    cache: { maxBytes: Math.round((config?.cache?.maxMb ?? 64) * 1024 * 1024), ttlMs: Math.round((config?.cache?.ttlSeconds ?? DEFAULT_POSTGRES_TTL_SECONDS) * 1000) },
+    autoPublish: config?.autoPublish ?? (Object.keys(tables).length === 0 && Object.keys(functions).length === 0),
+    tables,
+    functions,
+  };
+}
+
 /** Flags win over the configuration file, which wins over defaults. */
 export function serverOptionsFrom(flags: ServeFlags, config: ServeConfig = {}, env: NodeJS.ProcessEnv = process.env): ServerOptions {
   const publicUrl = flags.publicUrl ?? config.publicUrl;
@@ -130,5 +188,6 @@ export function serverOptionsFrom(flags: ServeFlags, config: ServeConfig = {}, e
     reloadIntervalMs: 500,
     packages: { ...DEFAULT_PACKAGE_CAPS, ...config.packages },
     remote: { timeoutMs: config.remote?.timeoutMs ?? 10_000, cacheEntries: config.remote?.cacheEntries ?? 256 },
+    postgres: postgresOptions(flags.postgres, config.postgres, env),
   };
 }

@@ -19,6 +19,7 @@ import { publicBaseUrl } from './publicUrl.js';
 import { privateCacheControl, TilesetRegistry } from './registry.js';
 import { catalogModule } from './routes/catalog.js';
 import { TileCache } from './tileCache.js';
+import { PostgisSource } from '../postgis/source.js';
 
 export interface AppOptions {
   options: ServerOptions;
@@ -47,7 +48,7 @@ const MB = 1024 * 1024;
 
 export function createApp({ options, logger = createLogger(options.log.level), modules = defaultModules }: AppOptions): MekanApp {
   const caches = { tiles: new TileCache(options.cache.tilesMb * MB), tileHashes: new TileHashes(options.cache.etagsMb * MB) };
-  const registry = new TilesetRegistry({
+  const registry: TilesetRegistry = new TilesetRegistry({
     tileHashes: caches.tileHashes,
     paths: options.paths,
     tilesets: options.tilesets,
@@ -56,6 +57,7 @@ export function createApp({ options, logger = createLogger(options.log.level), m
     reloadIntervalMs: options.reloadIntervalMs,
     remote: options.remote,
   });
+  const postgis = options.postgres ? new PostgisSource(options.postgres, logger, (tilesets) => registry.setLiveTilesets(tilesets)) : undefined;
   const fallbackHost = () => {
     const address = server.address() as AddressInfo | null;
     const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
@@ -66,12 +68,15 @@ export function createApp({ options, logger = createLogger(options.log.level), m
     registry,
     options,
     logger,
-    metrics: new Metrics(() => ({ tiles: caches.tiles.stats(), etags: caches.tileHashes.stats() })),
+    metrics: new Metrics(() => ({ tiles: caches.tiles.stats(), etags: caches.tileHashes.stats(), live: postgis?.stats() })),
     cors: makeCors(options.corsOrigins),
     caches,
     publicUrl: (request: IncomingMessage) => publicBaseUrl(request, { publicUrl: options.publicUrl, trustProxy: options.trustProxy, fallbackHost }),
   };
   const allModules: RouteModule[] = [...modules, catalogModule(() => allModules)];
+
+  // A database is read in the background: the server answers (archives, health) while it connects or is down.
+  void postgis?.start();
 
   const hasPrivate = registry.hasPrivate();
   const logRequest = requestLogFilter(options.log);
@@ -183,6 +188,7 @@ export function createApp({ options, logger = createLogger(options.log.level), m
       closing ??= (async () => {
         await drain.close(graceMs);
         for (const module of allModules) await module.close?.();
+        await postgis?.close();
         registry.close();
       })();
       return closing;

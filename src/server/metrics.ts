@@ -26,16 +26,20 @@ export interface CacheFigures {
   misses: number;
 }
 
-/** `tiles`: hot tiles; `etags`: hashes of tiles from archives that store none. */
+/** `tiles`: hot tiles; `etags`: hashes of tiles from archives that store none; `live`: PostGIS tiles (short TTL), when a database is served. */
 export interface CacheSnapshot {
   tiles: CacheFigures;
   etags: CacheFigures;
+  live?: CacheFigures;
 }
 
 const CACHE_HELP: Record<keyof CacheSnapshot, string> = {
   tiles: 'hot tiles kept in memory',
   etags: 'ETags (content hashes) of tiles from archives that store none',
+  live: 'live (PostGIS) tiles kept in memory until their TTL',
 };
+
+const CACHE_METRIC: Record<keyof CacheSnapshot, string> = { tiles: 'mekan_tile_cache', etags: 'mekan_etag_cache', live: 'mekan_live_tile_cache' };
 
 function addFigures(into: CacheFigures, from: CacheFigures): void {
   into.entries += from.entries;
@@ -123,10 +127,15 @@ export class Metrics {
         } else total.tiles.set(tileset, { count, bytes });
       }
       if (snapshot.caches) {
-        if (!total.summedCaches) total.summedCaches = { tiles: { ...snapshot.caches.tiles }, etags: { ...snapshot.caches.etags } };
-        else {
+        if (!total.summedCaches) {
+          total.summedCaches = { tiles: { ...snapshot.caches.tiles }, etags: { ...snapshot.caches.etags }, live: snapshot.caches.live && { ...snapshot.caches.live } };
+        } else {
           addFigures(total.summedCaches.tiles, snapshot.caches.tiles);
           addFigures(total.summedCaches.etags, snapshot.caches.etags);
+          if (snapshot.caches.live) {
+            if (total.summedCaches.live) addFigures(total.summedCaches.live, snapshot.caches.live);
+            else total.summedCaches.live = { ...snapshot.caches.live };
+          }
         }
       }
     }
@@ -158,9 +167,10 @@ export class Metrics {
     for (const [tileset, { bytes }] of this.tiles) lines.push(`mekan_tile_bytes_total{tileset="${escapeLabel(tileset)}"} ${bytes}`);
     const caches = this.cacheFigures();
     if (caches) {
-      for (const name of ['tiles', 'etags'] as const) {
+      for (const name of ['tiles', 'etags', 'live'] as const) {
         const figures = caches[name];
-        const metric = `mekan_${name === 'tiles' ? 'tile' : 'etag'}_cache`;
+        if (!figures) continue;
+        const metric = CACHE_METRIC[name];
         lines.push(
           `# HELP ${metric}_hits_total Lookups answered from the cache of ${CACHE_HELP[name]}.`,
           `# TYPE ${metric}_hits_total counter`,
@@ -177,6 +187,9 @@ export class Metrics {
           `# HELP ${metric}_max_bytes The bound on the memory of the cache of ${CACHE_HELP[name]}.`,
           `# TYPE ${metric}_max_bytes gauge`,
           `${metric}_max_bytes ${figures.maxBytes}`,
+          `# HELP ${metric}_hit_ratio Share of lookups the cache of ${CACHE_HELP[name]} answered (0 before the first).`,
+          `# TYPE ${metric}_hit_ratio gauge`,
+          `${metric}_hit_ratio ${figures.hits + figures.misses > 0 ? figures.hits / (figures.hits + figures.misses) : 0}`,
         );
       }
     }

@@ -33,6 +33,16 @@ export interface Tileset {
   readonly grid: TileGrid;
   /** Whether an absent tile at z/x/y lies inside the tileset (→ 204) or outside it (→ 404). */
   covers(z: number, x: number, y: number): boolean;
+  /** From a live source (a database), not a file: its tiles may come asynchronously and change at any time. */
+  readonly live: boolean;
+}
+
+/** A tileset a live source (PostGIS) publishes: no file behind it, so the source says when it appears and goes. */
+export interface LiveTileset {
+  id: string;
+  archive: TileArchiveReader;
+  /** Cache-Control unless the configuration's `tilesets.ID` sets one (live data should not be cached for an hour). */
+  cacheControl: string;
 }
 
 export interface RegistryOptions {
@@ -78,11 +88,12 @@ export function privateCacheControl(cacheControl: string): string {
   return ['private', ...rest].join(', ');
 }
 
-function makeTileset(id: string, path: string, archive: TileArchiveReader, options: TilesetOptions, defaultCacheControl: string): Tileset {
+function makeTileset(id: string, path: string, archive: TileArchiveReader, options: TilesetOptions, defaultCacheControl: string, live = false): Tileset {
   const metadata = archive.metadata;
   // Only GeoPackage names a set (one it recognised); MBTiles and PMTiles are Web Mercator by definition.
   const grid = tileGrid(metadata.tileMatrixSet ?? WEB_MERCATOR_QUAD_ID) ?? TILE_GRIDS[WEB_MERCATOR_QUAD_ID];
-  const bounds = metadata.bounds && metadata.bounds[0] < metadata.bounds[2] ? metadata.bounds : WORLD;
+  // Live data may be edited beyond the extent it had at startup: any tile in its zoom range may hold features.
+  const bounds = !live && metadata.bounds && metadata.bounds[0] < metadata.bounds[2] ? metadata.bounds : WORLD;
   const ranges = new Map<number, TileRange>();
   for (let z = metadata.minzoom; z <= metadata.maxzoom; z++) {
     if (isWebMercator(grid)) ranges.set(z, bboxToTileRange(bounds, z));
@@ -105,11 +116,14 @@ function makeTileset(id: string, path: string, archive: TileArchiveReader, optio
       const range = ranges.get(z);
       return range !== undefined && x >= range.minX && x <= range.maxX && y >= range.minY && y <= range.maxY;
     },
+    live,
   };
 }
 
 export class TilesetRegistry {
   private entries = new Map<string, Entry>();
+  /** Tilesets of live sources, by id; a file's tileset of the same id wins. */
+  private live = new Map<string, Tileset>();
   /** Files that failed to open, by path, with the signature that failed: retried only when the file changes. */
   private failures = new Map<string, string>();
   /** Changed files wait one poll with an unchanged signature before they are opened (a copy may be in progress). */
@@ -130,7 +144,7 @@ export class TilesetRegistry {
 
   /** The tileset of that id, if the current request may see it (a private one only with its token). */
   get(id: string): Tileset | undefined {
-    const tileset = this.entries.get(id)?.tileset;
+    const tileset = this.entries.get(id)?.tileset ?? this.live.get(id);
     if (tileset === undefined || !tileset.private) return tileset;
     return currentRequestHolds(tileset.tokenDigests) ? tileset : undefined;
   }
@@ -139,13 +153,14 @@ export class TilesetRegistry {
   list(): Tileset[] {
     return [...this.entries.values()]
       .map((entry) => entry.tileset)
+      .concat([...this.live.values()].filter((tileset) => !this.entries.has(tileset.id)))
       .filter((tileset) => !tileset.private || currentRequestHolds(tileset.tokenDigests))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /** Whether a tileset of that id is served but hidden from the current request (e.g. a style that uses it must be hidden too). */
   hides(id: string): boolean {
-    const tileset = this.entries.get(id)?.tileset;
+    const tileset = this.entries.get(id)?.tileset ?? this.live.get(id);
     return tileset !== undefined && tileset.private && !currentRequestHolds(tileset.tokenDigests);
   }
 
@@ -172,6 +187,20 @@ export class TilesetRegistry {
   /** Archives that could not be opened, path → reason is in the log; here only their paths. */
   failedPaths(): string[] {
     return [...this.failures.keys()];
+  }
+
+  /**
+   * Replaces the live tilesets a source publishes (all of them at once, as its catalogue was read). The source owns
+   * their readers: the registry never closes them.
+   */
+  setLiveTilesets(tilesets: readonly LiveTileset[]): void {
+    const { logger } = this.options;
+    const next = new Map<string, Tileset>();
+    for (const { id, archive, cacheControl } of tilesets) {
+      if (this.entries.has(id)) logger.warn({ id, path: archive.path }, `tileset id "${id}" of ${archive.path} is already taken by ${this.entries.get(id)?.tileset.path}; skipped`);
+      next.set(id, makeTileset(id, archive.path, archive, this.options.tilesets[id] ?? {}, cacheControl, true));
+    }
+    this.live = next;
   }
 
   close(): void {

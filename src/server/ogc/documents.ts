@@ -19,6 +19,8 @@ import { withToken } from '../access.js';
 export interface OgcTileset {
   id: string;
   metadata: ArchiveMetadata;
+  /** A live table's reader offers `features` too: it is then also an OGC API – Features collection. */
+  archive?: { readonly features?: unknown };
   /** A private tileset's links carry the request's token (see ../access.ts), so that clients following them are let in. */
   private?: boolean;
 }
@@ -50,6 +52,9 @@ export const CONFORMANCE_CLASSES = [
   'http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt',
   'http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset',
   'http://www.opengis.net/spec/tms/2.0/conf/tilematrixset',
+  // OGC API – Features Part 1, for the live (PostGIS) collections' /items.
+  'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core',
+  'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson',
 ] as const;
 
 export type DataType = 'vector' | 'map';
@@ -103,8 +108,34 @@ export function landingPage(base: string, title = 'Mekan basemap'): object {
       { href: `${base}/ogc/tileMatrixSets`, rel: `${REL}tiling-schemes`, type: JSON_TYPE, title: 'Tile matrix sets' },
       { href: `${base}/ogc/collections`, rel: 'data', type: JSON_TYPE, title: 'Collections' },
       { href: `${base}/ogc/collections`, rel: `${REL}data`, type: JSON_TYPE, title: 'Collections' },
+      { href: `${base}/ogc/api`, rel: 'service-desc', type: 'application/vnd.oai.openapi+json;version=3.0', title: 'API definition' },
       { href: `${base}/`, rel: 'alternate', type: 'text/html', title: 'Map viewer' },
     ] satisfies Link[],
+  };
+}
+
+/**
+ * A minimal OpenAPI 3.0 definition: the paths and the item page limits. Clients such as GDAL's OAPIF driver
+ * read it for the largest `limit` they may ask for.
+ */
+export function apiDefinition(base: string, maxLimit: number, defaultLimit: number): object {
+  const json = { description: 'JSON', content: { 'application/json': {} } };
+  const limit = { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: maxLimit, default: defaultLimit } };
+  return {
+    openapi: '3.0.3',
+    info: { title: 'Mekan OGC API', version: '1.0.0' },
+    servers: [{ url: `${base}/ogc` }],
+    paths: {
+      '/': { get: { responses: { 200: json } } },
+      '/conformance': { get: { responses: { 200: json } } },
+      '/collections': { get: { responses: { 200: json } } },
+      '/collections/{collectionId}/items': {
+        get: {
+          parameters: [{ name: 'collectionId', in: 'path', required: true, schema: { type: 'string' } }, limit],
+          responses: { 200: { description: 'GeoJSON features', content: { 'application/geo+json': {} } } },
+        },
+      },
+    },
   };
 }
 
@@ -156,14 +187,17 @@ export function collection(base: string, tileset: OgcTileset): object {
     { href: `${url}/${tilesPathOf(tileset)}`, rel: `${REL}tilesets-${vector ? 'vector' : 'map'}`, type: JSON_TYPE, title: `${vector ? 'Vector' : 'Map'} tilesets` },
     { href: `${base}/tiles/${encodeURIComponent(tileset.id)}.json`, rel: 'describedby', type: JSON_TYPE, title: 'TileJSON' },
   ].map((link) => tilesetLink(tileset, link));
+  const items = tileset.archive?.features !== undefined;
+  if (items) links.push(tilesetLink(tileset, { href: `${url}/items`, rel: 'items', type: 'application/geo+json', title: 'Features' }));
   const doc: Record<string, unknown> = {
     id: tileset.id,
     title: metadata.name || tileset.id,
     description: metadata.description ?? '',
     extent: { spatial: { bbox: [boundsOf(tileset)], crs: CRS84 } },
     dataType: vector ? 'vector' : 'map',
-    crs: [gridOf(tileset).definition().crs],
-    storageCrs: gridOf(tileset).definition().crs,
+    // The features of a live collection are served in WGS 84; tiles keep their tile matrix set's CRS.
+    crs: [items ? CRS84 : gridOf(tileset).definition().crs],
+    storageCrs: items ? CRS84 : gridOf(tileset).definition().crs,
     links,
   };
   // Vector tiles carry features; a map tileset has no items to speak of.

@@ -7,6 +7,7 @@ import type { Tileset } from '../registry.js';
 import { tilesFastPath } from '../routes/tiles.js';
 import { answerWithTileRoute } from '../tileAlias.js';
 import * as documents from './documents.js';
+import { DEFAULT_LIMIT, MAX_LIMIT, registerFeatureRoutes } from './features.js';
 
 /** Only JSON is offered; `?f=json` (or no `f`) asks for it, anything else cannot be served. */
 function requireJson(ctx: Context): void {
@@ -63,6 +64,10 @@ export const ogcModule: RouteModule = {
     const base = (ctx: Context) => context.publicUrl(ctx.req);
     router.get('/ogc', (ctx) => sendJson(ctx, documents.landingPage(base(ctx))));
     router.get('/ogc/conformance', (ctx) => sendJson(ctx, documents.conformance()));
+    router.get('/ogc/api', (ctx) => {
+      sendJson(ctx, documents.apiDefinition(base(ctx), MAX_LIMIT, DEFAULT_LIMIT));
+      ctx.type = 'application/vnd.oai.openapi+json;version=3.0';
+    });
     router.get('/ogc/tileMatrixSets', (ctx) => sendJson(ctx, documents.tileMatrixSetList(base(ctx))));
     router.get('/ogc/tileMatrixSets/:tms', (ctx) => {
       const tms = documents.tileMatrixSetDocument(ctx.params.tms);
@@ -75,6 +80,7 @@ export const ogcModule: RouteModule = {
       if (!tileset) throw new InputError(ctx.path, `no collection "${ctx.params.id}"`, 404);
       sendJson(ctx, documents.collection(base(ctx), tileset));
     });
+    registerFeatureRoutes(router, context);
     registerTilesets(router, context, 'tiles', false);
     registerTilesets(router, context, 'map/tiles', true);
   },

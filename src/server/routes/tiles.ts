@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { MaybePromise, StoredTile } from '../../archive/types.js';
 import { ArchiveUnavailableError } from '../../archive/types.js';
-import { messageOf } from '../../errors.js';
+import { InputError, messageOf } from '../../errors.js';
 import { MAX_ZOOM } from '../../grid/webMercator.js';
 import { isInMatrix } from '../../grid/tileMatrixSets.js';
 import { acceptsGzip, CorruptTileError, encodeTile, matchesEtag } from '../encoding.js';
@@ -59,6 +59,14 @@ export function parseTilePath(path: string): TileRequest | undefined {
   const size = 2 ** z;
   if (x >= 2 * size || y >= size) return { error: `x and y must be in 0..${size - 1} at zoom ${z}`, status: 400 };
   return { id, z, x, y, ext: last.slice(dot + 1).toLowerCase() };
+}
+
+const UNAVAILABLE_STATUS = { failed: 502, timeout: 504, unavailable: 503 } as const;
+
+/** The query string without `?` ('' when none): function sources read it. */
+function queryOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? '' : url.slice(query + 1);
 }
 
 function pathOf(url: string): string {
@@ -133,7 +141,8 @@ export function tilesFastPath(context: ServerContext): FastPath {
     if (vary) headers.push('Vary', vary);
 
     // A hot tile skips the archive: no SQLite read, no hashing (the stored tile keeps its hash).
-    const cacheKey = tileCache.enabled ? tileCache.keyOf(tileset, z, x, y) : undefined;
+    // Live tiles are not kept here: their source caches them for its TTL, so that edits show.
+    const cacheKey = tileCache.enabled && !tileset.live ? tileCache.keyOf(tileset, z, x, y) : undefined;
     const cached = cacheKey === undefined ? undefined : tileCache.get(cacheKey);
     if (cached) {
       answer(request, response, tileset, z, x, y, headers, started, cached);
@@ -141,20 +150,27 @@ export function tilesFastPath(context: ServerContext): FastPath {
     }
     let stored: MaybePromise<StoredTile | undefined>;
     try {
-      stored = tileset.archive.getTile(z, x, y);
+      stored = tileset.archive.getTile(z, x, y, tileset.live ? queryOf(url) : undefined);
     } catch (error) {
       unreadable(request, response, tileset, z, x, y, headers, started, error);
       return true;
     }
     // Local archives answer at once; only a remote one hands back a promise, and only then is there an await.
     if (stored instanceof Promise) {
-      stored.then(
-        (tile) => {
-          if (tile && cacheKey !== undefined) tileCache.set(cacheKey, tile);
-          answer(request, response, tileset, z, x, y, headers, started, tile);
-        },
-        (error: unknown) => unreadable(request, response, tileset, z, x, y, headers, started, error),
-      );
+      stored
+        .then(
+          (tile) => {
+            if (tile && cacheKey !== undefined) tileCache.set(cacheKey, tile);
+            answer(request, response, tileset, z, x, y, headers, started, tile);
+          },
+          (error: unknown) => unreadable(request, response, tileset, z, x, y, headers, started, error),
+        )
+        .catch((error: unknown) => {
+          // A bug past this point must not become an unhandled rejection (which would end the process).
+          logger.error({ err: error, url }, `request failed: ${messageOf(error)}`);
+          if (!response.headersSent) fail(request, response, 500, ['X-Content-Type-Options', 'nosniff'], 'internal error', started);
+          else response.destroy();
+        });
     } else {
       if (stored && cacheKey !== undefined) tileCache.set(cacheKey, stored);
       answer(request, response, tileset, z, x, y, headers, started, stored);
@@ -163,10 +179,18 @@ export function tilesFastPath(context: ServerContext): FastPath {
   };
 
   function unreadable(request: IncomingMessage, response: ServerResponse, tileset: Tileset, z: number, x: number, y: number, headers: string[], started: number, error: unknown): void {
+    if (error instanceof InputError) {
+      // A live source refused what the request carried (a function source's overlong query string).
+      fail(request, response, error.status, headers, error.message, started);
+      return;
+    }
     if (error instanceof ArchiveUnavailableError) {
-      // The upstream of a remote archive failed or was slow: a gateway's answer, so that a cache in front retries elsewhere.
-      logger.error({ tileset: tileset.id, path: tileset.path, z, x, y, reason: error.message }, `upstream of ${tileset.id} ${error.kind === 'timeout' ? 'timed out' : 'failed'} for tile ${z}/${x}/${y}: ${error.message}`);
-      fail(request, response, error.kind === 'timeout' ? 504 : 502, headers, `tile ${z}/${x}/${y} of "${tileset.id}": upstream ${error.kind === 'timeout' ? 'timed out' : 'failed'}`, started);
+      // The upstream of a remote archive failed or was slow, or a database is down: a gateway's answer, so that a
+      // cache in front retries elsewhere; the archives and other sources keep serving.
+      const what = error.kind === 'timeout' ? 'timed out' : error.kind === 'unavailable' ? 'is unavailable' : 'failed';
+      logger.error({ tileset: tileset.id, path: tileset.path, z, x, y, status: UNAVAILABLE_STATUS[error.kind], reason: error.message }, `upstream of ${tileset.id} ${what} for tile ${z}/${x}/${y}: ${error.message}`);
+      if (error.kind === 'unavailable') headers.push('Retry-After', '5');
+      fail(request, response, UNAVAILABLE_STATUS[error.kind], headers, `tile ${z}/${x}/${y} of "${tileset.id}": upstream ${what}`, started);
       return;
     }
     logger.error({ tileset: tileset.id, path: tileset.path, z, x, y, reason: messageOf(error) }, `reading tile ${z}/${x}/${y} of ${tileset.id} failed`);
