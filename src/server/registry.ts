@@ -10,6 +10,7 @@ import { FORMAT_CONTENT_TYPES, FORMAT_EXTENSIONS } from '../archive/types.js';
 import type { TilesetOptions } from '../config/serverOptions.js';
 import { messageOf } from '../errors.js';
 import { currentRequestHolds, tokenDigest } from './access.js';
+import { CompositeReader, MAX_COMPOSITE_PARTS } from './composite.js';
 import { bboxToTileRange, MAX_LATITUDE, type BBox, type TileRange } from '../grid/webMercator.js';
 import { gridExtent, isWebMercator, tileGrid, tileRangeInCrs, TILE_GRIDS, WEB_MERCATOR_QUAD_ID, type TileGrid } from '../grid/tileMatrixSets.js';
 
@@ -124,6 +125,7 @@ export class TilesetRegistry {
   private entries = new Map<string, Entry>();
   /** Tilesets of live sources, by id; a file's tileset of the same id wins. */
   private live = new Map<string, Tileset>();
+  private composites = new Map<string, { parts: Tileset[]; tileset: Tileset }>();
   /** Files that failed to open, by path, with the signature that failed: retried only when the file changes. */
   private failures = new Map<string, string>();
   /** Changed files wait one poll with an unchanged signature before they are opened (a copy may be in progress). */
@@ -145,8 +147,32 @@ export class TilesetRegistry {
   /** The tileset of that id, if the current request may see it (a private one only with its token). */
   get(id: string): Tileset | undefined {
     const tileset = this.entries.get(id)?.tileset ?? this.live.get(id);
-    if (tileset === undefined || !tileset.private) return tileset;
+    if (tileset === undefined) return id.indexOf(',') === -1 ? undefined : this.composite(id);
+    if (!tileset.private) return tileset;
     return currentRequestHolds(tileset.tokenDigests) ? tileset : undefined;
+  }
+
+  /**
+   * `a,b,…`: the vector tilesets a, b, … as one (Martin's composite sources), when the request may see every part.
+   * Kept while its parts are the same objects (a reloaded part makes a new composite).
+   */
+  private composite(id: string): Tileset | undefined {
+    const ids = id.split(',');
+    if (ids.length > MAX_COMPOSITE_PARTS) return undefined;
+    const parts: Tileset[] = [];
+    for (const partId of ids) {
+      const part = partId.indexOf(',') === -1 ? this.get(partId) : undefined;
+      if (part === undefined || part.format !== 'pbf') return undefined;
+      parts.push(part);
+    }
+    const cached = this.composites.get(id);
+    if (cached && cached.parts.every((part, i) => part === parts[i])) return cached.tileset;
+    const options: TilesetOptions = { private: parts.some((part) => part.private), tokens: [] };
+    const tileset = makeTileset(id, ids.join(','), new CompositeReader(id, parts), options, parts[0].cacheControl, parts.some((part) => part.live));
+    // Bounded: ids come from requests.
+    if (this.composites.size >= 256) this.composites.clear();
+    this.composites.set(id, { parts, tileset });
+    return tileset;
   }
 
   /** The tilesets the current request may see, by id. */

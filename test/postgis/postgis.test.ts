@@ -235,7 +235,7 @@ test('an edit shows once the cache TTL has passed; the cache reports its size an
   }
 });
 
-test('explicit tables: columns, id, zoom range, per-zoom filter, simplification; a function source with query_params', async () => {
+test('explicit tables: columns, id, zoom range, per-zoom filter, simplification; composites; a function source with query_params', async () => {
   const { server, lines } = await serve({
     tables: {
       cities: { table: 'place', idColumn: 'gid', properties: ['name', 'population'], minzoom: 2, maxzoom: 9, filters: [{ maxzoom: 5, where: 'population > 1000000' }], layer: 'cities' },
@@ -268,6 +268,16 @@ test('explicit tables: columns, id, zoom range, per-zoom filter, simplification;
     } finally {
       await plain.close();
     }
+    // Composite: live tables and an archive as one tile, layer by layer; its TileJSON lists every layer.
+    const composite = await get(server.url, `/tiles/cities,rivers,place/5/${baku5.x}/${baku5.y}.pbf`);
+    assert.equal(composite.status, 200);
+    const layers = decode(composite.body);
+    assert.deepEqual(Object.keys(layers).sort(), ['cities', 'place', 'waterway_utm']);
+    assert.equal(layers.cities.length, z5.length);
+    const compositeJson = (await get(server.url, '/tiles/cities,rivers.json')).json<{ vector_layers: { id: string }[]; tiles: string[] }>();
+    assert.deepEqual(compositeJson.vector_layers.map((layer) => layer.id), ['cities', 'waterway_utm']);
+    assert.equal((await get(server.url, '/tiles/cities,nope/5/0/0.pbf')).status, 404);
+
     // The function gets the query string as JSON; a hostile value is only a value.
     const cities = decode((await get(server.url, `/tiles/byclass/5/${baku5.x}/${baku5.y}.pbf?class=city`)).body).places;
     assert.ok(cities.length > 0 && cities.every((feature) => feature.properties.class === 'city'));

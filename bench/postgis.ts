@@ -1,0 +1,122 @@
+// Live PostGIS tiles/s at 64 connections: `mekan serve` against a bare node:http + pg + ST_AsMVT server running the
+// very same statement, cold (every request reaches the database: cache off) and warm (the tile cache holds the set).
+// Data: Natural Earth 10m admin-1 boundary lines (world, ~7 MB), in a throwaway PostgreSQL 15 + PostGIS cluster.
+// Usage: npm run build && node dist/bench/postgis.js [--seconds 10] [--tiles 3000] [--pool 20]
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { serverOptionsFrom } from '../src/config/serverOptions.js';
+import { lonLatToTileFraction } from '../src/grid/webMercator.js';
+import { readCatalogue } from '../src/postgis/catalog.js';
+import type { TableLayer } from '../src/postgis/layers.js';
+import { tableTileSql } from '../src/postgis/sql.js';
+import { startPostgis } from '../test/support/postgis.js';
+import { fileFromDebianPackage } from './support/debianData.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, tiles: { type: 'string', default: '3000' }, pool: { type: 'string', default: '20' } } });
+const seconds = Number(values.seconds);
+const connections = 64;
+const work = mkdtempSync(join(tmpdir(), 'mekan-bench-postgis-'));
+
+function wrk(paths: string[], base: string, duration: number): { rps: number; p50ms: number; p99ms: number; errors: number } {
+  const lua = join(work, 'paths.lua');
+  writeFileSync(
+    lua,
+    `local paths = {\n${paths.map((path) => `"${path}"`).join(',\n')}\n}
+local counter = 0
+local threads = 0
+setup = function(thread) thread:set("offset", threads * 997); threads = threads + 1 end
+init = function(args) counter = tonumber(offset) or 0 end
+request = function() counter = counter + 1; return wrk.format("GET", paths[(counter % #paths) + 1]) end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d %d %d\\n", summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+`,
+  );
+  const out = execFileSync('wrk', ['-t', '2', '-c', String(connections), '-d', `${duration}s`, '-s', lua, base], { encoding: 'utf8' });
+  const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`wrk printed no result:\n${out}`);
+  const [requests, micros, p50, p99, errors] = line.split(' ').slice(1).map(Number);
+  return { rps: requests / (micros / 1e6), p50ms: p50 / 1000, p99ms: p99 / 1000, errors };
+}
+
+async function started(url: string, child: ChildProcess): Promise<void> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(url)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function measure(name: string, args: string[], port: number, ready: string, paths: string[], warm: boolean) {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    await started(`http://127.0.0.1:${port}${ready}`, child);
+    const base = `http://127.0.0.1:${port}`;
+    // Warm: one full pass fills the cache; cold: a short run only warms the JIT and the pool.
+    wrk(paths, base, warm ? Math.max(3, seconds / 2) : 2);
+    const result = wrk(paths, base, seconds);
+    console.log(`${name.padEnd(44)} ${result.rps.toFixed(0).padStart(7)} tiles/s  p50 ${result.p50ms.toFixed(1)} ms  p99 ${result.p99ms.toFixed(1)} ms${result.errors ? `  errors ${result.errors}` : ''}`);
+    return result;
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+  }
+}
+
+async function main(): Promise<void> {
+  const shapefile = fileFromDebianPackage('libmagics++-data', 'usr/share/magics/10m/ne_10m_admin_1_states_provinces_lines.shp');
+  const db = await startPostgis();
+  try {
+    await db.load(shapefile, 'admin1', '-nlt', 'MULTILINESTRING');
+    db.psql('ANALYZE admin1');
+    // Tiles z3–9 around random vertices of the data, so that most hold features (as a map client asks).
+    const points = db
+      .psql(`SELECT ST_X(p) || ',' || ST_Y(p) FROM (SELECT ST_PointN(ST_GeometryN(geom, 1), 1) AS p FROM admin1 ORDER BY random() LIMIT ${Number(values.tiles)}) AS s`)
+      .split('\n')
+      .map((line) => line.split(',').map(Number));
+    const paths = points.map(([lon, lat], i) => {
+      const z = 3 + (i % 7);
+      const [fx, fy] = lonLatToTileFraction(lon, Math.max(-85, Math.min(85, lat)), z);
+      return `/tiles/public.admin1/${z}/${Math.floor(fx)}/${Math.floor(fy)}.pbf`;
+    });
+    const unique = [...new Set(paths)];
+
+    // The bare server runs the statement mekan builds for this table, so both ask the database the same thing.
+    const options = serverOptionsFrom({}, { postgres: { url: db.url } }).postgres!;
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    const layer = (await readCatalogue(async (text, params) => (await client.query(text, params)).rows, options)).layers.find((l) => l.id === 'public.admin1') as TableLayer;
+    await client.end();
+    const sqlFile = join(work, 'tile.sql');
+    writeFileSync(sqlFile, tableTileSql(layer, 6));
+
+    const pool = values.pool!;
+    const config = (ttlSeconds: number) => {
+      const file = join(work, `mekan-${ttlSeconds}.json`);
+      writeFileSync(file, JSON.stringify({ postgres: { url: db.url, poolSize: Number(pool), cache: { ttlSeconds, maxMb: 256 } } }));
+      return file;
+    };
+    const mekan = join(root, 'bin', 'mekan.js');
+    console.log(`${unique.length} distinct tiles (z3–9) of Natural Earth 10m admin-1 lines (${db.psql('SELECT count(*) FROM admin1')} features); wrk -t2 -c${connections} -d${seconds}s; pool ${pool} connections each; request logs on; ${process.version}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    const ready = unique[0];
+    const bare = await measure('bare node:http + pg + ST_AsMVT', [join(root, 'dist', 'bench', 'barePostgis.js'), db.url, '18711', pool, sqlFile, 'admin1'], 18711, ready, unique, false);
+    const cold = await measure('mekan serve, cold (cache off)', [mekan, 'serve', '--config', config(0), '--port', '18712'], 18712, ready, unique, false);
+    const warm = await measure('mekan serve, warm (cache TTL 600 s)', [mekan, 'serve', '--config', config(600), '--port', '18713'], 18713, ready, unique, true);
+    console.log(`cold: ${(cold.rps / bare.rps).toFixed(2)}× the bare server; warm: ${(warm.rps / bare.rps).toFixed(1)}× (goal ≥ 0.9× cold, far above warm)`);
+  } finally {
+    await db.destroy();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
