@@ -19,6 +19,8 @@ Several files form one mosaic: later files are drawn over earlier ones where the
   --rescale MIN,MAX       stretch values MIN..MAX to 0..255 (default for 16-bit/float: 2–98 % of a sample)
   --nodata V              value shown transparent (default: the file's GDAL_NODATA)
   --srs CRS               CRS of the inputs (EPSG:n, WKT or proj4) when the files lack or misstate it
+  --datum-transform EPSG:n  datum transformation to WGS 84 (default: the one PROJ/GDAL choose for the
+                          data's area: area of use, then accuracy; the summary names it)
   --background R,G,B      JPEG background (default 255,255,255)
   --skip-bad              go on without inputs that cannot be read, and list them
   --name, --attribution, --description TEXT   archive metadata
@@ -58,6 +60,7 @@ export const buildRasterCommand: Command = {
       rescale: { type: 'string' },
       nodata: { type: 'string' },
       srs: { type: 'string' },
+      'datum-transform': { type: 'string' },
       background: { type: 'string' },
       'skip-bad': { type: 'boolean' },
       name: { type: 'string' },
@@ -88,6 +91,7 @@ export const buildRasterCommand: Command = {
       rescale: numberList('--rescale', values.rescale, [2]) as [number, number] | undefined,
       nodata,
       srs: values.srs,
+      datumTransform: values['datum-transform'],
       background: numberList('--background', values.background, [3]) as [number, number, number] | undefined,
       skipBad: values['skip-bad'],
       name: values.name,
@@ -105,6 +109,7 @@ export const buildRasterCommand: Command = {
     lines.push(
       `  ${summary.tilesWritten} tiles written, ${summary.uniqueTiles} unique, ${summary.emptySkipped} empty skipped, archive ${formatBytes(summary.archiveBytes)}`,
     );
+    for (const datum of summary.datumTransforms) lines.push(`  datum: ${datum}`);
     for (const bad of summary.skipped) lines.push(`  skipped: ${bad.reason}`);
     if (!values.quiet) process.stderr.write(lines.join('\n') + '\n');
   },

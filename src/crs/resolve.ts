@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
+import { datumOf } from './datumTransforms.js';
 
 export type PointTransform = (x: number, y: number) => [lon: number, lat: number];
 
@@ -16,6 +17,10 @@ export interface ResolvedCrs {
   isWgs84: boolean;
   /** Degrees rather than metres. */
   isGeographic: boolean;
+  /** EPSG code of its geographic CRS where src/crs/datumTransforms.ts knows transformations for it (SAD69, Pulkovo 1942). */
+  datum?: number;
+  /** The datum transformation to WGS 84 its definition now carries (chosen as PROJ would, or forced). */
+  datumTransform?: { code: number; name: string; accuracy: number };
 }
 
 const require = createRequire(import.meta.url);
@@ -52,7 +57,8 @@ export function resolveEpsg(code: number, source: string): ResolvedCrs {
   const definition = entry?.proj4 || entry?.wkt;
   if (!entry || !definition) throw new InputError(source, `unknown or unsupported CRS EPSG:${code}; reproject the data or name a CRS with a proj4 definition`);
   const isGeographic = /\+proj=longlat/.test(entry.proj4 ?? '') || (entry.kind ?? '').includes('GEOG');
-  return { label: `EPSG:${code}`, definition, isWgs84: false, isGeographic };
+  const datum = datumOf(entry.wkt ?? '');
+  return { label: `EPSG:${code}`, definition, isWgs84: false, isGeographic, ...(datum ? { datum } : {}) };
 }
 
 /** Recognises `EPSG:n`, `urn:ogc:def:crs:EPSG::n`, `OGC:CRS84`, WKT (with or without AUTHORITY) and proj4 strings. */

@@ -54,6 +54,8 @@ export interface RasterBuildSummary {
   seconds: number;
   skipped: { path: string; reason: string }[];
   bounds: BBox;
+  /** The datum transformations to WGS 84 used, one line each (`EPSG:5882 SAD69 to WGS 84 (16), 5 m: 2 sources`). */
+  datumTransforms: string[];
 }
 
 const ARCHIVE_FORMATS: Record<RasterTileFormat, TileFormat> = { webp: 'webp', jpeg: 'jpg', png: 'png' };
@@ -170,11 +172,22 @@ async function build(options: RasterBuildOptions, grid: TileGrid, progress: Prog
       seconds: (Date.now() - started) / 1000,
       skipped,
       bounds,
+      datumTransforms: datumLines(sources),
     };
   } catch (error) {
     archive.abort();
     throw error;
   }
+}
+
+function datumLines(sources: RasterSource[]): string[] {
+  const counts = new Map<string, number>();
+  for (const { crs } of sources) {
+    if (!crs.datumTransform) continue;
+    const line = `EPSG:${crs.datumTransform.code} ${crs.datumTransform.name}, ${crs.datumTransform.accuracy} m`;
+    counts.set(line, (counts.get(line) ?? 0) + 1);
+  }
+  return [...counts].map(([line, count]) => `${line}: ${count} source${count === 1 ? '' : 's'}`);
 }
 
 function unionBBox(boxes: BBox[]): BBox {

@@ -4,6 +4,7 @@ import { open as openFile } from 'node:fs/promises';
 import { InputError, isInputError, messageOf } from '../errors.js';
 import { gridCrsDefinition, resolveCrs, resolveEpsg, toGrid, toWgs84, type PointTransform, type ResolvedCrs } from '../crs/resolve.js';
 import { gridExtent, tileGrid, WEB_MERCATOR_QUAD_ID, type TileGrid } from '../grid/tileMatrixSets.js';
+import { chooseDatumTransform, namedDatumTransform, withTowgs84 } from '../crs/datumTransforms.js';
 import { supersedingEpsg } from '../crs/supersededEpsg.js';
 import type { GeoTransform, RasterSource } from './types.js';
 import { sampleValueRange } from './stats.js';
@@ -17,6 +18,8 @@ export interface SourceOptions {
   srs?: string;
   /** Registry id of the tile matrix set the build cuts (src/grid); WebMercatorQuad when absent. */
   tileMatrixSet?: string;
+  /** `EPSG:n` of a datum transformation to use instead of the one PROJ would choose (src/crs/datumTransforms.ts). */
+  datumTransform?: string;
 }
 
 const USER_DEFINED = 32767;
@@ -112,7 +115,11 @@ async function describe(path: string, image: GeoTIFFImage, options: SourceOption
     // 16-bit and float imagery has no natural display range: stretch from the data (2–98 % of a sample).
     source.rescale = await sampleValueRange(image, source);
   }
-  placeOnGrid(source, tileGrid(options.tileMatrixSet ?? WEB_MERCATOR_QUAD_ID)!);
+  const grid = tileGrid(options.tileMatrixSet ?? WEB_MERCATOR_QUAD_ID)!;
+  placeOnGrid(source, grid);
+  // The footprint found with the definition's own +towgs84 (tens of metres off at most) is close enough to pick
+  // the transformation by area of use; then the footprint is found again with it.
+  if (chooseDatum(source, options.datumTransform)) placeOnGrid(source, grid);
   return source;
 }
 
@@ -193,6 +200,17 @@ function chooseBands(path: string, image: GeoTIFFImage, samples: number, bands: 
   if (samples === 2 && lastIsAlpha) return { colorBands: [0], alphaBand: 1 };
   if (samples === 4 && lastIsAlpha) return { colorBands: [0, 1, 2], alphaBand: 3 };
   throw new InputError(path, `${samples} bands and no alpha marked: choose the bands to show with --bands (e.g. --bands 3,2,1)`);
+}
+
+/** Puts the datum transformation PROJ would use (or the forced one) into the source's CRS; true if it changed. */
+function chooseDatum(source: RasterSource, forced: string | undefined): boolean {
+  const { crs } = source;
+  if (forced && crs.datum === undefined) throw new InputError(source.path, `--datum-transform: no transformations are known for this file's datum (CRS ${crs.label})`);
+  if (crs.datum === undefined || !crs.definition.startsWith('+')) return false;
+  const transform = forced ? namedDatumTransform(forced, crs.datum, source.path) : chooseDatumTransform(crs.datum, source.lonLatBBox);
+  if (!transform) return false;
+  source.crs = { ...crs, definition: withTowgs84(crs.definition, transform), datumTransform: { code: transform.code, name: transform.name, accuracy: transform.accuracy } };
+  return true;
 }
 
 /** Footprint and pixel size in the tile grid's CRS, and the footprint in degrees, from the image outline. */
