@@ -43,7 +43,7 @@ test('two replicas behind the deploy nginx: one killed under load, no request fa
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ paths: [join(dir, 'tiles')], cacheControl: 'public, max-age=1' }));
   mkdirSync(join(dir, 'cache'));
   const ports = [await freePort(), await freePort()];
-  let first = await replica(ports[0]);
+  const first = await replica(ports[0]);
   await replica(ports[1]);
   nginx = await startNginx(join(dir, 'nginx'), (port) => deployConfig(port, ports), '/health');
 
@@ -79,7 +79,7 @@ test('two replicas behind the deploy nginx: one killed under load, no request fa
   await first.exited;
   const killedAt = sent;
   await reach(killedAt + 400);
-  first = await replica(ports[0]);
+  await replica(ports[0]);
   const restartedAt = sent;
   const firstAddress = `127.0.0.1:${ports[0]}`;
   const before = byUpstream.get(firstAddress) ?? 0;
