@@ -1,5 +1,6 @@
 // `mekan build raster TIFF… -o OUT.mbtiles`: parses options, runs buildRaster, prints the summary.
 import { InputError } from '../errors.js';
+import { parseBBox } from '../grid/bbox.js';
 import { createProgress, formatDuration } from '../progress.js';
 import { buildRaster } from '../raster/buildRaster.js';
 import { RASTER_FORMATS, RESAMPLINGS, type RasterTileFormat, type Resampling } from '../raster/types.js';
@@ -15,7 +16,10 @@ Several files form one mosaic: later files are drawn over earlier ones where the
   --minzoom Z             default: the zoom at which the whole footprint fits one tile
   --maxzoom Z             default: the first zoom as fine as the source's pixels
   --resampling R          nearest, bilinear (default), cubic or lanczos
-  --bands 3,2,1           bands to show (1-based): 1 grey or 3 RGB, plus optionally an alpha band
+  --bbox W,S,E,N          only the tiles that touch this box (degrees)
+  --bands 3,2,1           bands to show (1-based): 1 grey or 3 RGB (4: RGB + alpha); by default the file's
+                          colour bands, and the build says which it shows when the file has more
+  --alpha N               band N is transparency (with --bands 1: grey + alpha)
   --rescale MIN,MAX       stretch values MIN..MAX to 0..255 (default for 16-bit/float: 2–98 % of a sample)
   --nodata V              value shown transparent (default: the file's GDAL_NODATA)
   --srs CRS               CRS of the inputs (EPSG:n, WKT or proj4) when the files lack or misstate it
@@ -57,6 +61,8 @@ export const buildRasterCommand: Command = {
       maxzoom: { type: 'string' },
       resampling: { type: 'string' },
       bands: { type: 'string' },
+      alpha: { type: 'string' },
+      bbox: { type: 'string' },
       rescale: { type: 'string' },
       nodata: { type: 'string' },
       srs: { type: 'string' },
@@ -88,6 +94,8 @@ export const buildRasterCommand: Command = {
       maxzoom: parseZoomOption('--maxzoom', values.maxzoom),
       resampling: oneOf<Resampling>('--resampling', values.resampling, RESAMPLINGS),
       bands: numberList('--bands', values.bands, [1, 2, 3, 4]),
+      alpha: positiveInteger('--alpha', values.alpha),
+      bbox: values.bbox === undefined ? undefined : parseBBox(values.bbox, '--bbox'),
       rescale: numberList('--rescale', values.rescale, [2]) as [number, number] | undefined,
       nodata,
       srs: values.srs,

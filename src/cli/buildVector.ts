@@ -1,5 +1,6 @@
 // `mekan build vector`: parses the flags into a build plan, runs the build with progress, prints the summary.
 import { InputError } from '../errors.js';
+import { parseBBox } from '../grid/bbox.js';
 import { createProgress } from '../progress.js';
 import { buildVectorTiles } from '../vector/build.js';
 import { parseRank, quickPlan, type PlanOverrides } from '../vector/quickPlan.js';
@@ -15,6 +16,7 @@ layer a table, named after it; FILE.gpkg:TABLE picks one).
   -o, --output FILE        the archive to write (replaced only when the build succeeds)
   --minzoom Z              first zoom (default 0)
   --maxzoom Z              last zoom (default 14)
+  --bbox W,S,E,N           only what lies in this box (degrees): features are clipped to it as they are read
   --layer NAME             layer name: once per INPUT, or once for all inputs in one layer
   --recipe FILE            JSON or YAML recipe: layers, sources, zooms, attributes, filters, ranks
   --name TEXT              tileset name (default: the output file name)
@@ -39,6 +41,7 @@ export const buildVectorCommand: Command = {
       minzoom: { type: 'string' },
       maxzoom: { type: 'string' },
       layer: { type: 'string', multiple: true },
+      bbox: { type: 'string' },
       recipe: { type: 'string' },
       name: { type: 'string' },
       description: { type: 'string' },
@@ -73,6 +76,7 @@ export const buildVectorCommand: Command = {
     } else {
       plan = quickPlan(positionals, values.layer ?? [], overrides);
     }
+    if (values.bbox !== undefined) plan.bbox = parseBBox(values.bbox, '--bbox');
     // Exit (not die) on Ctrl-C or SIGTERM, so that the build's exit handler removes its temp files.
     const stop = (signal: NodeJS.Signals) => {
       process.stderr.write(`\nmekan: build vector stopped by ${signal}; ${plan.output} is unchanged\n`);
@@ -83,5 +87,6 @@ export const buildVectorCommand: Command = {
     const progress = createProgress({ quiet: values.quiet });
     const summary = await buildVectorTiles(plan, { progress, workers: positiveInteger('--workers', values.workers, 1) });
     if (!values.quiet) process.stderr.write(formatSummary(summary, formatBytes).join('\n') + '\n');
+    if (plan.bbox && summary.tilesWritten === 0) process.stderr.write(`mekan: warning: no feature lies in --bbox ${plan.bbox.join(',')}; ${plan.output} holds no tiles\n`);
   },
 };

@@ -9,8 +9,8 @@ import { archiveGrid, createArchive } from '../archive/open.js';
 import type { TileFormat } from '../archive/types.js';
 import { InputError, isInputError, messageOf } from '../errors.js';
 import { isWebMercator, levelForCellSize, levelForExtent, tileBoundsInCrs, tileRangeInCrs, WEB_MERCATOR_QUAD_ID, type TileGrid } from '../grid/tileMatrixSets.js';
-import { mercatorToLonLat, type BBox, type TileCoord } from '../grid/webMercator.js';
-import { silentProgress, type Progress } from '../progress.js';
+import { lonLatToMercator, mercatorToLonLat, type BBox, type TileCoord } from '../grid/webMercator.js';
+import { fewerZoomsHint, largeBuildNote, silentProgress, type Progress } from '../progress.js';
 import { coverageOf, downsampleChildren } from './pyramid.js';
 import { openRasterSource, type SourceOptions } from './source.js';
 import type { BlockResult, BlockTask, RasterSource, RasterTileFormat, Resampling, WorkerMessage, WorkerSetup } from './types.js';
@@ -33,6 +33,8 @@ export interface RasterBuildOptions extends SourceOptions {
   description?: string;
   type?: 'baselayer' | 'overlay';
   tms?: string;
+  /** Only the tiles that touch this box (W,S,E,N in degrees). */
+  bbox?: BBox;
   /** JPEG background for transparent pixels (default white). */
   background?: [number, number, number];
   workers?: number;
@@ -60,6 +62,28 @@ export interface RasterBuildSummary {
 
 const ARCHIVE_FORMATS: Record<RasterTileFormat, TileFormat> = { webp: 'webp', jpeg: 'jpg', png: 'png' };
 
+/**
+ * `--bbox`: each source's footprint shrinks to the box, so that only tiles touching it are planned and made
+ * (edge tiles are drawn whole); sources outside it are left out.
+ */
+function clipToBBox(sources: RasterSource[], bbox: BBox, grid: TileGrid): void {
+  if (!isWebMercator(grid)) throw new InputError('--bbox', `works with ${WEB_MERCATOR_QUAD_ID} only for now, not ${grid.id}`);
+  const [west, south] = lonLatToMercator(bbox[0], bbox[1]);
+  const [east, north] = lonLatToMercator(bbox[2], bbox[3]);
+  const inside = sources.filter((source) => {
+    const [w, s, e, n] = source.gridBBox;
+    source.gridBBox = [Math.max(w, west), Math.max(s, south), Math.min(e, east), Math.min(n, north)];
+    return source.gridBBox[0] < source.gridBBox[2] && source.gridBBox[1] < source.gridBBox[3];
+  });
+  if (inside.length === 0) throw new InputError('--bbox', `${bbox.join(',')} does not overlap the input imagery`);
+  sources.splice(0, sources.length, ...inside);
+}
+
+/** A batch stopped by one bad file: say how to go on without it. */
+function withSkipBadHint(error: InputError): InputError {
+  return new InputError(error.subject, `${error.message.slice(error.subject ? error.subject.length + 2 : 0)}; --skip-bad builds without the inputs that cannot be read and lists them`);
+}
+
 export async function buildRaster(options: RasterBuildOptions): Promise<RasterBuildSummary> {
   const started = Date.now();
   const progress = options.progress ?? silentProgress;
@@ -84,10 +108,19 @@ async function build(options: RasterBuildOptions, grid: TileGrid, progress: Prog
   progress.stage('reading headers', options.inputs.length);
   const sources: RasterSource[] = [];
   const skipped: { path: string; reason: string }[] = [];
+  const bandNotes = new Set<string>();
   for (const path of options.inputs) {
     try {
-      sources.push(await openRasterSource(path, { ...options, tileMatrixSet: grid.id }));
+      const source = await openRasterSource(path, { ...options, tileMatrixSet: grid.id });
+      sources.push(source);
+      // Once per kind of file, not once per file of a batch of hundreds.
+      const kind = source.bandChoice?.slice(path.length);
+      if (kind && !bandNotes.has(kind)) {
+        bandNotes.add(kind);
+        progress.note(`${source.bandChoice}${options.inputs.length > 1 ? ' (said once for all inputs alike)' : ''}`);
+      }
     } catch (error) {
+      if (isInputError(error) && !options.skipBad && options.inputs.length > 1) throw withSkipBadHint(error);
       if (!options.skipBad || !isInputError(error)) throw error;
       skipped.push({ path, reason: error.message });
       progress.note(`skipped ${error.message}`);
@@ -97,6 +130,7 @@ async function build(options: RasterBuildOptions, grid: TileGrid, progress: Prog
   progress.end();
   if (sources.length === 0) throw new InputError('mekan build raster', `none of the ${options.inputs.length} input(s) could be read`);
 
+  if (options.bbox) clipToBBox(sources, options.bbox, grid);
   const footprint = unionBBox(sources.map((s) => s.gridBBox));
   const maxzoom = options.maxzoom ?? levelForCellSize(grid, Math.min(...sources.map((s) => s.gridPixelSize)));
   const minzoom = options.minzoom ?? Math.min(maxzoom, levelForExtent(grid, Math.max(footprint[2] - footprint[0], footprint[3] - footprint[1])));
@@ -130,7 +164,9 @@ async function build(options: RasterBuildOptions, grid: TileGrid, progress: Prog
     };
     const pyramid = new PyramidBelowBlocks(tasks, blockZoom, minzoom, setup, put, () => emptySkipped++);
     const maxzoomTiles = tasks.reduce((sum, t) => sum + maxzoomTilesUnder(grid, t, maxzoom, footprint), 0);
-    progress.stage(`tiling z${minzoom}–${maxzoom} (max-zoom tiles)`, maxzoomTiles);
+    const large = largeBuildNote(Math.round((maxzoomTiles * 4) / 3), minzoom, maxzoom);
+    if (large) progress.note(large);
+    progress.stage(`tiling z${minzoom}–${maxzoom} (max-zoom tiles)`, maxzoomTiles, { slowHint: `a long build: ${fewerZoomsHint(maxzoom)}` });
     await runWorkers(pool, tasks, setup, (task, result) => {
       for (const tile of result.tiles) put(tile.z, tile.x, tile.y, tile.data);
       for (const count of Object.values(result.empty)) emptySkipped += count;
@@ -356,7 +392,8 @@ async function runWorkers(pool: Worker[], tasks: BlockTask[], setup: WorkerSetup
       worker.on('message', (message: WorkerMessage) => {
         if (failed) return;
         if (message.kind === 'error') {
-          fail(message.input ? new InputError(message.path, message.path ? message.message.slice(message.path.length + 2) : message.message) : new Error(`warp worker: ${message.message}`));
+          const error = message.input ? new InputError(message.path, message.path ? message.message.slice(message.path.length + 2) : message.message) : new Error(`warp worker: ${message.message}`);
+          fail(isInputError(error) && !setup.skipBad && setup.sources.length > 1 ? withSkipBadHint(error) : error);
           return;
         }
         try {

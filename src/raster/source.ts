@@ -10,8 +10,10 @@ import type { GeoTransform, RasterSource } from './types.js';
 import { sampleValueRange } from './stats.js';
 
 export interface SourceOptions {
-  /** 1-based bands: one (grey) or three (RGB), optionally one more for alpha. */
+  /** 1-based bands: one (grey) or three (RGB), optionally one more for alpha (four: RGB + alpha). */
   bands?: number[];
+  /** 1-based band holding alpha, said explicitly (`--alpha`): two bands mean grey + alpha only then. */
+  alpha?: number;
   rescale?: [number, number];
   nodata?: number;
   /** CRS text (`EPSG:n`, WKT, proj4) that overrides or supplies the file's. */
@@ -82,7 +84,7 @@ async function describe(path: string, image: GeoTIFFImage, options: SourceOption
   }
   const geoTransform = await readGeoTransform(path, image);
   const crs = options.srs ? resolveCrs(options.srs, `${path} (--srs)`) : crsFromGeoKeys(path, image);
-  const { colorBands, alphaBand } = chooseBands(path, image, samples, options.bands);
+  const { colorBands, alphaBand, shown } = chooseBands(path, image, samples, options);
 
   const sampleFormat = image.getSampleFormat(colorBands[0]);
   const bits = image.getBitsPerSample(colorBands[0]);
@@ -110,6 +112,7 @@ async function describe(path: string, image: GeoTIFFImage, options: SourceOption
     if (colorBands.length !== 3 || colorBands.some((band, i) => band !== i)) throw new InputError(path, 'a YCbCr image shows as RGB only from its first three bands; --bands cannot reorder them');
     source.ycbcr = true;
   }
+  if (shown) source.bandChoice = shown;
   if (options.rescale) source.rescale = options.rescale;
   else if (!(bits === 8 && sampleFormat === SAMPLE_FORMAT_UINT)) {
     // 16-bit and float imagery has no natural display range: stretch from the data (2–98 % of a sample).
@@ -175,17 +178,38 @@ function crsFromGeoKeys(path: string, image: GeoTIFFImage): ResolvedCrs {
   }
 }
 
-/** Colour and alpha samples: `--bands` if given, else from the photometric interpretation and ExtraSamples, else from the sample count. */
-function chooseBands(path: string, image: GeoTIFFImage, samples: number, bands: number[] | undefined): { colorBands: number[]; alphaBand?: number } {
-  if (bands) {
-    for (const band of bands) {
-      if (!Number.isInteger(band) || band < 1 || band > samples) throw new InputError(path, `--bands names band ${band}, but the file has ${samples} band(s)`);
-    }
-    const zeroBased = bands.map((b) => b - 1);
-    if (bands.length === 1 || bands.length === 3) return { colorBands: zeroBased };
-    if (bands.length === 2 || bands.length === 4) return { colorBands: zeroBased.slice(0, -1), alphaBand: zeroBased[zeroBased.length - 1] };
-    throw new InputError(path, '--bands takes 1 (grey) or 3 (RGB) bands, plus optionally an alpha band');
+type BandChoice = { colorBands: number[]; alphaBand?: number; shown?: string };
+
+/** Colour and alpha samples: `--bands`/`--alpha` if given, else from the photometric interpretation and ExtraSamples, else from the sample count. */
+function chooseBands(path: string, image: GeoTIFFImage, samples: number, options: SourceOptions): BandChoice {
+  const { bands, alpha } = options;
+  for (const band of [...(bands ?? []), ...(alpha === undefined ? [] : [alpha])]) {
+    if (!Number.isInteger(band) || band < 1 || band > samples) throw new InputError(path, `--bands names band ${band}, but the file has ${samples} band(s)`);
   }
+  const alphaBand = alpha === undefined ? undefined : alpha - 1;
+  if (bands) {
+    const zeroBased = bands.map((b) => b - 1);
+    if (bands.length === 1 || bands.length === 3) return { colorBands: zeroBased, alphaBand };
+    if (bands.length === 4 && alpha === undefined) return { colorBands: zeroBased.slice(0, -1), alphaBand: zeroBased[3] };
+    // Two bands could be grey + alpha or a mistake for three: transparency only when asked for.
+    if (bands.length === 2) throw new InputError(path, `--bands ${bands.join(',')}: give one band (grey) or three (RGB); for grey with an alpha band write --bands ${bands[0]} --alpha ${bands[1]}`);
+    throw new InputError(path, '--bands takes 1 (grey) or 3 (RGB) bands, plus optionally an alpha band (--alpha N)');
+  }
+  const automatic = chooseBandsFromFile(path, image, samples);
+  const chosen = alphaBand === undefined ? automatic : { colorBands: automatic.colorBands, alphaBand };
+  // More bands than shown, or a single grey band picked from several: say which, and how to choose others.
+  const used = chosen.colorBands.length + (chosen.alphaBand === undefined ? 0 : 1);
+  if (samples > used) {
+    const list = (zeroBased: number[]) => zeroBased.map((b) => b + 1).join(',');
+    const what = chosen.colorBands.length === 1 ? `band ${list(chosen.colorBands)} as grey` : `bands ${list(chosen.colorBands)} as red, green, blue`;
+    const alphaText = chosen.alphaBand === undefined ? '' : `, band ${chosen.alphaBand + 1} as alpha`;
+    const example = samples >= 4 ? '--bands 4,3,2 (three bands as RGB) or --bands 4 (one as grey)' : '--bands 2 (one as grey)';
+    chosen.shown = `${path}: ${samples} bands; showing ${what}${alphaText}; choose others with ${example}`;
+  }
+  return chosen;
+}
+
+function chooseBandsFromFile(path: string, image: GeoTIFFImage, samples: number): BandChoice {
   const directory = image.getFileDirectory();
   const extra = (directory.getValue('ExtraSamples') as number[] | undefined) ?? [];
   // ExtraSamples 1 and 2 mark associated and unassociated alpha.

@@ -33,6 +33,8 @@ export interface RasterSource {
   ycbcr?: boolean;
   /** Linear stretch of the colour samples to 0..255; absent for 8-bit data shown as is. */
   rescale?: [min: number, max: number];
+  /** When the file has bands that are not shown: which are, and how to choose others (printed once by the build). */
+  bandChoice?: string;
   /** Footprint in the tile matrix set's CRS [west, south, east, north] (EPSG:3857 metres for Web Mercator). */
   gridBBox: [number, number, number, number];
   /** Source pixel size in the tile matrix set's CRS units, at the footprint's centre. */

@@ -8,7 +8,7 @@ import { removeStaleEntries } from '../archive/tempFile.js';
 import type { ArchiveMetadata, LayerStats, VectorLayer } from '../archive/types.js';
 import { InputError } from '../errors.js';
 import type { BBox } from '../grid/webMercator.js';
-import { silentProgress, type Progress } from '../progress.js';
+import { fewerZoomsHint, largeBuildNote, silentProgress, type Progress } from '../progress.js';
 import type { FeatureSource } from '../sources/types.js';
 import type { CutSettings } from './cutPartition.js';
 import { unprojectX, unprojectY, type ProjectedBox } from './geometry.js';
@@ -109,7 +109,10 @@ export async function buildVectorTiles(plan: BuildPlan, options: BuildOptions = 
     let tilesReduced = 0;
     let featuresDropped = 0;
     let tilesLeftOut = 0;
-    progress.stage(`tiling z${plan.minzoom}–${plan.maxzoom}`, estimatedTiles);
+    const large = largeBuildNote(estimatedTiles, plan.minzoom, plan.maxzoom);
+    if (large) progress.note(large);
+    // The count of tiles is an estimate (made before cutting): labelled so, and the stage ends at 100 %.
+    progress.stage(`tiling z${plan.minzoom}–${plan.maxzoom}`, estimatedTiles, { estimate: true, slowHint: `a long build: ${fewerZoomsHint(plan.maxzoom)}` });
     await pool.run(
       tasks.map((task): BuildRequest => ({ type: 'cut', id: task.id, task })),
       (reply) => {

@@ -4,7 +4,7 @@ import { InputError } from '../errors.js';
 import type { FeatureProblem, FeatureSource, PropertyValue } from '../sources/types.js';
 import { compileAttributeRules, FieldTypes } from './attributes.js';
 import { compileFilter, type FilterGeometryType } from './filter.js';
-import { clipGeometry, geometryBox, projectGeometry, shiftGeometry, simplifyGeometry, type ProjectedBox, type ProjectedGeometry } from './geometry.js';
+import { clipGeometry, geometryBox, projectGeometry, projectX, projectY, shiftGeometry, simplifyGeometry, type ProjectedBox, type ProjectedGeometry } from './geometry.js';
 import { EXTENT, type BuildPlan, type LayerPlan } from './plan.js';
 import { PointSelection } from './pointSelection.js';
 import { encodeRecord, PartitionSpill, type SpilledAttributes, type SpillSegment } from './spill.js';
@@ -161,6 +161,15 @@ export async function readLayer(
     if (plan.strict) throw new InputError(`${problem.file}: ${problem.where}`, `${problem.reason} (--strict stops at any bad feature)`);
   };
 
+  // --bbox in projected units (y grows southwards): parts are clipped to it before anything else sees them.
+  const region: ProjectedBox | undefined = plan.bbox && [projectX(plan.bbox[0]), projectY(plan.bbox[3]), projectX(plan.bbox[2]), projectY(plan.bbox[1])];
+  const inRegion = (part: ProjectedGeometry): ProjectedGeometry | undefined => {
+    if (!region) return part;
+    const box = geometryBox(part);
+    if (box[2] < region[0] || box[0] > region[2] || box[3] < region[1] || box[1] > region[3]) return undefined;
+    return box[0] >= region[0] && box[2] <= region[2] && box[1] >= region[1] && box[3] <= region[3] ? part : clipGeometry(part, region);
+  };
+
   let unreported = 0;
   for (const path of layer.sources) {
     const source = await open(path);
@@ -170,9 +179,14 @@ export async function readLayer(
         onFeatures(unreported);
         unreported = 0;
       }
-      const parts = projectGeometry(feature.geometry);
-      if (parts.length === 0) {
+      const projected = projectGeometry(feature.geometry);
+      if (projected.length === 0) {
         onProblem({ file: source.path, where: feature.where, reason: 'empty geometry' });
+        continue;
+      }
+      const parts = region ? projected.map(inRegion).filter((part) => part !== undefined) : projected;
+      if (parts.length === 0) {
+        summary.featuresFiltered++;
         continue;
       }
       if (filter && !filter(feature.properties, GEOMETRY_NAMES[parts[0].kind])) {

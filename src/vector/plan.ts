@@ -47,6 +47,8 @@ export interface BuildPlan {
   layers: LayerPlan[];
   /** Zoom at which the work is cut into partitions; chosen from the zoom range when absent. */
   partitionZoom?: number;
+  /** `--bbox`: features are clipped to this box (W,S,E,N in degrees) as they are read; those outside are left out. */
+  bbox?: [number, number, number, number];
 }
 
 export const EXTENT = 4096;
