@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 const main = new URL('../dist/src/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(main))) {
-  process.stderr.write('mekan: not compiled yet; run `npm run build` in the project folder\n');
+  process.stderr.write('mekan: not compiled yet; run `npm install` in the project folder (it compiles), then `npx mekan …` again\n');
   process.exit(1);
 }
 await import(main.href);
