@@ -12,10 +12,11 @@ export function tileDigest(data: Uint8Array): string {
 }
 
 /**
- * What one entry costs beyond its two strings' characters: two V8 string headers, the cache's key map entry and its
- * per-slot arrays (measured: 200,000 entries of 12-character keys grew the heap by 33 MB, ~165 bytes each).
+ * What one entry costs beyond its two strings' characters: the string headers, the cache's key map entry and its
+ * per-slot arrays (measured with --expose-gc: 200,000 entries of ~17-character keys and SHA-1 hex grew the heap by
+ * 248 bytes each, 57 of them characters).
  */
-const ENTRY_OVERHEAD = 113;
+const ENTRY_OVERHEAD = 190;
 
 export interface TileHashStats {
   entries: number;

@@ -12,7 +12,7 @@ export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
 /** Hot tiles kept per process: the tiles a city's users pan over at the busy zooms fit in tens of MB. */
 export const DEFAULT_TILE_CACHE_MB = 64;
-/** ETags of tiles from archives without content-hash ids: ~170 bytes each, so 16 MB remembers ~100,000 tiles. */
+/** ETags of tiles from archives without content-hash ids: ~250 bytes each, so 16 MB remembers ~65,000 tiles. */
 export const DEFAULT_ETAG_CACHE_MB = 16;
 /** One download at most this large by default: a city at z0–16 holds about 100,000 vector tiles; a country's imagery is far above. */
 export const DEFAULT_PACKAGE_CAPS = { maxTiles: 500_000, maxBytes: 2 * 1024 ** 3 };

@@ -4,7 +4,7 @@ import type { StoredTile } from '../archive/types.js';
 import type { CacheFigures } from './metrics.js';
 import type { Tileset } from './registry.js';
 
-/** Heap bytes of one entry beyond the tile's bytes: the Buffer and StoredTile objects, the key and ETag strings, the LRU's slots. */
+/** Heap bytes of one entry beyond the tile's bytes, estimated (not measured): the Buffer and StoredTile objects, the key and ETag strings, the LRU's slots. */
 const ENTRY_OVERHEAD = 300;
 
 export class TileCache {
