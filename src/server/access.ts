@@ -10,9 +10,11 @@ import type { IncomingMessage } from 'node:http';
 
 /** What one request presented, and whether it was shown anything private (its answer must then not be shared). */
 export interface RequestAccess {
-  /** The token as the client sent it (for links in answers), and its digest (for comparison). */
+  /** The token as the client sent it, and its digest (for comparison). */
   readonly token: string | undefined;
   readonly digest: Buffer | undefined;
+  /** Whether the token came in the URL: only then do links in answers carry it (a header-authenticated client sends it itself). */
+  readonly inUrl: boolean;
   /** Set when a private tileset was shown to this request. */
   revealed: boolean;
 }
@@ -24,12 +26,12 @@ export function tokenDigest(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
 
-/** The token of a request: `Authorization: Bearer T`, else `?token=T` or `?access_token=T`. */
-export function requestToken(request: IncomingMessage): string | undefined {
+/** The token of a request and where it came from: `Authorization: Bearer T`, else `?token=T` or `?access_token=T`. */
+export function requestToken(request: IncomingMessage): { token: string; inUrl: boolean } | undefined {
   const authorization = request.headers.authorization;
   if (authorization) {
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
-    if (match) return match[1];
+    if (match) return { token: match[1], inUrl: false };
   }
   const url = request.url ?? '';
   const query = url.indexOf('?');
@@ -40,13 +42,17 @@ export function requestToken(request: IncomingMessage): string | undefined {
   } catch {
     return undefined;
   }
-  return params.get('token') || params.get('access_token') || undefined;
+  const token = params.get('token') || params.get('access_token') || undefined;
+  return token === undefined ? undefined : { token, inUrl: true };
 }
 
 /** Runs `handle` with the request's access in scope. */
 export function withRequestAccess<T>(request: IncomingMessage, handle: () => T): T {
-  const token = requestToken(request);
-  return scope.run({ token, digest: token === undefined ? undefined : tokenDigest(token), revealed: false }, handle);
+  const presented = requestToken(request);
+  return scope.run(
+    { token: presented?.token, digest: presented ? tokenDigest(presented.token) : undefined, inUrl: presented?.inUrl === true, revealed: false },
+    handle,
+  );
 }
 
 /** The access of the request being handled, if any. */
@@ -67,9 +73,47 @@ export function currentRequestHolds(digests: readonly Buffer[]): boolean {
   return held;
 }
 
-/** Appends the current request's token to a URL it may follow to a private resource (clients keep working). */
+/**
+ * Appends the current request's token to a URL it may follow to a private resource, so that clients that
+ * authenticate by URL keep working. A client that sent the token in a header gets clean links: it sends the
+ * header again, and a token in a link would travel on into logs, Referer headers and shared documents.
+ */
 export function withToken(url: string): string {
-  const token = scope.getStore()?.token;
-  if (token === undefined) return url;
-  return `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
+  const token = linkToken();
+  return token === undefined ? url : `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
+}
+
+/** The token links in the current answer carry (see withToken), if any. */
+export function linkToken(): string | undefined {
+  const access = scope.getStore();
+  return access?.inUrl ? access.token : undefined;
+}
+
+const TOKEN_NAMES = new Set(['token', 'access_token']);
+
+function parameterName(part: string): string {
+  const name = part.slice(0, part.indexOf('=') === -1 ? part.length : part.indexOf('=')).replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(name).toLowerCase();
+  } catch {
+    return name.toLowerCase();
+  }
+}
+
+/**
+ * A URL as it may be logged: the values of `token` and `access_token` replaced, however the name is
+ * escaped or cased (`%74oken` is read as `token`; `TOKEN` is not, but is as secret), so tokens never reach the logs.
+ */
+export function redactUrl(url: string | undefined): string | undefined {
+  const query = url?.indexOf('?') ?? -1;
+  if (url === undefined || query === -1) return url;
+  const parts = url.slice(query + 1).split('&');
+  let changed = false;
+  for (let i = 0; i < parts.length; i++) {
+    if (TOKEN_NAMES.has(parameterName(parts[i]))) {
+      parts[i] = `${parts[i].split('=')[0]}=[redacted]`;
+      changed = true;
+    }
+  }
+  return changed ? `${url.slice(0, query + 1)}${parts.join('&')}` : url;
 }

@@ -1,6 +1,7 @@
 // Assembles the server: a registry of tilesets, raw fast paths ahead of Koa, and Koa with the modules' routes.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { Router } from '@koa/router';
 import Koa from 'koa';
@@ -8,7 +9,7 @@ import type { Logger } from 'pino';
 import { TileHashes } from '../archive/tileHashes.js';
 import type { ServerOptions } from '../config/serverOptions.js';
 import { isInputError, messageOf } from '../errors.js';
-import { currentAccess, withRequestAccess } from './access.js';
+import { currentAccess, redactUrl, withRequestAccess } from './access.js';
 import { makeCors } from './cors.js';
 import { drainable } from './drain.js';
 import { createLogger, requestLogFilter } from './logger.js';
@@ -26,6 +27,8 @@ export interface AppOptions {
   logger?: Logger;
   /** Route modules; `defaultModules` when absent. The catalog module is always added. */
   modules?: RouteModule[];
+  /** node:http's limits on slow clients; its defaults (60 s for the headers, checked every 30 s) when absent. */
+  httpTimeouts?: { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number };
 }
 
 export interface MekanApp {
@@ -38,6 +41,20 @@ export interface MekanApp {
   close(graceMs?: number): Promise<void>;
 }
 
+/** The headers a trusted proxy's links are built from (see publicUrl.ts); the README tells operators to overwrite them. */
+const FORWARDED_HEADERS = ['X-Forwarded-Proto', 'X-Forwarded-Host', 'X-Forwarded-Prefix'];
+
+const CLIENT_ERROR_STATUS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+};
+
+/** A whole HTTP/1.1 answer for a socket node:http gave up on; the connection closes after it. */
+function rawAnswer(status: string, message: string | undefined, extraHeaders = ''): string {
+  const body = message === undefined ? '' : JSON.stringify({ error: message });
+  return `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n${extraHeaders}Connection: close\r\n\r\n${body}`;
+}
+
 function sendJsonError(response: ServerResponse, status: number, message: string): void {
   const body = JSON.stringify({ error: message });
   response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
@@ -46,7 +63,7 @@ function sendJsonError(response: ServerResponse, status: number, message: string
 
 const MB = 1024 * 1024;
 
-export function createApp({ options, logger = createLogger(options.log.level), modules = defaultModules }: AppOptions): MekanApp {
+export function createApp({ options, logger = createLogger(options.log.level), modules = defaultModules, httpTimeouts }: AppOptions): MekanApp {
   const caches = { tiles: new TileCache(options.cache.tilesMb * MB), tileHashes: new TileHashes(options.cache.etagsMb * MB) };
   const registry: TilesetRegistry = new TilesetRegistry({
     tileHashes: caches.tileHashes,
@@ -58,6 +75,10 @@ export function createApp({ options, logger = createLogger(options.log.level), m
     remote: options.remote,
   });
   const postgis = options.postgres ? new PostgisSource(options.postgres, logger, (tilesets) => registry.setLiveTilesets(tilesets)) : undefined;
+  // Behind a trusted proxy without a fixed public URL, links come from X-Forwarded-* headers: an answer holding
+  // them must not be shared by a cache between clients that sent other values (cache poisoning).
+  const forwardedUrls = options.trustProxy && options.publicUrl === undefined;
+  const fromForwardedHeaders = new WeakSet<IncomingMessage>();
   const fallbackHost = () => {
     const address = server.address() as AddressInfo | null;
     const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
@@ -71,7 +92,10 @@ export function createApp({ options, logger = createLogger(options.log.level), m
     metrics: new Metrics(() => ({ tiles: caches.tiles.stats(), etags: caches.tileHashes.stats(), live: postgis?.stats() })),
     cors: makeCors(options.corsOrigins),
     caches,
-    publicUrl: (request: IncomingMessage) => publicBaseUrl(request, { publicUrl: options.publicUrl, trustProxy: options.trustProxy, fallbackHost }),
+    publicUrl: (request: IncomingMessage) => {
+      if (forwardedUrls) fromForwardedHeaders.add(request);
+      return publicBaseUrl(request, { publicUrl: options.publicUrl, trustProxy: options.trustProxy, fallbackHost });
+    },
   };
   const allModules: RouteModule[] = [...modules, catalogModule(() => allModules)];
 
@@ -117,7 +141,7 @@ export function createApp({ options, logger = createLogger(options.log.level), m
         ctx.status = status;
         ctx.body = { error: messageOf(error) };
       } else {
-        logger.error({ err: error, method: ctx.method, url: ctx.url }, `request failed: ${messageOf(error)}`);
+        logger.error({ err: error, method: ctx.method, url: redactUrl(ctx.url) }, `request failed: ${messageOf(error)}`);
         ctx.status = 500;
         ctx.body = { error: 'internal error' };
       }
@@ -128,12 +152,16 @@ export function createApp({ options, logger = createLogger(options.log.level), m
         ctx.vary('Authorization');
         if (currentAccess()?.revealed) ctx.set('Cache-Control', privateCacheControl(ctx.response.get('Cache-Control') || 'no-cache'));
       }
+      if (forwardedUrls && ctx.respond !== false && fromForwardedHeaders.has(ctx.req)) {
+        ctx.vary(FORWARDED_HEADERS);
+        ctx.set('Cache-Control', privateCacheControl(ctx.response.get('Cache-Control') || 'no-cache'));
+      }
       // A route that answered on the raw response (through the tile route) was counted and logged there.
       if (ctx.respond !== false) {
         const seconds = (performance.now() - started) / 1000;
         const route = ctx.method === 'OPTIONS' ? 'preflight' : typeof ctx._matchedRoute === 'string' ? ctx._matchedRoute : 'unmatched';
         context.metrics.observe(route, ctx.status, seconds);
-        if (logRequest(ctx.status)) logger.info({ method: ctx.method, url: ctx.url, status: ctx.status, ms: Math.round(seconds * 1e6) / 1e3 }, 'request');
+        if (logRequest(ctx.status)) logger.info({ method: ctx.method, url: redactUrl(ctx.url), status: ctx.status, ms: Math.round(seconds * 1e6) / 1e3 }, 'request');
       }
     }
   });
@@ -146,7 +174,7 @@ export function createApp({ options, logger = createLogger(options.log.level), m
     try {
       for (const fastPath of fastPaths) if (fastPath(request, response)) return;
     } catch (error) {
-      logger.error({ err: error, url: request.url }, `request failed: ${messageOf(error)}`);
+      logger.error({ err: error, url: redactUrl(request.url) }, `request failed: ${messageOf(error)}`);
       if (!response.headersSent) sendJsonError(response, 500, 'internal error');
       else response.destroy();
       return;
@@ -155,16 +183,21 @@ export function createApp({ options, logger = createLogger(options.log.level), m
   };
   // Only a server with private tilesets pays for a per-request access scope.
   const handle = hasPrivate ? (request: IncomingMessage, response: ServerResponse) => withRequestAccess(request, () => answer(request, response)) : answer;
-  const server: Server = createServer({ keepAliveTimeout: 65_000 }, handle);
+  const server: Server = createServer({ keepAliveTimeout: 65_000, ...httpTimeouts }, handle);
   const drain = drainable(server);
-  // A request node:http cannot even parse gets a 400, never a dropped socket or a 5xx.
+  // A request node:http cannot even parse gets an HTTP answer, never a dropped socket or a 5xx: 431 for
+  // oversized headers, 408 when the headers did not arrive in time, 400 for the rest.
   server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => {
     if (error.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const status = CLIENT_ERROR_STATUS[error.code ?? ''] ?? '400 Bad Request';
     // A HEAD request's answer has no body, even when the rest of the request could not be parsed.
     const head = Buffer.isBuffer(error.rawPacket) && error.rawPacket.subarray(0, 5).toString('latin1') === 'HEAD ';
-    const body = head ? '' : JSON.stringify({ error: 'malformed HTTP request' });
-    socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${head ? '' : body}`);
+    socket.end(rawAnswer(status, head ? undefined : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request not received in time' : 'malformed HTTP request'));
+  });
+  // node:http hands CONNECT (a proxy's tunnel) to this event and drops the socket when nobody listens.
+  server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+    if (socket.writable) socket.end(rawAnswer('405 Method Not Allowed', 'method CONNECT not allowed', 'Allow: GET, HEAD, OPTIONS\r\n'));
+    else socket.destroy();
   });
 
   let closing: Promise<void> | undefined;

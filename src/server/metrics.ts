@@ -49,6 +49,9 @@ function addFigures(into: CacheFigures, from: CacheFigures): void {
   into.misses += from.misses;
 }
 
+/** The one label under which private tilesets the scraper holds no token for are counted. */
+export const PRIVATE_LABEL = '(private)';
+
 function escapeLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
@@ -142,8 +145,12 @@ export class Metrics {
     return total;
   }
 
-  /** Prometheus text exposition format 0.0.4. */
-  render(gauges: { tilesets: number }): string {
+  /**
+   * Prometheus text exposition format 0.0.4. Tilesets for which `shown` is false (private ones the
+   * scraper holds no token for) are summed into one `tileset="(private)"` series: their names and
+   * their traffic are as secret as their tiles.
+   */
+  render(gauges: { tilesets: number }, shown: (tileset: string) => boolean = () => true): string {
     const lines: string[] = [
       '# HELP mekan_http_requests_total HTTP requests answered, by route and status.',
       '# TYPE mekan_http_requests_total counter',
@@ -161,10 +168,19 @@ export class Metrics {
       lines.push(`mekan_http_request_duration_seconds_sum{route="${label}"} ${histogram.sum}`);
       lines.push(`mekan_http_request_duration_seconds_count{route="${label}"} ${histogram.count}`);
     }
+    const tiles = new Map<string, { count: number; bytes: number }>();
+    for (const [tileset, { count, bytes }] of this.tiles) {
+      const label = shown(tileset) ? tileset : PRIVATE_LABEL;
+      const into = tiles.get(label);
+      if (into) {
+        into.count += count;
+        into.bytes += bytes;
+      } else tiles.set(label, { count, bytes });
+    }
     lines.push('# HELP mekan_tiles_served_total Tiles sent with status 200, by tileset.', '# TYPE mekan_tiles_served_total counter');
-    for (const [tileset, { count }] of this.tiles) lines.push(`mekan_tiles_served_total{tileset="${escapeLabel(tileset)}"} ${count}`);
+    for (const [tileset, { count }] of tiles) lines.push(`mekan_tiles_served_total{tileset="${escapeLabel(tileset)}"} ${count}`);
     lines.push('# HELP mekan_tile_bytes_total Tile bytes sent (as encoded), by tileset.', '# TYPE mekan_tile_bytes_total counter');
-    for (const [tileset, { bytes }] of this.tiles) lines.push(`mekan_tile_bytes_total{tileset="${escapeLabel(tileset)}"} ${bytes}`);
+    for (const [tileset, { bytes }] of tiles) lines.push(`mekan_tile_bytes_total{tileset="${escapeLabel(tileset)}"} ${bytes}`);
     const caches = this.cacheFigures();
     if (caches) {
       for (const name of ['tiles', 'etags', 'live'] as const) {

@@ -76,6 +76,11 @@ interface Entry {
 
 const WORLD: BBox = [-180, -MAX_LATITUDE, 180, MAX_LATITUDE];
 
+/** The file itself, however it is reached (path spelling, symlink, hard link). */
+function fileIdentity(stats: Stats): string {
+  return `${stats.dev}:${stats.ino}`;
+}
+
 function signatureOf(stats: Stats): string {
   return `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
 }
@@ -135,8 +140,13 @@ export class TilesetRegistry {
   private readonly retiring = new Map<NodeJS.Timeout, TileArchiveReader>();
   /** Remote archives being opened (header and metadata in flight), by URL. */
   private readonly opening = new Map<string, Promise<void>>();
+  /** Paths already warned about as a private tileset's archive found under another id (warned once, not every poll). */
+  private readonly claimWarned = new Set<string>();
+  /** Token digests of each private entry, by id (computed once: a digest per request is enough work). */
+  private readonly privateDigests = new Map<string, readonly Buffer[]>();
 
   constructor(private readonly options: RegistryOptions) {
+    for (const [id, entry] of Object.entries(options.tilesets)) if (entry.private) this.privateDigests.set(id, (entry.tokens ?? []).map(tokenDigest));
     this.scan(true);
     if (options.reloadIntervalMs > 0) {
       this.timer = setInterval(() => this.scan(false), options.reloadIntervalMs);
@@ -184,10 +194,13 @@ export class TilesetRegistry {
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
-  /** Whether a tileset of that id is served but hidden from the current request (e.g. a style that uses it must be hidden too). */
-  hides(id: string): boolean {
-    const tileset = this.entries.get(id)?.tileset ?? this.live.get(id);
-    return tileset !== undefined && tileset.private && !currentRequestHolds(tileset.tokenDigests);
+  /**
+   * Whether the id is configured private and the current request holds none of its tokens: true even when
+   * no archive is served under it now, so that counters kept under the id (metrics) stay hidden after it goes.
+   */
+  conceals(id: string): boolean {
+    const digests = this.privateDigests.get(id);
+    return digests !== undefined && !currentRequestHolds(digests);
   }
 
   /** How many tilesets are served, private ones included (0: the server has nothing to show yet). */
@@ -293,18 +306,36 @@ export class TilesetRegistry {
     const { logger } = this.options;
     const seen = new Set<string>();
     const seenPaths = new Set<string>();
-    for (const { id, path } of this.candidates(initial)) {
-      seen.add(id);
+    const found = this.candidates(initial).map((candidate): Candidate & { stats?: Stats; error?: unknown } => {
+      if (isArchiveUrl(candidate.path)) return candidate;
+      try {
+        return { ...candidate, stats: statSync(candidate.path) };
+      } catch (error) {
+        return { ...candidate, error: error ?? new Error('cannot stat') };
+      }
+    });
+    const claimed = this.claimedByPrivate(found);
+    for (const candidate of found) {
+      const { id, path } = candidate;
       seenPaths.add(path);
       if (isArchiveUrl(path)) {
+        seen.add(id);
         this.scanRemote(id, path);
         continue;
       }
+      const claimant = candidate.stats && !this.privateDigests.has(id) ? claimed.get(fileIdentity(candidate.stats)) : undefined;
+      if (claimant !== undefined) {
+        // The archive of a private tileset, also found in a served folder or through a link: served only privately.
+        if (!this.claimWarned.has(path)) logger.warn({ id, path, private: claimant }, `${path} is the archive of private tileset "${claimant}"; not also served as "${id}"`);
+        this.claimWarned.add(path);
+        continue;
+      }
+      seen.add(id);
       let signature: string;
       try {
-        const stats = statSync(path);
-        if (!stats.isFile()) throw new Error('not a file');
-        signature = signatureOf(stats);
+        if (!candidate.stats) throw candidate.error;
+        if (!candidate.stats.isFile()) throw new Error('not a file');
+        signature = signatureOf(candidate.stats);
       } catch (error) {
         // Vanished between readdir and stat, or named but missing: gone for now.
         if (initial || this.entries.has(id)) logger.error({ id, path, reason: messageOf(error) }, `cannot serve ${path}: ${messageOf(error)}`);
@@ -324,6 +355,7 @@ export class TilesetRegistry {
     // Forget files that are gone, so that the maps do not grow with every temp file a folder ever held.
     for (const path of [...this.pendingChanges.keys()]) if (!seenPaths.has(path)) this.pendingChanges.delete(path);
     for (const path of [...this.failures.keys()]) if (!seenPaths.has(path)) this.failures.delete(path);
+    for (const path of [...this.claimWarned]) if (!seenPaths.has(path)) this.claimWarned.delete(path);
     for (const id of [...this.entries.keys()]) {
       if (!seen.has(id)) {
         logger.info({ id }, `tileset ${id} removed`);
@@ -352,6 +384,17 @@ export class TilesetRegistry {
       },
     );
     this.opening.set(url, opening);
+  }
+
+  /**
+   * The files private tilesets serve, by identity (device and inode, which a symlink, a hard link or another
+   * spelling of the path all share), with the private id: no other id may serve them.
+   */
+  private claimedByPrivate(found: readonly { id: string; stats?: Stats }[]): Map<string, string> {
+    const claimed = new Map<string, string>();
+    if (this.privateDigests.size === 0) return claimed;
+    for (const { id, stats } of found) if (stats && this.privateDigests.has(id)) claimed.set(fileIdentity(stats), id);
+    return claimed;
   }
 
   private load(id: string, path: string, signature: string, replacing: boolean): void {

@@ -1,30 +1,39 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { serverOptionsFrom } from '../../src/config/serverOptions.js';
+import { STYLES_DIR } from '../../src/server/assets.js';
 import { defaultModules } from '../../src/server/modules.js';
 import { createStylesModule } from '../../src/server/routes/styles.js';
 import { makeTempDir } from '../support/tempDir.js';
-import { get, startServer, writeRasterArchive, writeVectorArchive, type RawResponse, type TestServer } from '../server/core/fixtures.js';
+import { spawnServe } from '../support/mekanProcess.js';
+import { captureLogger, get, startServer, writeRasterArchive, writeVectorArchive, type RawResponse, type TestServer } from '../server/core/fixtures.js';
 
 const dir = makeTempDir('mekan-access-');
 const TOKEN = 'k3y-for-the-ortho-imagery-0001';
 const OTHER_TOKEN = 'a-second-valid-token-for-ortho';
 
-async function privateServer(): Promise<TestServer> {
-  const tiles = join(dir, 'tiles');
+/** The server of these tests; `withOrtho: false` leaves the private archive out (what a hidden tileset must look like). */
+async function privateServer(settings: { withOrtho?: boolean; logger?: Logger } = {}): Promise<TestServer> {
+  const tiles = join(dir, settings.withOrtho === false ? 'tiles-without-ortho' : 'tiles');
   mkdirSync(tiles, { recursive: true });
   writeVectorArchive(join(tiles, 'basemap.mbtiles'), { maxzoom: 4 });
-  await writeRasterArchive(join(tiles, 'ortho.mbtiles'), 'png', 4, 5);
+  if (settings.withOrtho !== false) await writeRasterArchive(join(tiles, 'ortho.mbtiles'), 'png', 4, 5);
   const styles = join(dir, 'styles');
   mkdirSync(styles, { recursive: true });
   const style = (source: string, type: string) => ({ version: 8, name: source, sources: { main: { type, url: `mekan://tiles/${source}.json` } }, layers: [{ id: 'main', type: type === 'raster' ? 'raster' : 'background', source: 'main' }] });
   writeFileSync(join(styles, 'public.json'), JSON.stringify(style('basemap', 'vector')));
-  writeFileSync(join(styles, 'orthophoto.json'), JSON.stringify(style('ortho', 'raster')));
+  writeFileSync(join(styles, 'orthophoto.json'), JSON.stringify({ ...style('ortho', 'raster'), sprite: 'mekan://styles/orthophoto/sprite' }));
+  mkdirSync(join(styles, 'sprites', 'orthophoto'), { recursive: true });
+  copyFileSync(join(STYLES_DIR, 'sprites', 'standard', 'sprite.json'), join(styles, 'sprites', 'orthophoto', 'sprite.json'));
   const modules = defaultModules.map((module) => (module.name === 'styles' ? createStylesModule(styles) : module));
   return startServer([tiles], {
     modules,
+    logger: settings.logger,
+    // Request lines on when a test reads the log.
+    flags: { quiet: settings.logger === undefined },
     config: { tilesets: { ortho: { private: true, tokens: [TOKEN], tokensEnv: 'MEKAN_TEST_ORTHO_TOKENS' } } },
   });
 }
@@ -36,10 +45,19 @@ function assertSameAs(hidden: RawResponse, unknown: RawResponse, hiddenName: str
   assert.equal(hidden.headers['content-type'], unknown.headers['content-type']);
 }
 
-test('a private tileset: without its token every route answers as for an unknown one, and lists omit it', async () => {
+/** An answer with the server's own base URL swapped for a placeholder, so that two servers' answers compare. */
+function withoutBase(answer: RawResponse, url: string): string {
+  return answer.body.toString().replaceAll(url, 'BASE');
+}
+
+test('a private tileset: without its token every route answers as for an unknown one, lists and metrics omit it, its styles answer as when it is absent', async () => {
   process.env.MEKAN_TEST_ORTHO_TOKENS = OTHER_TOKEN;
   const server = await privateServer();
+  const absent = await privateServer({ withOrtho: false });
   try {
+    // Token holders fetch tiles first: what their traffic leaves behind (metrics) must not show to others either.
+    assert.equal((await get(server.url, '/tiles/ortho/4/10/6.png', { authorization: `Bearer ${TOKEN}` })).status, 200);
+    assert.equal((await get(server.url, `/tiles/ortho/5/20/12.png?token=${TOKEN}`)).status, 200);
     for (const credentials of [{}, { authorization: 'Bearer not-the-right-token-at-all' }] as Record<string, string>[]) {
       const pairs: [string, string][] = [
         ['/tiles/ortho/4/10/6.png', '/tiles/nosuch/4/10/6.png'],
@@ -50,26 +68,40 @@ test('a private tileset: without its token every route answers as for an unknown
         ['/ogc/collections/ortho/map/tiles/WebMercatorQuad/4/6/10', '/ogc/collections/nosuch/map/tiles/WebMercatorQuad/4/6/10'],
         ['/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=ortho&STYLE=default&TILEMATRIXSET=WebMercatorQuad&TILEMATRIX=4&TILEROW=6&TILECOL=10&FORMAT=image/png',
           '/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=nosuch&STYLE=default&TILEMATRIXSET=WebMercatorQuad&TILEMATRIX=4&TILEROW=6&TILECOL=10&FORMAT=image/png'],
-        ['/styles/orthophoto/style.json', '/styles/nosuch/style.json'],
-        ['/styles/orthophoto/sprite.json', '/styles/nosuch/sprite.json'],
       ];
       for (const [hiddenPath, unknownPath] of pairs) {
         const hidden = await get(server.url, hiddenPath, credentials);
         const unknown = await get(server.url, unknownPath, credentials);
         assert.ok(hidden.status >= 400 && hidden.status < 500, `${hiddenPath}: ${hidden.status}`);
         assert.ok(hidden.status !== 401 && hidden.status !== 403, hiddenPath);
-        const hiddenName = hiddenPath.includes('orthophoto') ? 'orthophoto' : 'ortho';
-        assertSameAs(hidden, unknown, hiddenName, 'nosuch');
+        assertSameAs(hidden, unknown, 'ortho', 'nosuch');
       }
-      for (const listing of ['/catalog.json', '/wmts/1.0.0/WMTSCapabilities.xml', '/ogc/collections', '/metrics']) {
+      // The styles are bundled and documented: one over the hidden tileset answers exactly as when the archive is not there.
+      for (const path of ['/styles/orthophoto/style.json', '/styles/orthophoto/style.json?lang=az', '/styles/orthophoto/sprite.json', '/styles/orthophoto/sprite.png']) {
+        const hidden = await get(server.url, path, credentials);
+        const missing = await get(absent.url, path, credentials);
+        assert.equal(hidden.status, missing.status, path);
+        assert.equal(withoutBase(hidden, server.url), withoutBase(missing, absent.url), path);
+        for (const header of ['content-type', 'cache-control', 'vary']) assert.equal(hidden.headers[header], missing.headers[header], `${path} ${header}`);
+      }
+      const catalog = await get(server.url, '/catalog.json', credentials);
+      const missingCatalog = await get(absent.url, '/catalog.json', credentials);
+      assert.equal(withoutBase(catalog, server.url), withoutBase(missingCatalog, absent.url));
+      assert.deepEqual(catalog.json<{ tilesets: { id: string }[] }>().tilesets.map((t) => t.id), ['basemap']);
+      // Left out, as a style over an absent tileset is.
+      assert.deepEqual(catalog.json<{ styles: { id: string }[] }>().styles.map((style) => style.id), ['public']);
+      for (const listing of ['/wmts/1.0.0/WMTSCapabilities.xml', '/ogc/collections', '/metrics']) {
         const answer = await get(server.url, listing, credentials);
         assert.equal(answer.status, 200, listing);
         assert.doesNotMatch(answer.body.toString(), /ortho/, listing);
       }
-      const catalog = (await get(server.url, '/catalog.json', credentials)).json<{ tilesets: { id: string }[]; styles: { id: string }[] }>();
-      assert.deepEqual(catalog.tilesets.map((t) => t.id), ['basemap']);
-      assert.deepEqual(catalog.styles.map((s) => s.id), ['public']);
+      // The token holders' two tiles are counted, under one label that names no tileset.
+      assert.match((await get(server.url, '/metrics', credentials)).body.toString(), /^mekan_tiles_served_total\{tileset="\(private\)"\} 2$/m);
     }
+    // A scraper with the token sees the tileset's own series.
+    const scraped = (await get(server.url, '/metrics', { authorization: `Bearer ${TOKEN}` })).body.toString();
+    assert.match(scraped, /^mekan_tiles_served_total\{tileset="ortho"\} 2$/m);
+    assert.doesNotMatch(scraped, /\(private\)/);
     // Public tilesets stay open and publicly cacheable.
     const open = await get(server.url, '/tiles/basemap/0/0/0.pbf');
     assert.equal(open.status, 200);
@@ -77,11 +109,18 @@ test('a private tileset: without its token every route answers as for an unknown
     assert.equal((await get(server.url, '/styles/public/style.json')).status, 200);
   } finally {
     await server.close();
+    await absent.close();
     delete process.env.MEKAN_TEST_ORTHO_TOKENS;
   }
 });
 
-test('a private tileset with its token (header, ?token= or ?access_token=, from the file or the environment): served, privately cached, links carry the token', async () => {
+/** Follows an absolute link from an answer on the test server, with the client's own credentials. */
+function follow(server: TestServer, link: string, headers: Record<string, string>): Promise<RawResponse> {
+  const url = new URL(link);
+  return get(server.url, url.pathname + url.search, headers);
+}
+
+test('a private tileset with its token (header, ?token= or ?access_token=, from the file or the environment): served, privately cached; links carry the token only for clients that sent it in the URL', async () => {
   process.env.MEKAN_TEST_ORTHO_TOKENS = OTHER_TOKEN;
   const server = await privateServer();
   try {
@@ -92,6 +131,9 @@ test('a private tileset with its token (header, ?token= or ?access_token=, from 
       [`?token=${OTHER_TOKEN}`, {}],
     ];
     for (const [query, headers] of ways) {
+      const inUrl = query !== '';
+      // A client that authenticates by header sends the header again and gets clean links; a URL client needs the token in them.
+      const tokenInLinks = (link: string | undefined, what: string) => (inUrl ? assert.match(String(link), /[?&]token=/, what) : assert.doesNotMatch(String(link), /token/, what));
       const tile = await get(server.url, `/tiles/ortho/4/10/6.png${query}`, headers);
       assert.equal(tile.status, 200, query);
       assert.equal(tile.headers['content-type'], 'image/png');
@@ -104,25 +146,30 @@ test('a private tileset with its token (header, ?token= or ?access_token=, from 
       assert.match(String(tileJson.headers['cache-control']), /^private\b/);
       assert.match(String(tileJson.headers.vary), /Authorization/);
       const template = tileJson.json<{ tiles: string[] }>().tiles[0];
+      tokenInLinks(template, 'TileJSON tiles');
       // A client that only has the TileJSON follows its links and is let in.
-      assert.match(template, /\?token=/);
-      const followed = await get(server.url, new URL(template.replace('{z}', '5').replace('{x}', '20').replace('{y}', '12')).pathname + new URL(template).search);
-      assert.equal(followed.status, 200);
+      assert.equal((await follow(server, template.replace('{z}', '5').replace('{x}', '20').replace('{y}', '12'), headers)).status, 200);
 
       const catalog = (await get(server.url, `/catalog.json${query}`, headers)).json<{ tilesets: { id: string; tiles: string }[]; styles: { id: string; url: string; languages: Record<string, string> }[] }>();
       assert.deepEqual(catalog.tilesets.map((t) => t.id), ['basemap', 'ortho']);
+      tokenInLinks(catalog.tilesets.find((t) => t.id === 'ortho')?.tiles, 'catalog tiles');
       assert.deepEqual(catalog.styles.map((s) => s.id).sort(), ['orthophoto', 'public']);
       // The style that draws the private tileset links with the token (and is let in); the public one does not.
       const orthoStyle = catalog.styles.find((s) => s.id === 'orthophoto');
-      assert.match(String(orthoStyle?.url), /style\.json\?token=/);
-      assert.match(String(orthoStyle?.languages.az), /style\.json\?lang=az&token=/);
-      const styleUrl = new URL(String(orthoStyle?.url));
-      assert.equal((await get(server.url, styleUrl.pathname + styleUrl.search)).status, 200);
+      tokenInLinks(orthoStyle?.url, 'catalog style');
+      if (inUrl) assert.match(String(orthoStyle?.languages.az), /style\.json\?lang=az&token=/);
+      assert.equal((await follow(server, String(orthoStyle?.url), headers)).status, 200);
       assert.doesNotMatch(String(catalog.styles.find((s) => s.id === 'public')?.url), /token/);
       const style = await get(server.url, `/styles/orthophoto/style.json${query}`, headers);
       assert.equal(style.status, 200);
       assert.match(String(style.headers['cache-control']), /^private\b/);
-      assert.match(style.json<{ sources: { main: { url: string } } }>().sources.main.url, /\/tiles\/ortho\.json\?token=/);
+      const { sources, sprite } = style.json<{ sources: { main: { url: string } }; sprite: string }>();
+      assert.match(sources.main.url, /\/tiles\/ortho\.json/);
+      tokenInLinks(sources.main.url, 'style source');
+      // The sprite link keeps the token too (MapLibre puts `.json` before the query).
+      tokenInLinks(sprite, 'style sprite');
+      const spriteUrl = new URL(sprite);
+      assert.equal((await get(server.url, `${spriteUrl.pathname}.json${spriteUrl.search}`, headers)).status, 200);
 
       for (const path of ['/ogc/collections/ortho', '/ogc/collections/ortho/map/tiles/WebMercatorQuad/4/6/10', '/wmts/1.0.0/WMTSCapabilities.xml']) {
         const answer = await get(server.url, path + query, headers);
@@ -132,18 +179,24 @@ test('a private tileset with its token (header, ?token= or ?access_token=, from 
       // OGC API links to the private collection's resources carry the token; a client following them is let in.
       const metadata = (await get(server.url, `/ogc/collections/ortho/map/tiles/WebMercatorQuad${query}`, headers)).json<{ links: { rel: string; href: string }[] }>();
       const item = metadata.links.find((link) => link.rel === 'item')?.href ?? '';
-      assert.match(item, /\{tileMatrix\}\/\{tileRow\}\/\{tileCol\}\?token=/);
-      const itemUrl = new URL(item.replace('{tileMatrix}', '4').replace('{tileRow}', '6').replace('{tileCol}', '10'));
-      assert.equal((await get(server.url, itemUrl.pathname + itemUrl.search)).status, 200);
+      assert.match(item, /\{tileMatrix\}\/\{tileRow\}\/\{tileCol\}/);
+      tokenInLinks(item, 'OGC item');
+      assert.equal((await follow(server, item.replace('{tileMatrix}', '4').replace('{tileRow}', '6').replace('{tileCol}', '10'), headers)).status, 200);
       const listed = (await get(server.url, `/ogc/collections${query}`, headers)).json<{ collections: { id: string; links: { rel: string; href: string }[] }[] }>();
       const ortho = listed.collections.find((c) => c.id === 'ortho');
-      assert.ok(ortho?.links.every((link) => /[?&]token=/.test(link.href)), JSON.stringify(ortho?.links));
+      for (const link of ortho?.links ?? []) tokenInLinks(link.href, `OGC collection ${link.rel}`);
       const basemap = listed.collections.find((c) => c.id === 'basemap');
       assert.ok(basemap?.links.every((link) => !/token=/.test(link.href)), 'a public collection does not leak the token');
       const capabilities = (await get(server.url, `/wmts/1.0.0/WMTSCapabilities.xml${query}`, headers)).body.toString();
-      assert.match(capabilities, /template="[^"]*\/tiles\/ortho\/\{TileMatrix\}\/\{TileCol\}\/\{TileRow\}\.png\?token=/);
-      const wmtsTile = await get(server.url, `/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=ortho&STYLE=default&TILEMATRIXSET=WebMercatorQuad&TILEMATRIX=4&TILEROW=6&TILECOL=10&FORMAT=image/png${query.replace('?', '&')}`, headers);
-      assert.equal(wmtsTile.status, 200);
+      const resource = /template="([^"]*\/tiles\/ortho\/\{TileMatrix\}\/\{TileCol\}\/\{TileRow\}\.png[^"]*)"/.exec(capabilities)?.[1];
+      assert.ok(resource, capabilities);
+      tokenInLinks(resource, 'WMTS ResourceURL');
+      // A KVP client builds GetTile on the operation URL of the capabilities: it must keep the token too.
+      const operation = /<ows:Operation name="GetTile">[\s\S]*?xlink:href="([^"]*)"/.exec(capabilities)?.[1].replaceAll('&amp;', '&');
+      tokenInLinks(operation, 'WMTS KVP GetTile');
+      const kvp = `${operation}SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=ortho&STYLE=default&TILEMATRIXSET=WebMercatorQuad&TILEMATRIX=4&TILEROW=6&TILECOL=10&FORMAT=image/png`;
+      const wmtsTile = await follow(server, kvp, headers);
+      assert.equal(wmtsTile.status, 200, kvp);
       assert.equal(wmtsTile.headers['content-type'], 'image/png');
     }
     // Answers that showed nothing private are not marked private.
@@ -153,6 +206,76 @@ test('a private tileset with its token (header, ?token= or ?access_token=, from 
   } finally {
     await server.close();
     delete process.env.MEKAN_TEST_ORTHO_TOKENS;
+  }
+});
+
+test('tokens never reach the request log, however the parameter is spelled', async () => {
+  const { logger, lines } = captureLogger();
+  const server = await privateServer({ logger });
+  try {
+    for (const path of [`/tiles/ortho/4/10/6.png?token=${TOKEN}`, `/tiles/ortho.json?access_token=${TOKEN}`, `/catalog.json?x=1&%74oken=${TOKEN}`, `/ogc/collections?TOKEN=${TOKEN}&token=${TOKEN}`, `/nosuch?token=${TOKEN}`]) {
+      assert.ok((await get(server.url, path)).status < 500, path);
+    }
+    const requests = lines().filter((line) => line.msg === 'request');
+    assert.equal(requests.length, 5);
+    for (const line of lines()) assert.doesNotMatch(JSON.stringify(line), new RegExp(TOKEN), JSON.stringify(line));
+    assert.ok(requests.some((line) => String(line.url).startsWith('/tiles/ortho/4/10/6.png?token=[redacted]')), JSON.stringify(requests));
+  } finally {
+    await server.close();
+  }
+});
+
+test('an archive a private entry claims is not also served from a served folder or through a link, and the configuration warns', async () => {
+  const tiles = join(dir, 'claimed');
+  mkdirSync(tiles, { recursive: true });
+  await writeRasterArchive(join(tiles, 'imagery.mbtiles'), 'png', 4, 5);
+  writeVectorArchive(join(tiles, 'basemap.mbtiles'), { maxzoom: 2 });
+  symlinkSync(join(tiles, 'imagery.mbtiles'), join(tiles, 'linked.mbtiles'));
+  const elsewhere = join(dir, 'elsewhere.mbtiles');
+  symlinkSync(join(tiles, 'imagery.mbtiles'), elsewhere);
+  const { logger, lines } = captureLogger();
+  const server = await startServer([tiles, elsewhere], {
+    logger,
+    config: { tilesets: { secret: { path: join(tiles, 'imagery.mbtiles'), private: true, tokens: [TOKEN] } } },
+  });
+  try {
+    for (const id of ['imagery', 'linked', 'elsewhere']) {
+      assert.equal((await get(server.url, `/tiles/${id}/4/10/6.png`)).status, 404, id);
+      assert.equal((await get(server.url, `/tiles/${id}.json`)).status, 404, id);
+    }
+    assert.deepEqual((await get(server.url, '/catalog.json')).json<{ tilesets: { id: string }[] }>().tilesets.map((t) => t.id), ['basemap']);
+    assert.equal((await get(server.url, '/tiles/secret/4/10/6.png', { authorization: `Bearer ${TOKEN}` })).status, 200);
+    assert.equal((await get(server.url, '/tiles/basemap/0/0/0.pbf')).status, 200);
+    const warnings = lines().filter((line) => line.level === 40 && line.private === 'secret');
+    assert.deepEqual(warnings.map((line) => line.id).sort(), ['elsewhere', 'imagery', 'linked']);
+    assert.match(String(warnings[0].msg), /archive of private tileset "secret"/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('with --workers 2, /metrics names a private tileset only to a scraper holding its token', async () => {
+  const tiles = join(dir, 'workers');
+  mkdirSync(tiles, { recursive: true });
+  await writeRasterArchive(join(tiles, 'ortho.mbtiles'), 'png', 4, 5);
+  writeVectorArchive(join(tiles, 'basemap.mbtiles'), { maxzoom: 2 });
+  const config = join(dir, 'workers.json');
+  writeFileSync(config, JSON.stringify({ paths: [tiles], tilesets: { ortho: { private: true, tokens: [TOKEN] } } }));
+  const serve = await spawnServe(['--config', config, '--port', '0', '--quiet', '--workers', '2']);
+  try {
+    for (let i = 0; i < 4; i++) assert.equal((await get(serve.url, `/tiles/ortho/4/10/6.png?token=${TOKEN}`)).status, 200);
+    assert.equal((await get(serve.url, '/tiles/basemap/0/0/0.pbf')).status, 200);
+    // Several scrapes, so that both workers answer some of them (each sums both workers' counters).
+    for (let i = 0; i < 4; i++) {
+      const open = (await get(serve.url, '/metrics')).body.toString();
+      assert.doesNotMatch(open, /ortho/);
+      assert.match(open, /^mekan_tiles_served_total\{tileset="\(private\)"\} 4$/m);
+      assert.match(open, /^mekan_tiles_served_total\{tileset="basemap"\} 1$/m);
+      assert.match((await get(serve.url, '/metrics', { authorization: `Bearer ${TOKEN}` })).body.toString(), /^mekan_tiles_served_total\{tileset="ortho"\} 4$/m);
+    }
+  } finally {
+    serve.child.kill('SIGTERM');
+    await serve.exited;
   }
 });
 

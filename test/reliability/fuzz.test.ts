@@ -1,5 +1,6 @@
 // Thousands of malformed requests over every route against a real `mekan serve` process: no 5xx, no crash,
-// stable memory, and no file outside the served folders in any answer.
+// stable memory, no file outside the served folders in any answer, every malformed request answered, and
+// nothing of a private tileset (its tiles, its metrics, its token) shown to a request without the token.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -14,6 +15,8 @@ import { writeRasterArchive, writeVectorArchive } from '../server/core/fixtures.
 const dir = makeTempDir('mekan-fuzz-');
 const SECRET = `MEKAN-SECRET-${process.pid}-${Date.now()}`;
 const CONCURRENCY = 32;
+const TOKEN = `imagery-token-${process.pid}-0123456789`;
+const FONT_NAMES = ['Noto Sans Regular', 'Noto Sans Bold', 'Noto Sans Italic', 'Noto Sans Georgian Regular'];
 
 /** A small deterministic generator, so that a failure can be replayed. */
 function prng(seed: number): () => number {
@@ -36,6 +39,12 @@ const ROUTES = [
   '/tiles/basemap.json',
   '/tiles/basemap/3/5/2.pbf',
   '/tiles/ortho/5/20/12.png',
+  '/tiles/imagery/5/20/12.png',
+  '/tiles/imagery.json',
+  '/styles/imagery/style.json',
+  '/styles/imagery/sprite.json',
+  '/ogc/collections/imagery/map/tiles/WebMercatorQuad',
+  '/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=imagery&STYLE=default&TILEMATRIXSET=WebMercatorQuad&TILEMATRIX=5&TILEROW=12&TILECOL=20&FORMAT=image/png',
   '/styles/standard/style.json?lang=az',
   '/styles/standard/sprite.png',
   '/styles/standard/sprite@2x.json',
@@ -126,15 +135,24 @@ function generate(random: () => number, count: number, secretPath: string): Prob
     if (random() < 0.1) headers.host = pick(['', 'a b', 'evil.example:99999', '[::1', 'x'.repeat(300)]);
     if (random() < 0.1) headers['x-forwarded-prefix'] = pick(['/../..', '//evil', '%2e%2e']);
     if (random() < 0.05) headers.range = pick(['bytes=0-1', 'bytes=-1', 'bytes=99999999999999999999-']);
+    if (roll < 0.02) {
+      // Font stacks far beyond the cap (400 before any work) and at it.
+      const count = random() < 0.5 ? 9 + Math.floor(random() * 500) : 1 + Math.floor(random() * 8);
+      const fonts = Array.from({ length: count }, () => encodeURIComponent(pick(FONT_NAMES))).join(',');
+      probes.push({ method: 'GET', path: `/fonts/${fonts}/${pick(['0-255', '256-511', '768-1023'])}.pbf`, headers });
+      continue;
+    }
     if (roll < 0.12) {
       // What http.request will not send: raw UTF-8 and control bytes, overlong URLs and headers, broken HTTP.
-      const kind = Math.floor(random() * 7);
+      const kind = Math.floor(random() * 8);
       const rawPath = kind === 0 ? path + 'Ø§中文' : kind === 1 ? path + '\x01\x7f' : kind === 2 ? path + '/' + 'a'.repeat(64 * 1024) : path;
       let head = `GET ${rawPath} HTTP/1.1\r\nHost: x\r\n`;
       if (kind === 3) head += `X-Long: ${'h'.repeat(20 * 1024)}\r\n`;
       if (kind === 4) head = `GET ${rawPath} HTTP/9.9\r\nHost: x\r\n`;
       if (kind === 5) head += 'Broken header line\r\nContent-Length: 5\r\nContent-Length: 7\r\n';
       if (kind === 6) head = `${pick(['FOO', 'G\x00ET', 'get', 'BREW'])} ${rawPath} HTTP/1.1\r\nHost: x\r\n`;
+      // A proxy tunnel request: node:http hands it to its own event and used to drop the socket unanswered.
+      if (kind === 7) head = `CONNECT ${pick(['example.com:443', '127.0.0.1:22', rawPath])} HTTP/1.1\r\nHost: x\r\n`;
       probes.push({ method: 'RAW', path, headers, raw: Buffer.from(`${head}Connection: close\r\n\r\n`, 'utf8') });
       continue;
     }
@@ -182,7 +200,9 @@ function send(agent: Agent, port: number, probe: Probe): Promise<Outcome> {
 }
 
 async function startServe(folder: string): Promise<{ child: ChildProcess; port: number; exited: Promise<number | null> }> {
-  const { child, url, exited } = await spawnServe([folder, '--port', '0', '--quiet']);
+  const config = join(dir, 'serve.json');
+  writeFileSync(config, JSON.stringify({ paths: [folder], trustProxy: true, tilesets: { imagery: { private: true, tokens: [TOKEN] } } }));
+  const { child, url, exited } = await spawnServe(['--config', config, '--port', '0', '--quiet']);
   return { child, port: Number(new URL(url).port), exited };
 }
 
@@ -196,6 +216,7 @@ test('12,000 malformed requests over every route: no 5xx, no crash, no file from
   mkdirSync(folder);
   writeVectorArchive(join(folder, 'basemap.mbtiles'), { maxzoom: 4 });
   await writeRasterArchive(join(folder, 'ortho.mbtiles'), 'png', 4, 5);
+  await writeRasterArchive(join(folder, 'imagery.mbtiles'), 'png', 4, 5);
   const secretPath = join(dir, 'secret.txt');
   writeFileSync(secretPath, SECRET);
   writeFileSync(join(folder, 'secret.json'), JSON.stringify({ secret: SECRET }));
@@ -229,12 +250,19 @@ test('12,000 malformed requests over every route: no 5xx, no crash, no file from
             }
             if (/html/i.test(String(outcome.headers['content-type']))) htmlAnswers++;
           }
+          const privateRoute = /^\/tiles\/imagery[/.]|^\/ogc\/collections\/imagery|^\/wmts\?.*LAYER=imagery/i.test(probe.path);
+          if (privateRoute && outcome.status < 300 && outcome.status !== 204) problems.push(`${probe.method} ${probe.path.slice(0, 200)}: ${outcome.status} for the private tileset without its token`);
+          if (outcome.body.includes(TOKEN) || outcome.body.includes('tileset="imagery"')) problems.push(`${probe.method} ${probe.path.slice(0, 200)}: the private tileset's token or metrics in the answer`);
           if (outcome.body.includes(SECRET) || passwdLine.test(outcome.body.toString('latin1'))) problems.push(`${probe.method} ${probe.path.slice(0, 200)}: a file from outside the served folders was returned`);
         }
       }),
     );
   };
   try {
+    // A token holder's traffic first, so that the private tileset has counters the fuzz must never see.
+    for (const path of [`/tiles/imagery/5/20/12.png?token=${TOKEN}`, `/tiles/imagery.json?token=${TOKEN}`]) {
+      assert.equal((await send(agent, port, { method: 'GET', path, headers: {} })).status, 200, path);
+    }
     const random = prng(20261126);
     const warmUp = generate(random, 6000, secretPath);
     await runBatch(warmUp);

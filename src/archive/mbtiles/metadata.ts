@@ -1,5 +1,6 @@
 // MBTiles 1.3 metadata table ↔ ArchiveMetadata.
-import type { ArchiveMetadata, VectorLayer, LayerStats } from '../types.js';
+import { boundedText, wellFormedVectorLayers } from '../metadataLimits.js';
+import type { ArchiveMetadata, LayerStats } from '../types.js';
 import { parseTileFormat } from '../types.js';
 import type { BBox } from '../../grid/webMercator.js';
 
@@ -16,10 +17,14 @@ function parseZoom(value: string | undefined): number | undefined {
   return Number.isInteger(zoom) && zoom >= 0 && zoom <= 30 ? zoom : undefined;
 }
 
-/** Reads the metadata rows; zoom range and format fall back to what the tiles say (`fallback`). */
+/**
+ * Reads the metadata rows; zoom range and format fall back to what the tiles say (`fallback`). What cannot be
+ * served as it is (a malformed `vector_layers`, an overlong text) is repaired and said in `warnings`.
+ */
 export function metadataFromRows(
   rows: Map<string, string>,
   fallback: { name: string; minzoom: number; maxzoom: number; format: () => ArchiveMetadata['format'] },
+  warnings: string[] = [],
 ): ArchiveMetadata {
   let json: Record<string, unknown> = {};
   const rawJson = rows.get('json');
@@ -29,6 +34,7 @@ export function metadataFromRows(
       if (parsed && typeof parsed === 'object') json = parsed as Record<string, unknown>;
     } catch {
       // A broken `json` row loses only the layer list; the tiles still serve.
+      warnings.push('metadata json is not valid JSON; its layer list is ignored');
     }
   }
   const extra: Record<string, unknown> = {};
@@ -40,23 +46,24 @@ export function metadataFromRows(
   const minzoom = parseZoom(rows.get('minzoom')) ?? fallback.minzoom;
   const maxzoom = parseZoom(rows.get('maxzoom')) ?? fallback.maxzoom;
   const metadata: ArchiveMetadata = {
-    name: rows.get('name') || fallback.name,
+    name: boundedText(rows.get('name'), 'name', warnings) || fallback.name,
     format: parseTileFormat(rows.get('format')) ?? fallback.format(),
     minzoom: Math.min(minzoom, maxzoom),
     maxzoom: Math.max(minzoom, maxzoom),
     bounds,
     center: center ?? (bounds ? [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, minzoom] : undefined),
-    attribution: rows.get('attribution'),
-    description: rows.get('description'),
-    version: rows.get('version'),
-    type: rows.get('type'),
+    attribution: boundedText(rows.get('attribution'), 'attribution', warnings),
+    description: boundedText(rows.get('description'), 'description', warnings),
+    version: boundedText(rows.get('version'), 'version', warnings),
+    type: boundedText(rows.get('type'), 'type', warnings),
     extra,
   };
   const tileMatrixSet = rows.get('tile_matrix_set');
   if (tileMatrixSet) metadata.tileMatrixSet = tileMatrixSet;
   const crsBounds = parseNumbers(rows.get('crs_bounds'), 4) as BBox | undefined;
   if (crsBounds) metadata.crsBounds = crsBounds;
-  if (Array.isArray(json.vector_layers)) metadata.vector_layers = json.vector_layers as VectorLayer[];
+  const vectorLayers = wellFormedVectorLayers(json.vector_layers, warnings);
+  if (vectorLayers) metadata.vector_layers = vectorLayers;
   if (Array.isArray(json.mekan_layer_stats)) metadata.layerStats = json.mekan_layer_stats as LayerStats[];
   return metadata;
 }

@@ -7,6 +7,7 @@ import { flipRow, type TileRange } from '../../grid/webMercator.js';
 import type { ArchiveMetadata, ArchiveTile, RangeMeasure, RangeTile, StoredTile, TileArchiveReader, TileFormat, ZoomSummary } from '../types.js';
 import { isGzip } from '../types.js';
 import { tileDigest, type TileHashes } from '../tileHashes.js';
+import { MAX_METADATA_VALUE_BYTES } from '../metadataLimits.js';
 import { metadataFromRows } from './metadata.js';
 
 interface TileRow {
@@ -182,19 +183,33 @@ export class MBTilesReader implements TileArchiveReader {
   private readMetadata(hasMetadataTable: boolean): ArchiveMetadata {
     const rows = new Map<string, string>();
     if (hasMetadataTable) {
-      for (const row of this.db.prepare('SELECT name, value FROM metadata').all() as { name: string; value: unknown }[]) {
-        if (typeof row.name === 'string' && row.value !== null && row.value !== undefined) rows.set(row.name, String(row.value));
+      // An oversized value is not even read: the database hands over its length only.
+      const select = this.db.prepare('SELECT name, length(CAST(value AS BLOB)) AS size, CASE WHEN length(CAST(value AS BLOB)) > ? THEN NULL ELSE value END AS value FROM metadata');
+      for (const row of select.all(MAX_METADATA_VALUE_BYTES) as { name: unknown; size: number | null; value: unknown }[]) {
+        if (typeof row.name !== 'string') continue;
+        if (row.size !== null && row.size > MAX_METADATA_VALUE_BYTES) {
+          this.warnings.push(`${this.path}: metadata ${row.name.slice(0, 64)} is ${row.size} bytes, above the ${MAX_METADATA_VALUE_BYTES}-byte limit; ignored`);
+          continue;
+        }
+        if (row.value !== null && row.value !== undefined) rows.set(row.name, String(row.value));
       }
     }
     const needsZooms = !rows.has('minzoom') || !rows.has('maxzoom');
     const zooms = needsZooms
       ? (this.db.prepare('SELECT MIN(zoom_level) AS min, MAX(zoom_level) AS max FROM tiles').get() as { min: number | null; max: number | null })
       : { min: 0, max: 0 };
-    return metadataFromRows(rows, {
-      name: basename(this.path, extname(this.path)),
-      minzoom: zooms.min ?? 0,
-      maxzoom: zooms.max ?? 0,
-      format: () => sniffFormat((this.db.prepare('SELECT tile_data AS data FROM tiles LIMIT 1').get() as TileRow | undefined)?.data),
-    });
+    const warnings: string[] = [];
+    const metadata = metadataFromRows(
+      rows,
+      {
+        name: basename(this.path, extname(this.path)),
+        minzoom: zooms.min ?? 0,
+        maxzoom: zooms.max ?? 0,
+        format: () => sniffFormat((this.db.prepare('SELECT tile_data AS data FROM tiles LIMIT 1').get() as TileRow | undefined)?.data),
+      },
+      warnings,
+    );
+    for (const warning of warnings) this.warnings.push(`${this.path}: ${warning}`);
+    return metadata;
   }
 }

@@ -2,12 +2,16 @@
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { InputError } from '../../errors.js';
+import { cachedJson } from '../documentCache.js';
 import type { RouteModule, ServerContext } from '../module.js';
 import type { Tileset } from '../registry.js';
 import { tilesFastPath } from '../routes/tiles.js';
 import { answerWithTileRoute } from '../tileAlias.js';
 import * as documents from './documents.js';
 import { DEFAULT_LIMIT, MAX_LIMIT, registerFeatureRoutes } from './features.js';
+
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']}');
 
 /** Only JSON is offered; `?f=json` (or no `f`) asks for it, anything else cannot be served. */
 function requireJson(ctx: Context): void {
@@ -16,11 +20,16 @@ function requireJson(ctx: Context): void {
   throw new InputError(ctx.path, `format "${String(f)}" is not offered here (only f=json)`, 406);
 }
 
-function sendJson(ctx: Context, body: object): void {
+function sendJson(ctx: Context, body: object | Buffer): void {
   requireJson(ctx);
   ctx.set('Cache-Control', 'public, max-age=60');
   ctx.type = 'application/json';
   ctx.body = body;
+}
+
+/** A document of one tileset, built once per archive version (see documentCache.ts). */
+function tilesetDocument(tileset: Tileset, kind: string, baseUrl: string, build: (baseUrl: string, tileset: Tileset) => object): Buffer {
+  return cachedJson(tileset, kind, baseUrl, () => build(baseUrl, tileset));
 }
 
 /** The tileset behind /collections/{id}/{tiles | map/tiles}; 404 when it is absent or of the other data type. */
@@ -43,12 +52,12 @@ function requireTileMatrixSet(ctx: Context, tileset: Tileset): void {
 function registerTilesets(router: Router, context: ServerContext, prefix: string, map: boolean): void {
   const tiles = tilesFastPath(context);
   router.get(`/ogc/collections/:id/${prefix}`, (ctx) => {
-    sendJson(ctx, documents.tilesetList(context.publicUrl(ctx.req), tilesetFor(ctx, context, map)));
+    sendJson(ctx, tilesetDocument(tilesetFor(ctx, context, map), `ogc-${prefix}`, context.publicUrl(ctx.req), documents.tilesetList));
   });
   router.get(`/ogc/collections/:id/${prefix}/:tms`, (ctx) => {
     const tileset = tilesetFor(ctx, context, map);
     requireTileMatrixSet(ctx, tileset);
-    sendJson(ctx, documents.tilesetMetadata(context.publicUrl(ctx.req), tileset));
+    sendJson(ctx, tilesetDocument(tileset, `ogc-${prefix}-tms`, context.publicUrl(ctx.req), documents.tilesetMetadata));
   });
   router.get(`/ogc/collections/:id/${prefix}/:tms/:tileMatrix/:tileRow/:tileCol`, (ctx) => {
     const tileset = tilesetFor(ctx, context, map);
@@ -74,11 +83,17 @@ export const ogcModule: RouteModule = {
       if (!tms) throw new InputError(ctx.path, `no tile matrix set "${ctx.params.tms}"`, 404);
       sendJson(ctx, tms);
     });
-    router.get('/ogc/collections', (ctx) => sendJson(ctx, documents.collections(base(ctx), context.registry.list())));
+    router.get('/ogc/collections', (ctx) => {
+      const baseUrl = base(ctx);
+      // The list is the cached collection documents put side by side, not each rebuilt.
+      const entries = context.registry.list().map((tileset) => tilesetDocument(tileset, 'ogc-collection', baseUrl, documents.collection));
+      const head = JSON.stringify(documents.collections(baseUrl, [])).replace(/\]\}$/, '');
+      sendJson(ctx, Buffer.concat([Buffer.from(head), ...entries.flatMap((entry, i) => (i === 0 ? [entry] : [COMMA, entry])), CLOSE]));
+    });
     router.get('/ogc/collections/:id', (ctx) => {
       const tileset = context.registry.get(ctx.params.id);
       if (!tileset) throw new InputError(ctx.path, `no collection "${ctx.params.id}"`, 404);
-      sendJson(ctx, documents.collection(base(ctx), tileset));
+      sendJson(ctx, tilesetDocument(tileset, 'ogc-collection', base(ctx), documents.collection));
     });
     registerFeatureRoutes(router, context);
     registerTilesets(router, context, 'tiles', false);

@@ -13,7 +13,7 @@ export const metricsModule: RouteModule = {
       const metrics = clustered ? Metrics.sum(await workerSnapshots(context.metrics)) : context.metrics;
       ctx.set('Cache-Control', 'no-store');
       ctx.type = 'text/plain; version=0.0.4; charset=utf-8';
-      ctx.body = metrics.render({ tilesets: context.registry.list().length });
+      ctx.body = metrics.render({ tilesets: context.registry.list().length }, (tileset) => !context.registry.conceals(tileset));
     });
   },
 };

@@ -79,9 +79,8 @@ export function createPackagesModule(stylesDir?: string): RouteModule {
         if (tilesetId !== undefined) {
           body = estimateJson(await estimateExtract(tilesetOf(context, tilesetId).archive, region));
         } else {
-          // A whole package: every tileset the style draws (a style over a hidden tileset is itself unknown).
+          // A whole package: every tileset the style draws (a hidden one answers as an absent one: tilesetOf's 404).
           const ids = templateTilesets(styles().template(styleId!));
-          if (ids.some((id) => context.registry.hides(id))) throw new InputError(`style "${styleId}"`, 'not found', 404);
           const tilesets: Record<string, unknown> = {};
           let tiles = 0;
           let bytes = 0;

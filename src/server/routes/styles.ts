@@ -1,5 +1,4 @@
 // GET /styles/{style}/style.json[?lang=az|en|ru] and /styles/{style}/sprite[@2x].{png,json}; styles in /catalog.json.
-import { InputError } from '../../errors.js';
 import { withToken } from '../access.js';
 import { STYLES_DIR } from '../assets.js';
 import type { RouteModule, ServerContext } from '../module.js';
@@ -31,23 +30,25 @@ export function createStylesModule(stylesDir?: string): RouteModule {
           if (missing.length) context.logger.warn({ style: id, missing }, `style ${id} left out of the catalog: it draws tileset${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, not served`);
         }
       }
+      // A style over a private tileset the request may not see answers exactly as when that tileset is not
+      // served at all (the styles are bundled and documented, so a 404 would say "it exists and is private").
       router.get('/styles/:style/style.json', (ctx) => {
         const template = styles().template(ctx.params.style);
-        // A style over a private tileset is as hidden as the tileset: the same 404 as an unknown style.
-        if (templateTilesets(template).some((id) => context.registry.hides(id))) throw new InputError(`style "${ctx.params.style}"`, 'not found', 404);
         const language = parseLanguage(ctx.query.lang);
-        // no-cache with an ETag: clients revalidate cheaply and see a changed template at once.
         const resolved = resolveStyle(template, context.publicUrl(ctx.req), language, `styles/${encodeURIComponent(ctx.params.style)}`);
-        // Sources of private tilesets carry the request's token, so that the client's next requests are let in.
-        for (const source of Object.values(resolved.sources)) {
-          const id = /\/tiles\/([^/]+)\.json$/.exec(source.url ?? '')?.[1];
-          if (id !== undefined && context.registry.get(decodeURIComponent(id))?.private) source.url = withToken(source.url!);
+        // A style drawing a private tileset the request sees links with the request's URL token (sources, sprite).
+        const shown = templateTilesets(template).filter((id) => context.registry.get(id)?.private);
+        if (shown.length > 0) {
+          for (const source of Object.values(resolved.sources)) {
+            const id = /\/tiles\/([^/?]+)\.json$/.exec(source.url ?? '')?.[1];
+            if (id !== undefined && shown.includes(decodeURIComponent(id))) source.url = withToken(source.url!);
+          }
+          if (resolved.sprite) resolved.sprite = withToken(resolved.sprite);
         }
-        const style = JSON.stringify(resolved);
-        sendAsset(ctx, Buffer.from(style), 'application/json; charset=utf-8', 'no-cache');
+        // no-cache with an ETag: clients revalidate cheaply and see a changed template at once.
+        sendAsset(ctx, Buffer.from(JSON.stringify(resolved)), 'application/json; charset=utf-8', 'no-cache');
       });
       router.get('/styles/:style/:file', (ctx) => {
-        if (templateTilesets(styles().template(ctx.params.style)).some((id) => context.registry.hides(id))) throw new InputError(`style "${ctx.params.style}"`, 'not found', 404);
         const sprite = styles().sprite(ctx.params.style, ctx.params.file);
         sendAsset(ctx, sprite.body, sprite.contentType, context.options.cacheControl);
       });

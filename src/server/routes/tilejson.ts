@@ -3,6 +3,7 @@ import { InputError } from '../../errors.js';
 import { MAX_LATITUDE } from '../../grid/webMercator.js';
 import { isWebMercator } from '../../grid/tileMatrixSets.js';
 import { withToken } from '../access.js';
+import { cachedJson } from '../documentCache.js';
 import type { RouteModule } from '../module.js';
 import type { Tileset } from '../registry.js';
 
@@ -51,8 +52,10 @@ export const tileJsonModule: RouteModule = {
       if (!tileset) throw new InputError(ctx.path, `no tileset "${id}"`, 404);
       // TileJSON has no CRS: its tiles are Web Mercator's. Another grid's tiles would land in the wrong place.
       if (!isWebMercator(tileset.grid)) throw new InputError(ctx.path, `tileset "${id}" is cut on ${tileset.grid.id}, which TileJSON cannot describe; read it through /wmts/1.0.0/WMTSCapabilities.xml or /ogc/collections/${id}`, 404);
+      const baseUrl = context.publicUrl(ctx.req);
       ctx.set('Cache-Control', 'public, max-age=60');
-      ctx.body = tileJson(context.publicUrl(ctx.req), tileset);
+      ctx.type = 'application/json; charset=utf-8';
+      ctx.body = cachedJson(tileset, 'tilejson', baseUrl, () => tileJson(baseUrl, tileset));
     });
   },
 };

@@ -6,6 +6,7 @@ import { ArchiveUnavailableError } from '../../archive/types.js';
 import { InputError, messageOf } from '../../errors.js';
 import { MAX_ZOOM } from '../../grid/webMercator.js';
 import { isInMatrix } from '../../grid/tileMatrixSets.js';
+import { redactUrl } from '../access.js';
 import { acceptsGzip, CorruptTileError, encodeTile, matchesEtag } from '../encoding.js';
 import { requestLogFilter } from '../logger.js';
 import type { FastPath, RouteModule, ServerContext } from '../module.js';
@@ -86,7 +87,7 @@ export function tilesFastPath(context: ServerContext): FastPath {
     else response.end(body);
     const seconds = (performance.now() - started) / 1000;
     metrics.observe('tile', status, seconds);
-    if (logRequest(status)) logger.info({ method: request.method, url: request.url, status, ms: Math.round(seconds * 1e6) / 1e3 }, 'request');
+    if (logRequest(status)) logger.info({ method: request.method, url: redactUrl(request.url), status, ms: Math.round(seconds * 1e6) / 1e3 }, 'request');
   };
 
   const fail = (request: IncomingMessage, response: ServerResponse, status: number, headers: string[], message: string, started: number) => {

@@ -183,7 +183,10 @@ export function buildWmtsCapabilities(baseUrl: string, tilesets: readonly WmtsTi
   }
   const order = Object.keys(TILE_GRIDS);
   const matrixSets = [...sets.values()].sort((a, b) => order.indexOf(a.grid.id) - order.indexOf(b.grid.id) || a.depth - b.depth);
-  const kvpUrl = `${baseUrl}/wmts?`;
+  // With a private layer listed, the operation URLs carry the token too: a KVP client builds GetTile from them.
+  const link = published.some((t) => t.private) ? withToken : (url: string) => url;
+  const kvp = link(`${baseUrl}/wmts`);
+  const kvpUrl = kvp.includes('?') ? `${kvp}&` : `${kvp}?`;
   return `<?xml version="1.0" encoding="UTF-8"?>
 <Capabilities xmlns="http://www.opengis.net/wmts/1.0" xmlns:ows="http://www.opengis.net/ows/1.1" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:gml="http://www.opengis.net/gml" xsi:schemaLocation="http://www.opengis.net/wmts/1.0 http://schemas.opengis.net/wmts/1.0/wmtsGetCapabilities_response.xsd" version="1.0.0">
   <ows:ServiceIdentification>
@@ -199,7 +202,7 @@ ${operationXml('GetTile', kvpUrl)}
   <Contents>
 ${[...layers, ...matrixSets.map((s) => tileMatrixSetXml(s.grid, s.depth))].join('\n')}
   </Contents>
-  <ServiceMetadataURL xlink:href="${escapeXml(`${baseUrl}/wmts/1.0.0/WMTSCapabilities.xml`)}"/>
+  <ServiceMetadataURL xlink:href="${escapeXml(link(`${baseUrl}/wmts/1.0.0/WMTSCapabilities.xml`))}"/>
 </Capabilities>
 `;
 }

@@ -1,6 +1,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
+import { pino } from 'pino';
+import { serverOptionsFrom } from '../../../src/config/serverOptions.js';
+import { createApp } from '../../../src/server/app.js';
 import type { RouteModule } from '../../../src/server/module.js';
 import { makeTempDir } from '../../support/tempDir.js';
 import { get, startServer, writeRasterArchive, writeVectorArchive, type TestServer } from './fixtures.js';
@@ -157,5 +162,67 @@ test('public URLs: from the request; X-Forwarded-* only when proxies are trusted
   } finally {
     await trusted.close();
     await fixed.close();
+  }
+});
+
+test('trusted proxy: documents built from X-Forwarded-* are never shared by caches (private, Vary on those headers) unless the public URL is fixed', async () => {
+  const poison = { 'X-Forwarded-Prefix': '/poison', 'X-Forwarded-Host': 'evil.example' };
+  const trusted = await startServer([dir], { config: { trustProxy: true } });
+  const fixed = await startServer([dir], { flags: { publicUrl: 'https://tiles.example.az' }, config: { trustProxy: true } });
+  try {
+    for (const path of ['/tiles/ortho.json', '/catalog.json', '/wmts/1.0.0/WMTSCapabilities.xml', '/wmts?SERVICE=WMTS&REQUEST=GetCapabilities', '/ogc/collections', '/ogc/collections/basemap/tiles/WebMercatorQuad', '/styles/standard/style.json']) {
+      const poisoned = await get(trusted.url, path, poison);
+      assert.equal(poisoned.status, 200, path);
+      assert.match(poisoned.body.toString(), /evil\.example\/poison/, path);
+      assert.doesNotMatch(String(poisoned.headers['cache-control']), /public/, path);
+      assert.match(String(poisoned.headers['cache-control']), /^private\b/, path);
+      for (const header of ['X-Forwarded-Host', 'X-Forwarded-Proto', 'X-Forwarded-Prefix']) assert.match(String(poisoned.headers.vary), new RegExp(header, 'i'), `${path} Vary`);
+      // A fixed public URL ignores the headers: the answer is the same for everyone and may be shared.
+      const plain = await get(fixed.url, path, poison);
+      assert.doesNotMatch(plain.body.toString(), /poison|evil/, path);
+      assert.doesNotMatch(String(plain.headers.vary ?? ''), /Forwarded/i, path);
+      if (path !== '/catalog.json' && !path.startsWith('/styles')) assert.match(String(plain.headers['cache-control']), /^public/, path);
+    }
+    // Tiles carry no URLs: they stay publicly cacheable behind the proxy.
+    assert.match(String((await get(trusted.url, '/tiles/ortho/4/10/6.png', poison)).headers['cache-control']), /^public/);
+  } finally {
+    await trusted.close();
+    await fixed.close();
+  }
+});
+
+/** Sends raw bytes on a socket; resolves with what came back before the server closed it (never a bare close). */
+function raw(port: number, bytes: string, options: { keepOpen?: boolean } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    if (options.keepOpen) socket.write(bytes);
+    else socket.end(bytes);
+  });
+}
+
+test('every malformed request gets an HTTP answer: CONNECT 405, oversized headers 431, headers too slow 408, garbage 400', async () => {
+  const { defaultModules } = await import('../../../src/server/modules.js');
+  const options = serverOptionsFrom({ paths: [dir], port: '0', quiet: true });
+  options.reloadIntervalMs = 0;
+  // node:http checks slow clients only every 30 s by default; a short check keeps the test short.
+  const app = createApp({ options, logger: pino({ level: 'silent' }), modules: defaultModules, httpTimeouts: { headersTimeout: 300, requestTimeout: 600, connectionsCheckingInterval: 100 } });
+  await app.listen();
+  const { port } = app.server.address() as AddressInfo;
+  try {
+    const connectAnswer = await raw(port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', { keepOpen: true });
+    assert.match(connectAnswer, /^HTTP\/1\.1 405 /);
+    assert.match(connectAnswer, /\r\nAllow: GET, HEAD, OPTIONS\r\n/);
+    assert.match(await raw(port, `GET / HTTP/1.1\r\nHost: x\r\nX-Long: ${'h'.repeat(20 * 1024)}\r\n\r\n`), /^HTTP\/1\.1 431 /);
+    assert.match(await raw(port, 'GET / HTTP/1.1\r\nBroken header line\r\n\r\n'), /^HTTP\/1\.1 400 /);
+    // Headers that never finish: the server answers 408 once its header timeout passes, then closes.
+    const slow = await raw(port, 'GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ', { keepOpen: true });
+    assert.match(slow, /^HTTP\/1\.1 408 /);
+    assert.match(slow, /"error":"request not received in time"/);
+  } finally {
+    await app.close(1000);
   }
 });
