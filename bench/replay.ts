@@ -18,6 +18,7 @@ import { openArchive } from '../src/archive/open.js';
 import { bboxToTileRange, lonLatToTileFraction } from '../src/grid/webMercator.js';
 import { MEKAN_BIN, spawnServe, type ServeProcess } from '../test/support/mekanProcess.js';
 import { freePort, startNginx, type Nginx } from '../test/support/nginx.js';
+import { seededRandom } from '../test/support/seededRandom.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const { values } = parseArgs({
@@ -31,18 +32,6 @@ const { values } = parseArgs({
 });
 const work = join(tmpdir(), 'mekan-replay');
 mkdirSync(work, { recursive: true });
-
-/** mulberry32: small, seedable, good enough to draw a request log. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick(weights: number[], u: number): number {
   const total = weights.reduce((a, b) => a + b, 0);
@@ -71,7 +60,7 @@ const places = (JSON.parse(readFileSync(join(root, 'data', 'basemap', 'place.geo
 const populations = places.map((place) => place.properties.population!);
 
 console.log(`generating ${Number(values.requests).toLocaleString('en')} requests from seed ${values.seed} over ${places.length} population centres, z${minzoom}–${maxzoom}…`);
-const next = random(Number(values.seed));
+const next = seededRandom(Number(values.seed));
 const ranges = Array.from({ length: maxzoom + 1 }, (_, z) => bboxToTileRange(archive.metadata.bounds ?? [-180, -85.0511, 180, 85.0511], z));
 const total = Number(values.requests);
 const log: string[] = new Array<string>(total);

@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { makeTempDir } from '../support/tempDir.js';
 import { spawnServe } from '../support/mekanProcess.js';
+import { seededRandom } from '../support/seededRandom.js';
 import { writeRasterArchive, writeVectorArchive } from '../server/core/fixtures.js';
 
 const dir = makeTempDir('mekan-fuzz-');
@@ -17,18 +18,6 @@ const SECRET = `MEKAN-SECRET-${process.pid}-${Date.now()}`;
 const CONCURRENCY = 32;
 const TOKEN = `imagery-token-${process.pid}-0123456789`;
 const FONT_NAMES = ['Noto Sans Regular', 'Noto Sans Bold', 'Noto Sans Italic', 'Noto Sans Georgian Regular'];
-
-/** A small deterministic generator, so that a failure can be replayed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ROUTES = [
   '/',
@@ -263,7 +252,7 @@ test('12,000 malformed requests over every route: no 5xx, no crash, no file from
     for (const path of [`/tiles/imagery/5/20/12.png?token=${TOKEN}`, `/tiles/imagery.json?token=${TOKEN}`]) {
       assert.equal((await send(agent, port, { method: 'GET', path, headers: {} })).status, 200, path);
     }
-    const random = prng(20261126);
+    const random = seededRandom(20261126);
     const warmUp = generate(random, 6000, secretPath);
     await runBatch(warmUp);
     const rssAfterWarmUp = rssMb(child.pid!);
