@@ -154,6 +154,11 @@ export class MBTilesReader implements TileArchiveReader {
     }
   }
 
+  /** SQLite's plan for the range read, one line per step: `SEARCH … USING INDEX`, never a `SCAN` of the tiles. */
+  rangeQueryPlan(): string[] {
+    return (this.db.prepare(`EXPLAIN QUERY PLAN ${this.selectRange.source}`).all(0, 0, 0, 0, 0) as { detail: string }[]).map((row) => row.detail);
+  }
+
   measureRange(range: TileRange): RangeMeasure {
     const row = this.measureStatement.get(...rangeParameters(range));
     return { tiles: row?.tiles ?? 0, bytes: row?.bytes ?? 0 };
