@@ -43,10 +43,9 @@ function joinNegativeValues(argv: string[], options: Options): string[] {
 function optionProblem(error: Error & { code?: string }, options: Options, argv: string[]): string {
   const flag = /'(-{1,2}[^' ]+)/.exec(error.message)?.[1] ?? '';
   if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    const known = [...Object.keys(options), 'help'];
-    const name = flag.replace(/^-+/, '').split('=')[0];
-    const guess = flag.startsWith('--') ? closest(name, known) : undefined;
-    return `unknown option ${flag}${guess ? ` (did you mean --${guess}?)` : ''}`;
+    const typed = typedFlag(flag, argv);
+    const hint = optionHint(typed, { ...options, help: { type: 'boolean', short: 'h' } });
+    return `unknown option ${typed}${hint ? ` (${hint})` : ''}`;
   }
   if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     const name = /--([a-z-]+)/.exec(error.message)?.[1];
@@ -56,6 +55,35 @@ function optionProblem(error: Error & { code?: string }, options: Options, argv:
     return `${given ?? `--${name}`} expects a value`;
   }
   return error.message.split('\n')[0];
+}
+
+/** The flag as the user typed it: Node names only the first letter of `-maxzoom` (a group of short flags). */
+function typedFlag(flag: string, argv: string[]): string {
+  if (flag.startsWith('--')) return flag;
+  return argv.find((arg) => arg.startsWith(flag) && !arg.startsWith('--') && arg.length > 2)?.split('=')[0] ?? flag;
+}
+
+/**
+ * What the user probably meant by an unknown flag, against every spelling the command accepts: a long name by
+ * spelling (`--alfa` → `--alpha`), a long name typed with one dash (`-maxzoom`), a short one typed with two
+ * (`--o` → `-o`), a short one in the wrong case (`-O`), and `--no-X` for a switch that is already off unless given.
+ */
+function optionHint(typed: string, options: Options): string | undefined {
+  const longNames = Object.keys(options);
+  const shorts = longNames.flatMap((name) => (options[name].short ? [options[name].short] : []));
+  const name = typed.replace(/^-+/, '');
+  if (typed.startsWith('--') && name.startsWith('no-')) {
+    const negated = closest(name.slice(3), longNames);
+    if (negated && options[negated].type === 'boolean') return `--${negated} is off unless given; leave it out`;
+  }
+  if (name.length === 1) {
+    const short = shorts.find((letter) => letter === name) ?? shorts.find((letter) => letter.toLowerCase() === name.toLowerCase());
+    if (short) return `did you mean -${short}?`;
+    const long = longNames.find((long) => long === name);
+    return long ? `did you mean --${long}?` : undefined;
+  }
+  const guess = closest(name, longNames);
+  return guess ? `did you mean --${guess}?` : undefined;
 }
 
 /** A zoom option: an integer 0..30 or an input error naming the flag. */

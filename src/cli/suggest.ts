@@ -15,16 +15,21 @@ function editDistance(a: string, b: string): number {
   return rows[a.length][b.length];
 }
 
-/** The candidate nearest to `word`, if it is near enough to be a typo (at most a third of its letters off) or `word` is its prefix. */
+/**
+ * The candidate nearest to `word`, if it is near enough to be a typo or `word` is its prefix. Near enough: fewer
+ * than 60 % of the longer word's letters off (as commander.js), so one change in a four-letter name matches and
+ * `alfa` finds `alpha` (a substitution and an insertion in five letters), while `tiles` finds no command.
+ */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
-  let bestDistance = Infinity;
+  let bestSimilarity = 0;
   for (const candidate of candidates) {
-    const distance = candidate.startsWith(word) && word.length >= 3 ? 0.5 : editDistance(word, candidate);
-    if (distance < bestDistance) {
+    const similarity =
+      candidate.startsWith(word) && word.length >= 3 ? 1 : 1 - editDistance(word, candidate) / Math.max(word.length, candidate.length);
+    if (similarity > bestSimilarity) {
       best = candidate;
-      bestDistance = distance;
+      bestSimilarity = similarity;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+  return bestSimilarity > 0.4 ? best : undefined;
 }

@@ -1,9 +1,12 @@
 // The command line as a newcomer meets it: help on every level, the version, and typos answered with the likely meaning.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { MEKAN_BIN } from '../support/mekanProcess.js';
+
+const run = promisify(execFile);
 
 function mekan(...args: string[]) {
   return spawnSync(process.execPath, [MEKAN_BIN, ...args], { encoding: 'utf8' });
@@ -63,4 +66,35 @@ test('a misspelled command names the closest command and exits 2', () => {
     assert.equal(result.stderr, expected);
     assert.equal(result.status, 2);
   }
+});
+
+test('every builder suggests from its own options, long, short and negated forms alike', async () => {
+  // [command, typed flag, what the hint says]; each builder is given a typo of one of its own options.
+  const cases: [string[], string, string | undefined][] = [
+    [['build', 'vector', 'in.geojson', '-o', 'out.mbtiles'], '--layr', 'did you mean --layer?'],
+    [['build', 'vector', 'in.geojson', '-o', 'out.mbtiles'], '-maxzoom', 'did you mean --maxzoom?'],
+    [['build', 'vector', 'in.geojson', '-o', 'out.mbtiles'], '--no-strict', '--strict is off unless given; leave it out'],
+    [['build', 'raster', 'in.tif', '-o', 'out.mbtiles'], '--alfa', 'did you mean --alpha?'],
+    [['build', 'raster', 'in.tif', '-o', 'out.mbtiles'], '--nmae', 'did you mean --name?'],
+    [['build', 'raster', 'in.tif', '-o', 'out.mbtiles'], '--skipbad', 'did you mean --skip-bad?'],
+    [['build', 'raster', 'in.tif', '-o', 'out.mbtiles'], '--tiles', undefined],
+    [['extract', 'in.mbtiles', '-o', 'out.mbtiles'], '--bboxx', 'did you mean --bbox?'],
+    [['extract', 'in.mbtiles', '-o', 'out.mbtiles'], '-B', 'did you mean -b?'],
+    [['merge', 'a.mbtiles', 'b.mbtiles'], '--o', 'did you mean -o?'],
+    [['package', '--style', 'standard', '-o', 'out.zip'], '--maxzooom', 'did you mean --maxzoom?'],
+    [['convert', 'a.mbtiles', 'b.pmtiles'], '--qiet', 'did you mean --quiet?'],
+    [['convert', 'a.mbtiles', 'b.pmtiles'], '--no-quiet', '--quiet is off unless given; leave it out'],
+  ];
+  // The processes run side by side: each only parses its arguments, so the test costs one start-up, not thirteen.
+  await Promise.all(
+    cases.map(async ([args, typed, hint]) => {
+      const command = args[0] === 'build' ? args.slice(0, 2).join(' ') : args[0];
+      const failed = await run(process.execPath, [MEKAN_BIN, ...args, typed, ...(typed.startsWith('--no-') ? [] : ['1'])]).then(
+        () => assert.fail(`${command} ${typed} succeeded`),
+        (error: { stderr: string; code: number }) => error,
+      );
+      assert.equal(failed.stderr, `mekan: ${command}: unknown option ${typed}${hint ? ` (${hint})` : ''}; see mekan ${command} --help\n`, `${command} ${typed}`);
+      assert.equal(failed.code, 1, `${command} ${typed}`);
+    }),
+  );
 });
