@@ -2,7 +2,8 @@
 import { extname } from 'node:path';
 import { InputError } from '../errors.js';
 import type { TileArchiveReader, TileArchiveWriter } from './types.js';
-import { MBTilesReader, type MBTilesReaderOptions } from './mbtiles/reader.js';
+import { MBTilesReader } from './mbtiles/reader.js';
+import type { TileHashOptions } from './tileHashes.js';
 import { MBTilesWriter } from './mbtiles/writer.js';
 import { PMTilesReader, type RemoteOptions } from './pmtiles/reader.js';
 import { PMTilesWriter } from './pmtiles/writer.js';
@@ -23,13 +24,13 @@ export function isArchiveUrl(location: string): boolean {
 }
 
 /** What a server shares among the archives it opens (see tileHashes.ts). */
-export type OpenOptions = MBTilesReaderOptions;
+export type OpenOptions = TileHashOptions;
 
 export function openArchive(path: string, options: OpenOptions = {}): TileArchiveReader {
   const extension = extname(path).toLowerCase();
   if (extension === '.mbtiles') return new MBTilesReader(path, options);
-  if (extension === '.pmtiles') return PMTilesReader.openFile(path);
-  if (extension === '.gpkg') return new GeoPackageReader(path);
+  if (extension === '.pmtiles') return PMTilesReader.openFile(path, options);
+  if (extension === '.gpkg') return new GeoPackageReader(path, options);
   throw new InputError(path, `unknown archive type (expected ${ARCHIVE_EXTENSIONS.join(', ')})`);
 }
 

@@ -18,6 +18,12 @@ export function tileDigest(data: Uint8Array): string {
  */
 const ENTRY_OVERHEAD = 190;
 
+/** What a reader of archives without content-hash tile ids is given: where it keeps the hashes it computes. */
+export interface TileHashOptions {
+  /** Without it, tiles are hashed on every read. */
+  tileHashes?: TileHashes;
+}
+
 export interface TileHashStats {
   entries: number;
   /** Estimated heap bytes held, within `maxBytes`. */
@@ -47,15 +53,18 @@ export class TileHashes {
     return `${++this.scopes}:`;
   }
 
-  /** The hash of `data`, stored under `key` (scope + what identifies the tile's content in its archive). */
-  hashOf(key: string, data: Uint8Array): string {
+  /**
+   * The hash of `data`, stored under `key` (scope + what identifies the tile's content in its archive). `digest` is
+   * the archive type's own: PMTiles keeps MD5, the hash our MBTiles ids are, so a converted archive keeps its ETags.
+   */
+  hashOf(key: string, data: Uint8Array, digest: (data: Uint8Array) => string = tileDigest): string {
     const cached = this.cache?.get(key);
     if (cached !== undefined) {
       this.hits++;
       return cached;
     }
     this.misses++;
-    const hash = tileDigest(data);
+    const hash = digest(data);
     this.cache?.set(key, hash);
     return hash;
   }

@@ -370,7 +370,7 @@ export class TilesetRegistry {
     const failedAt = this.failures.get(url);
     if (failedAt !== undefined && Date.now() - Number(failedAt) < REMOTE_RETRY_MS) return;
     const { logger } = this.options;
-    const opening = openRemoteArchive(url, this.options.remote).then(
+    const opening = openRemoteArchive(url, { ...this.options.remote, tileHashes: this.options.tileHashes }).then(
       (archive) => {
         this.opening.delete(url);
         if (this.closed) return archive.close();

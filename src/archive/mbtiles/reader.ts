@@ -6,7 +6,7 @@ import { InputError, messageOf } from '../../errors.js';
 import { flipRow, type TileRange } from '../../grid/webMercator.js';
 import type { ArchiveMetadata, ArchiveTile, RangeMeasure, RangeTile, StoredTile, TileArchiveReader, TileFormat, ZoomSummary } from '../types.js';
 import { isGzip } from '../types.js';
-import { tileDigest, type TileHashes } from '../tileHashes.js';
+import { tileDigest, type TileHashes, type TileHashOptions } from '../tileHashes.js';
 import { MAX_METADATA_VALUE_BYTES } from '../metadataLimits.js';
 import { metadataFromRows } from './metadata.js';
 
@@ -40,10 +40,7 @@ export function tileQueryPlan(db: Database.Database, layout: MBTilesLayout): str
   return (db.prepare(`EXPLAIN QUERY PLAN ${tileQuery(layout)}`).all(0, 0, 0) as { detail: string }[]).map((row) => row.detail);
 }
 
-export interface MBTilesReaderOptions {
-  /** Where hashes of tiles without a content-hash id are kept; without it they are computed on every read. */
-  tileHashes?: TileHashes;
-}
+export type MBTilesReaderOptions = TileHashOptions;
 
 interface RangeRow {
   column: number;

@@ -1,31 +1,36 @@
-// Reads PMTiles v3, local or remote, through the `pmtiles` package's PMTiles class (tile lookup, leaf descent,
-// ETag-change retry) over our sources and directory cache.
+// Reads PMTiles v3, local or remote, with the `pmtiles` package's tile ids and directory search over our sources and
+// directory cache.
 import { basename, extname } from 'node:path';
-import { Compression, PMTiles, tileIdToZxy, type Entry, type Header } from 'pmtiles';
+import { Compression, EtagMismatch, findTile, tileIdToZxy, zxyToTileId, type Entry, type Header } from 'pmtiles';
 import { InputError, messageOf } from '../../errors.js';
 import { contentHash } from '../mbtiles/reader.js';
 import type { ArchiveMetadata, ArchiveTile, StoredTile, TileArchiveReader, ZoomSummary } from '../types.js';
 import { ArchiveUnavailableError, isGzip } from '../types.js';
+import type { TileHashes, TileHashOptions } from '../tileHashes.js';
 import { decompressInternal, DirectoryCache, parseHeader } from './cache.js';
 import { metadataFromJson } from './metadata.js';
 import { HttpRangeSource, LocalFileSource, type CountingSource } from './source.js';
 import { deserializeDirectory, FIRST_FETCH_BYTES } from './spec.js';
 
-export interface RemoteOptions {
-  timeoutMs?: number;
+export interface LocalOptions extends TileHashOptions {
   /** Headers and directories kept per archive. */
   cacheEntries?: number;
+}
+
+export interface RemoteOptions extends LocalOptions {
+  timeoutMs?: number;
 }
 
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 10_000;
 const DEFAULT_CACHE_ENTRIES = 256;
 
-/** Tiles are served as stored (gzip passes through to clients that accept it): no decompression here. */
-const asStored = (data: ArrayBuffer) => Promise.resolve(data);
+/** Directories nest at most this deep below the root (spec: clients may refuse deeper archives). */
+const MAX_LEAF_DEPTH = 3;
 
 export class PMTilesReader implements TileArchiveReader {
   readonly warnings: string[] = [];
-  private readonly pmtiles: PMTiles;
+  private readonly tileHashes: TileHashes | undefined;
+  private readonly hashScope: string;
 
   private constructor(
     readonly path: string,
@@ -33,12 +38,14 @@ export class PMTilesReader implements TileArchiveReader {
     readonly cache: DirectoryCache,
     readonly header: Header,
     readonly metadata: ArchiveMetadata,
+    options: TileHashOptions,
   ) {
-    this.pmtiles = new PMTiles(source, cache, asStored);
+    this.tileHashes = options.tileHashes;
+    this.hashScope = options.tileHashes?.scope() ?? '';
   }
 
   /** A local file, opened synchronously like an MBTiles (header and metadata read now). */
-  static openFile(path: string, cacheEntries = DEFAULT_CACHE_ENTRIES): PMTilesReader {
+  static openFile(path: string, options: LocalOptions = {}): PMTilesReader {
     let source: LocalFileSource;
     try {
       source = new LocalFileSource(path);
@@ -50,7 +57,7 @@ export class PMTilesReader implements TileArchiveReader {
       checkHeader(header);
       const json = source.readSync(header.jsonMetadataOffset, header.jsonMetadataLength);
       const metadata = metadataFromJson(parseJson(json, header), header, basename(path, extname(path)));
-      return new PMTilesReader(path, source, new DirectoryCache(cacheEntries), header, metadata);
+      return new PMTilesReader(path, source, new DirectoryCache(options.cacheEntries ?? DEFAULT_CACHE_ENTRIES), header, metadata, options);
     } catch (error) {
       source.close();
       throw new InputError(path, `not a readable PMTiles archive: ${messageOf(error)}`);
@@ -66,7 +73,7 @@ export class PMTilesReader implements TileArchiveReader {
       checkHeader(header);
       const json = await source.getBytes(header.jsonMetadataOffset, header.jsonMetadataLength, undefined, header.etag);
       const name = basename(new URL(url).pathname, extname(new URL(url).pathname)) || 'remote';
-      return new PMTilesReader(url, source, cache, header, metadataFromJson(parseJson(json.data, header), header, name));
+      return new PMTilesReader(url, source, cache, header, metadataFromJson(parseJson(json.data, header), header, name), options);
     } catch (error) {
       if (error instanceof ArchiveUnavailableError) throw error;
       throw new InputError(url, `not a readable PMTiles archive: ${messageOf(error)}`);
@@ -78,13 +85,51 @@ export class PMTilesReader implements TileArchiveReader {
     return { requests: this.source.requests, bytes: this.source.bytes };
   }
 
+  /** An upstream that changed since its header was read (new ETag) is read anew, once, as the `pmtiles` package does. */
   getTile(z: number, x: number, y: number): Promise<StoredTile | undefined> {
-    return this.pmtiles.getZxy(z, x, y).then((response) => {
-      if (!response || response.data.byteLength === 0) return undefined;
-      const data = Buffer.from(response.data);
-      // A content hash, as our MBTiles ids are: the same tile has the same ETag from every replica and either format.
-      return { data, hash: contentHash(data), gzipped: isGzip(data) };
+    return this.readTile(z, x, y).catch(async (error: unknown) => {
+      if (!(error instanceof EtagMismatch)) throw error;
+      await this.cache.invalidate(this.source);
+      return this.readTile(z, x, y);
     });
+  }
+
+  /**
+   * The root, then leaves, to the tile's entry (the `pmtiles` package's PMTiles.getZxy does the same walk but does
+   * not say which entry it found): the entry's offset is what names the tile's content in this archive version.
+   */
+  private async readTile(z: number, x: number, y: number): Promise<StoredTile | undefined> {
+    const tileId = zxyToTileId(z, x, y);
+    const header = await this.cache.getHeader(this.source);
+    if (z < header.minZoom || z > header.maxZoom) return undefined;
+    let offset = header.rootDirectoryOffset;
+    let length = header.rootDirectoryLength;
+    for (let depth = 0; depth <= MAX_LEAF_DEPTH; depth++) {
+      const entry = findTile(await this.cache.getDirectory(this.source, offset, length, header), tileId);
+      if (!entry) return undefined;
+      if (entry.runLength === 0) {
+        offset = header.leafDirectoryOffset + entry.offset;
+        length = entry.length;
+        continue;
+      }
+      if (entry.length === 0) return undefined;
+      // Tiles go out as stored (gzip passes through to clients that accept it): no decompression here.
+      const response = await this.source.getBytes(header.tileDataOffset + entry.offset, entry.length, undefined, header.etag);
+      if (response.data.byteLength === 0) return undefined;
+      const data = Buffer.from(response.data);
+      return { data, hash: this.hashOf(header, entry, data), gzipped: isGzip(data) };
+    }
+    throw new InputError(this.path, `PMTiles directories nest deeper than ${MAX_LEAF_DEPTH} levels`);
+  }
+
+  /**
+   * A content hash, as our MBTiles ids are, so the same tile has the same ETag from every replica and from either
+   * format. Every tile sharing one stored content (a deduplicated ocean run) shares its entry's offset: hashed once,
+   * kept under the archive version (the upstream's ETag) and that offset.
+   */
+  private hashOf(header: Header, entry: Entry, data: Buffer): string {
+    if (!this.tileHashes) return contentHash(data);
+    return this.tileHashes.hashOf(`${this.hashScope}${header.etag ?? ''}|${entry.offset}+${entry.length}`, data, contentHash);
   }
 
   async summarize(): Promise<ZoomSummary[]> {
@@ -119,11 +164,12 @@ export class PMTilesReader implements TileArchiveReader {
 
   close(): void {
     this.source.close();
+    this.tileHashes?.forget(this.hashScope);
   }
 
   /** Tile entries in order, descending into leaves as they come (not through the serving cache). */
   private async *entries(offset = this.header.rootDirectoryOffset, length = this.header.rootDirectoryLength, depth = 0): AsyncGenerator<Entry> {
-    if (depth > 3) throw new InputError(this.path, 'PMTiles directories nest deeper than 3 levels');
+    if (depth > MAX_LEAF_DEPTH) throw new InputError(this.path, `PMTiles directories nest deeper than ${MAX_LEAF_DEPTH} levels`);
     const response = await this.source.getBytes(offset, length, undefined, this.header.etag);
     for (const entry of deserializeDirectory(decompressInternal(response.data, this.header.internalCompression))) {
       if (entry.runLength === 0) yield* this.entries(this.header.leafDirectoryOffset + entry.offset, entry.length, depth + 1);
