@@ -3,7 +3,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeGlyphs } from '../../src/server/glyphs/glyphPbf.js';
 import { readGlyphsWithSchema, type ReferenceFontstack as GlyphRange } from '../support/glyphsReference.js';
+import { join } from 'node:path';
 import { startMekan, type RunningMekan } from '../support/basemapFixture.js';
+import { writeVectorArchive } from './core/fixtures.js';
 import { makeTempDir } from '../support/tempDir.js';
 
 const REGULAR = 'Noto Sans Regular';
@@ -11,8 +13,10 @@ const GEORGIAN = 'Noto Sans Georgian Regular';
 
 let server: RunningMekan;
 before(async () => {
-  // No archives needed: fonts do not depend on tilesets.
-  server = await startMekan([makeTempDir('mekan-fonts-')]);
+  // Fonts do not depend on tilesets; a small archive named basemap lets the bundled styles (and their sprites) be served.
+  const dir = makeTempDir('mekan-fonts-');
+  writeVectorArchive(join(dir, 'basemap.mbtiles'), { maxzoom: 1 });
+  server = await startMekan([dir]);
 });
 after(() => server?.close());
 

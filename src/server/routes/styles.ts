@@ -1,4 +1,5 @@
 // GET /styles/{style}/style.json[?lang=az|en|ru] and /styles/{style}/sprite[@2x].{png,json}; styles in /catalog.json.
+import { InputError } from '../../errors.js';
 import { withToken } from '../access.js';
 import { STYLES_DIR } from '../assets.js';
 import type { RouteModule, ServerContext } from '../module.js';
@@ -32,8 +33,16 @@ export function createStylesModule(stylesDir?: string): RouteModule {
       }
       // A style over a private tileset the request may not see answers exactly as when that tileset is not
       // served at all (the styles are bundled and documented, so a 404 would say "it exists and is private").
+      // A style is served by URL exactly when the catalog lists it: every tileset it draws is served and visible
+      // to this request (a private one without its token is not, and answers word for word as an absent one).
+      const drawable = (id: string) => {
+        const template = styles().template(id);
+        const missing = templateTilesets(template).filter((tileset) => context.registry.get(tileset) === undefined);
+        if (missing.length) throw new InputError(`style "${id}"`, `not served: it draws tileset${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, not served`, 404);
+        return template;
+      };
       router.get('/styles/:style/style.json', (ctx) => {
-        const template = styles().template(ctx.params.style);
+        const template = drawable(ctx.params.style);
         const language = parseLanguage(ctx.query.lang);
         const resolved = resolveStyle(template, context.publicUrl(ctx.req), language, `styles/${encodeURIComponent(ctx.params.style)}`);
         // A style drawing a private tileset the request sees links with the request's URL token (sources, sprite).
@@ -49,6 +58,7 @@ export function createStylesModule(stylesDir?: string): RouteModule {
         sendAsset(ctx, Buffer.from(JSON.stringify(resolved)), 'application/json; charset=utf-8', 'no-cache');
       });
       router.get('/styles/:style/:file', (ctx) => {
+        drawable(ctx.params.style);
         const sprite = styles().sprite(ctx.params.style, ctx.params.file);
         sendAsset(ctx, sprite.body, sprite.contentType, context.options.cacheControl);
       });
@@ -58,7 +68,7 @@ export function createStylesModule(stylesDir?: string): RouteModule {
       return {
         styles: styles()
           .ids()
-          // Only styles that draw: every tileset they name is served and visible to this request.
+          // Only styles that draw: every tileset they name is served and visible to this request (as by URL).
           .filter((id) => templateTilesets(styles().template(id)).every((tileset) => context.registry.get(tileset) !== undefined))
           .map((id) => {
             const template = styles().template(id);

@@ -85,6 +85,12 @@ test('on one\'s own vector archive: the bundled styles are left out with one war
   try {
     const catalog = (await (await fetch(`${server.url}/catalog.json`)).json()) as { styles: unknown[]; tilesets: { id: string; bounds: number[] }[] };
     assert.deepEqual(catalog.styles, [], 'no style whose tileset is missing');
+    // Left out by URL too: the style and its sprite answer 404 naming what is missing, as the catalog leaves them out.
+    for (const [path, tilesets] of [['/styles/standard/style.json', 'tileset basemap'], ['/styles/imagery/style.json?lang=az', 'tilesets basemap, imagery'], ['/styles/dark/sprite.json', 'tileset basemap']]) {
+      const answer = await fetch(`${server.url}${path}`);
+      assert.equal(answer.status, 404, path);
+      assert.match(((await answer.json()) as { error: string }).error, new RegExp(`not served: it draws ${tilesets}, not served`), path);
+    }
     const { page, problems } = await openPage();
     await page.goto(`${server.url}/`);
     await page.waitForSelector('body[data-state="idle"]', { state: 'attached', timeout: 0 });
