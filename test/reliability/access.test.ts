@@ -66,6 +66,7 @@ test('a private tileset: without its token every route answers as for an unknown
         ['/ogc/collections/ortho', '/ogc/collections/nosuch'],
         ['/ogc/collections/ortho/map/tiles/WebMercatorQuad', '/ogc/collections/nosuch/map/tiles/WebMercatorQuad'],
         ['/ogc/collections/ortho/map/tiles/WebMercatorQuad/4/6/10', '/ogc/collections/nosuch/map/tiles/WebMercatorQuad/4/6/10'],
+        ['/wmts/1.0.0/ortho/default/WebMercatorQuad/4/6/10.png', '/wmts/1.0.0/nosuch/default/WebMercatorQuad/4/6/10.png'],
         ['/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=ortho&STYLE=default&TILEMATRIXSET=WebMercatorQuad&TILEMATRIX=4&TILEROW=6&TILECOL=10&FORMAT=image/png',
           '/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=nosuch&STYLE=default&TILEMATRIXSET=WebMercatorQuad&TILEMATRIX=4&TILEROW=6&TILECOL=10&FORMAT=image/png'],
       ];
@@ -188,9 +189,11 @@ test('a private tileset with its token (header, ?token= or ?access_token=, from 
       const basemap = listed.collections.find((c) => c.id === 'basemap');
       assert.ok(basemap?.links.every((link) => !/token=/.test(link.href)), 'a public collection does not leak the token');
       const capabilities = (await get(server.url, `/wmts/1.0.0/WMTSCapabilities.xml${query}`, headers)).body.toString();
-      const resource = /template="([^"]*\/tiles\/ortho\/\{TileMatrix\}\/\{TileCol\}\/\{TileRow\}\.png[^"]*)"/.exec(capabilities)?.[1];
+      const resource = /template="([^"]*\/wmts\/1\.0\.0\/ortho\/default\/\{TileMatrixSet\}\/\{TileMatrix\}\/\{TileRow\}\/\{TileCol\}\.png[^"]*)"/.exec(capabilities)?.[1];
       assert.ok(resource, capabilities);
       tokenInLinks(resource, 'WMTS ResourceURL');
+      const restTile = await follow(server, resource.replaceAll('&amp;', '&').replace('{TileMatrixSet}', 'WebMercatorQuad').replace('{TileMatrix}', '4').replace('{TileRow}', '6').replace('{TileCol}', '10'), headers);
+      assert.equal(restTile.status, 200, resource);
       // A KVP client builds GetTile on the operation URL of the capabilities: it must keep the token too.
       const operation = /<ows:Operation name="GetTile">[\s\S]*?xlink:href="([^"]*)"/.exec(capabilities)?.[1].replaceAll('&amp;', '&');
       tokenInLinks(operation, 'WMTS KVP GetTile');

@@ -8,6 +8,7 @@ import type { Tileset } from '../registry.js';
 import { tilesFastPath } from '../routes/tiles.js';
 import { answerWithTileRoute } from '../tileAlias.js';
 import * as documents from './documents.js';
+import { answerOgcErrors, ogcTileErrorBody } from './exceptions.js';
 import { DEFAULT_LIMIT, MAX_LIMIT, registerFeatureRoutes } from './features.js';
 
 const COMMA = Buffer.from(',');
@@ -63,7 +64,7 @@ function registerTilesets(router: Router, context: ServerContext, prefix: string
     const tileset = tilesetFor(ctx, context, map);
     requireTileMatrixSet(ctx, tileset);
     // WebMercatorQuad rows count from the top, exactly as XYZ y does.
-    answerWithTileRoute(ctx, tiles, tileset, ctx.params.tileMatrix, ctx.params.tileCol, ctx.params.tileRow);
+    answerWithTileRoute(ctx, tiles, tileset, ctx.params.tileMatrix, ctx.params.tileCol, ctx.params.tileRow, ogcTileErrorBody(ctx.path));
   });
 }
 
@@ -71,6 +72,8 @@ export const ogcModule: RouteModule = {
   name: 'ogc',
   register(router, context) {
     const base = (ctx: Context) => context.publicUrl(ctx.req);
+    // Registered first, so that it wraps every /ogc route below (features included).
+    router.use('/ogc', answerOgcErrors);
     router.get('/ogc', (ctx) => sendJson(ctx, documents.landingPage(base(ctx))));
     router.get('/ogc/conformance', (ctx) => sendJson(ctx, documents.conformance()));
     router.get('/ogc/api', (ctx) => {
@@ -98,5 +101,9 @@ export const ogcModule: RouteModule = {
     registerFeatureRoutes(router, context);
     registerTilesets(router, context, 'tiles', false);
     registerTilesets(router, context, 'map/tiles', true);
+    // Any other /ogc path names no resource: an OGC API exception too, not the server's generic 404.
+    router.get('/ogc/*rest', (ctx) => {
+      throw new InputError(ctx.path, 'no such resource', 404);
+    });
   },
 };

@@ -64,6 +64,19 @@ export function parseTilePath(path: string): TileRequest | undefined {
 
 const UNAVAILABLE_STATUS = { failed: 502, timeout: 504, unavailable: 503 } as const;
 
+/** The body of an error answer: JSON `{error}` on this route; WMTS and OGC API write their own (see ../tileAlias.ts). */
+export type TileErrorBody = (status: number, message: string) => { contentType: string; body: string };
+
+const jsonErrorBody: TileErrorBody = (_status, message) => ({ contentType: 'application/json; charset=utf-8', body: JSON.stringify({ error: message }) });
+
+// Set by a protocol that answers through this route for one request; read only when that request fails.
+const errorBodies = new WeakMap<IncomingMessage, TileErrorBody>();
+
+/** Makes the tile route write `request`'s error answers with `errorBody` (an OWS exception report, an OGC API exception). */
+export function answerErrorsWith(request: IncomingMessage, errorBody: TileErrorBody): void {
+  errorBodies.set(request, errorBody);
+}
+
 /** The query string without `?` ('' when none): function sources read it. */
 function queryOf(url: string): string {
   const query = url.indexOf('?');
@@ -91,8 +104,8 @@ export function tilesFastPath(context: ServerContext): FastPath {
   };
 
   const fail = (request: IncomingMessage, response: ServerResponse, status: number, headers: string[], message: string, started: number) => {
-    const body = JSON.stringify({ error: message });
-    headers.push('Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)), 'Cache-Control', 'no-store');
+    const { contentType, body } = (errorBodies.get(request) ?? jsonErrorBody)(status, message);
+    headers.push('Content-Type', contentType, 'Content-Length', String(Buffer.byteLength(body)), 'Cache-Control', 'no-store');
     finish(request, response, status, headers, started, body);
   };
 

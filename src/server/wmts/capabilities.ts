@@ -44,10 +44,16 @@ export function escapeXml(text: string): string {
     .replace(XML_FORBIDDEN, '');
 }
 
-/** The tile URL a WMTS client fills in; XYZ rows count from the top exactly as WMTS TileRow does. */
+/** A layer's one style. */
+export const WMTS_STYLE = 'default';
+
+/**
+ * The tile URL a WMTS client fills in, in WMTS 1.0 §10.2.1's shape. It names the tile matrix set, so that a wrong one
+ * is refused, and its errors are OWS exception reports (../wmts/routes.ts); the tiles are the tile route's.
+ */
 export function wmtsResourceTemplate(baseUrl: string, tileset: WmtsTileset): string {
   const ext = tileset.metadata.format;
-  const template = `${baseUrl}/tiles/${encodeURIComponent(tileset.id)}/{TileMatrix}/{TileCol}/{TileRow}.${ext}`;
+  const template = `${baseUrl}/wmts/1.0.0/${encodeURIComponent(tileset.id)}/${WMTS_STYLE}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}.${ext}`;
   return tileset.private ? withToken(template) : template;
 }
 
@@ -96,11 +102,11 @@ function layerXml(baseUrl: string, tileset: WmtsTileset): string {
       }
       <ows:Identifier>${escapeXml(tileset.id)}</ows:Identifier>
       <Style isDefault="true">
-        <ows:Identifier>default</ows:Identifier>
+        <ows:Identifier>${WMTS_STYLE}</ows:Identifier>
       </Style>
       <Format>${format}</Format>
       <TileMatrixSetLink>
-        <TileMatrixSet>${tileMatrixSetId(metadata.maxzoom, grid)}</TileMatrixSet>
+        <TileMatrixSet>${tileMatrixSetId(metadata, grid)}</TileMatrixSet>
         <TileMatrixSetLimits>
 ${limits}
         </TileMatrixSetLimits>
@@ -109,32 +115,48 @@ ${limits}
     </Layer>`;
 }
 
+/** The levels a layer's set holds: its zooms, within the registered ones. */
+interface AdvertisedLevels {
+  top: number;
+  depth: number;
+}
+
+function advertisedLevels(zooms: { minzoom: number; maxzoom: number }, grid: TileGrid): AdvertisedLevels {
+  const depth = Math.min(Math.max(grid.firstLevel, Math.floor(zooms.maxzoom)), isWebMercator(grid) ? WEB_MERCATOR_QUAD_MAX_ZOOM : grid.registeredLastLevel);
+  return { top: Math.min(Math.max(grid.firstLevel, Math.ceil(zooms.minzoom)), depth), depth };
+}
+
 /**
- * The layer's set cut at its deepest zoom (GoogleMapsCompatible_z12, UTM39WGS84Quad_z13). GIS clients (GDAL, QGIS)
- * size a layer from the deepest matrix of its set, so a full 0–24 set would make a zoom-12 orthophoto a 2^24-tile raster.
+ * The layer's set cut to its zooms: GoogleMapsCompatible_z12 (levels 0–12), UTM39WGS84Quad_z12-13 (levels 12–13).
+ * GIS clients (GDAL, QGIS) size a layer from the deepest matrix of its set, so a full 0–24 set would make a zoom-12
+ * orthophoto a 2^24-tile raster; and they read their overviews from every coarser matrix of the set, whether the
+ * TileMatrixSetLimits list it or not (GDAL 3.6), so a matrix above the layer's min zoom would be asked for tiles that
+ * WMTS answers TileOutOfRange. Cut at both ends, a client zoomed out reads the layer's top level instead.
  */
-export function tileMatrixSetId(maxzoom: number, grid: TileGrid = TILE_GRIDS[WEB_MERCATOR_QUAD_ID]): string {
-  return `${isWebMercator(grid) ? GOOGLE_MAPS_COMPATIBLE_ID : grid.id}_z${advertisedDepth(maxzoom, grid)}`;
+export function tileMatrixSetId(zooms: { minzoom: number; maxzoom: number }, grid: TileGrid = TILE_GRIDS[WEB_MERCATOR_QUAD_ID]): string {
+  return cutSetId(advertisedLevels(zooms, grid), grid);
 }
 
-/** The deepest matrix advertised for a tileset: its maxzoom, within the registered levels. */
-function advertisedDepth(maxzoom: number, grid: TileGrid): number {
-  return Math.min(Math.max(grid.firstLevel, Math.floor(maxzoom)), isWebMercator(grid) ? WEB_MERCATOR_QUAD_MAX_ZOOM : grid.registeredLastLevel);
+function cutSetId({ top, depth }: AdvertisedLevels, grid: TileGrid): string {
+  const base = isWebMercator(grid) ? GOOGLE_MAPS_COMPATIBLE_ID : grid.id;
+  return top === grid.firstLevel ? `${base}_z${depth}` : `${base}_z${top}-${depth}`;
 }
 
-/** Identifiers a KVP GetTile may name for a layer in `grid`: the advertised cut sets, and the full set under its usual names. */
+/** Identifiers a GetTile may name for a layer in `grid`: any cut of the grid's set, and the full set under its usual names. */
 export function isKnownTileMatrixSetId(id: string, grid: TileGrid = TILE_GRIDS[WEB_MERCATOR_QUAD_ID]): boolean {
   const web = isWebMercator(grid);
-  const cut = /^(\w+)_z(\d{1,2})$/.exec(id);
   const names = web ? [GOOGLE_MAPS_COMPATIBLE_ID, WEB_MERCATOR_QUAD_ID] : [grid.id];
   if (names.includes(id)) return true;
-  return cut !== null && cut[1] === names[0] && Number(cut[2]) >= grid.firstLevel && Number(cut[2]) <= (web ? WEB_MERCATOR_QUAD_MAX_ZOOM : grid.registeredLastLevel);
+  const cut = /^(\w+?)_z(?:(\d{1,2})-)?(\d{1,2})$/.exec(id);
+  if (cut === null || cut[1] !== names[0]) return false;
+  const [top, depth] = [Number(cut[2] ?? grid.firstLevel), Number(cut[3])];
+  return top >= grid.firstLevel && top <= depth && depth <= (web ? WEB_MERCATOR_QUAD_MAX_ZOOM : grid.registeredLastLevel);
 }
 
-function tileMatrixSetXml(grid: TileGrid, depth: number): string {
+function tileMatrixSetXml(grid: TileGrid, levels: AdvertisedLevels): string {
   const tms = grid.definition();
   const matrices = tms.tileMatrices
-    .filter((m) => Number(m.id) <= depth)
+    .filter((m) => Number(m.id) >= levels.top && Number(m.id) <= levels.depth)
     .map(
       (m) => `      <TileMatrix>
         <ows:Identifier>${m.id}</ows:Identifier>
@@ -149,7 +171,7 @@ function tileMatrixSetXml(grid: TileGrid, depth: number): string {
     .join('\n');
   return `    <TileMatrixSet>
       <ows:Title>${escapeXml(tms.title)}</ows:Title>
-      <ows:Identifier>${tileMatrixSetId(depth, grid)}</ows:Identifier>
+      <ows:Identifier>${cutSetId(levels, grid)}</ows:Identifier>
       <ows:SupportedCRS>${grid.crsUrn}</ows:SupportedCRS>${grid.wellKnownScaleSetUrn ? `\n      <WellKnownScaleSet>${grid.wellKnownScaleSetUrn}</WellKnownScaleSet>` : ''}
 ${matrices}
     </TileMatrixSet>`;
@@ -175,14 +197,15 @@ function operationXml(name: string, kvpUrl: string): string {
 export function buildWmtsCapabilities(baseUrl: string, tilesets: readonly WmtsTileset[], service: WmtsServiceInfo = {}): string {
   const published = tilesets.filter(isWmtsLayer);
   const layers = published.map((t) => layerXml(baseUrl, t));
-  // One cut set per grid and depth that some layer links to, in the table's order of grids.
-  const sets = new Map<string, { grid: TileGrid; depth: number }>();
+  // One cut set per grid and levels that some layer links to, in the table's order of grids.
+  const sets = new Map<string, { grid: TileGrid; levels: AdvertisedLevels }>();
   for (const t of published) {
     const grid = gridOf(t);
-    sets.set(tileMatrixSetId(t.metadata.maxzoom, grid), { grid, depth: advertisedDepth(t.metadata.maxzoom, grid) });
+    const levels = advertisedLevels(t.metadata, grid);
+    sets.set(cutSetId(levels, grid), { grid, levels });
   }
   const order = Object.keys(TILE_GRIDS);
-  const matrixSets = [...sets.values()].sort((a, b) => order.indexOf(a.grid.id) - order.indexOf(b.grid.id) || a.depth - b.depth);
+  const matrixSets = [...sets.values()].sort((a, b) => order.indexOf(a.grid.id) - order.indexOf(b.grid.id) || a.levels.depth - b.levels.depth || a.levels.top - b.levels.top);
   // With a private layer listed, the operation URLs carry the token too: a KVP client builds GetTile from them.
   const link = published.some((t) => t.private) ? withToken : (url: string) => url;
   const kvp = link(`${baseUrl}/wmts`);
@@ -200,7 +223,7 @@ ${operationXml('GetCapabilities', kvpUrl)}
 ${operationXml('GetTile', kvpUrl)}
   </ows:OperationsMetadata>
   <Contents>
-${[...layers, ...matrixSets.map((s) => tileMatrixSetXml(s.grid, s.depth))].join('\n')}
+${[...layers, ...matrixSets.map((s) => tileMatrixSetXml(s.grid, s.levels))].join('\n')}
   </Contents>
   <ServiceMetadataURL xlink:href="${escapeXml(link(`${baseUrl}/wmts/1.0.0/WMTSCapabilities.xml`))}"/>
 </Capabilities>

@@ -21,14 +21,14 @@ before(async () => {
 after(() => server.close());
 
 
-test('RESTful capabilities: one layer per raster tileset, absolute XYZ template, limits from the archive', async () => {
+test('RESTful capabilities: one layer per raster tileset, absolute RESTful template, limits from the archive', async () => {
   const response = await fetch(`${server.url}/wmts/1.0.0/WMTSCapabilities.xml`);
   assert.equal(response.status, 200);
   assert.match(response.headers.get('content-type')!, /^application\/xml/);
   const doc = parseXml(await response.text());
   const layers = children(path(doc, 'Contents')!, 'Layer');
   assert.deepEqual(layers.map((l) => path(l, 'Identifier')!.text), ['absheron']);
-  assert.equal(path(layers[0], 'ResourceURL')!.attrs.template, `${server.url}/tiles/absheron/{TileMatrix}/{TileCol}/{TileRow}.png`);
+  assert.equal(path(layers[0], 'ResourceURL')!.attrs.template, `${server.url}/wmts/1.0.0/absheron/default/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}.png`);
   const limits = children(path(layers[0], 'TileMatrixSetLink', 'TileMatrixSetLimits')!, 'TileMatrixLimits');
   assert.deepEqual(limits.map((l) => path(l, 'TileMatrix')!.text), ['5', '6', '7', '8']);
 
@@ -36,7 +36,7 @@ test('RESTful capabilities: one layer per raster tileset, absolute XYZ template,
   const proxied = await startMekan([dir], 'https://tiles.example.az/basemap');
   try {
     const xml = await (await fetch(`${proxied.url}/wmts/1.0.0/WMTSCapabilities.xml`)).text();
-    assert.equal(path(parseXml(xml), 'Contents', 'Layer', 'ResourceURL')!.attrs.template, 'https://tiles.example.az/basemap/tiles/absheron/{TileMatrix}/{TileCol}/{TileRow}.png');
+    assert.equal(path(parseXml(xml), 'Contents', 'Layer', 'ResourceURL')!.attrs.template, 'https://tiles.example.az/basemap/wmts/1.0.0/absheron/default/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}.png');
   } finally {
     await proxied.close();
   }
@@ -75,6 +75,39 @@ test('KVP GetCapabilities and GetTile answer like the tile route; bad KVP gets a
   // Malformed coordinates are the tile route's 400, not a 5xx.
   const bad = await fetch(`${server.url}/wmts?SERVICE=WMTS&REQUEST=GetTile&LAYER=absheron&TILEMATRIXSET=GoogleMapsCompatible&TILEMATRIX=7&TILEROW=-1&TILECOL=../../x`);
   assert.equal(bad.status, 400);
+});
+
+test('RESTful GetTile serves the tile route\'s tiles; every refusal is an OWS exception report (WMTS 1.0 Table 28)', async () => {
+  const range = bboxToTileRange(RASTER_BOUNDS, 7);
+  const rest = (set: string, matrix: number | string, row: number | string, col: number | string, ext = 'png', layer = 'absheron') => `${server.url}/wmts/1.0.0/${layer}/default/${set}/${matrix}/${row}/${col}.${ext}`;
+  const tile = await fetch(rest('GoogleMapsCompatible_z5-8', 7, range.minY, range.maxX));
+  assert.equal(tile.status, 200);
+  assert.equal(tile.headers.get('content-type'), 'image/png');
+  const direct = await fetch(`${server.url}/tiles/absheron/7/${range.maxX}/${range.minY}.png`);
+  assert.equal(tile.headers.get('etag'), direct.headers.get('etag'));
+  assert.deepEqual(Buffer.from(await tile.arrayBuffer()), Buffer.from(await direct.arrayBuffer()));
+  // A tile inside the limits that the archive leaves out: empty, as on the tile route (GDAL draws 204 transparent).
+  const { z, x, y } = EMPTY_RASTER_TILE;
+  assert.equal((await fetch(rest('GoogleMapsCompatible_z5-8', z, y, x))).status, 204);
+
+  for (const [url, status, code, locator] of [
+    [rest('WorldCRS84Quad_z8', 7, range.minY, range.minX), 400, 'InvalidParameterValue', 'TILEMATRIXSET'],
+    [rest('NoSuchSet', 7, range.minY, range.minX), 400, 'InvalidParameterValue', 'TILEMATRIXSET'],
+    [rest('GoogleMapsCompatible_z5-8', 'x', range.minY, range.minX), 400, 'InvalidParameterValue', 'TILEMATRIX'],
+    [rest('GoogleMapsCompatible_z5-8', 4, 0, 0), 400, 'TileOutOfRange', 'TILEMATRIX'], // above the layer's zooms
+    [rest('GoogleMapsCompatible_z5-8', 7, 128, range.minX), 400, 'TileOutOfRange', 'TILEROW'], // outside the 128×128 matrix
+    [rest('GoogleMapsCompatible_z5-8', 7, range.minY, range.maxX + 1), 400, 'TileOutOfRange', 'TILEROW,TILECOL'], // outside the limits
+    [rest('GoogleMapsCompatible_z5-8', 7, range.minY, range.minX, 'jpg'), 400, 'InvalidParameterValue', 'FORMAT'],
+    [rest('GoogleMapsCompatible_z5-8', 7, range.minY, range.minX, 'png', 'nope'), 404, 'InvalidParameterValue', 'LAYER'],
+    [rest('GoogleMapsCompatible_z5-8', 7, range.minY, range.minX, 'png', 'basemap'), 404, 'InvalidParameterValue', 'LAYER'], // vector: not a WMTS layer
+  ] as const) {
+    const answer = await fetch(url);
+    assert.equal(answer.status, status, url);
+    assert.match(answer.headers.get('content-type')!, /^application\/xml/, url);
+    const report = parseXml(await answer.text());
+    assert.equal(report.tag, 'ExceptionReport', url);
+    assert.deepEqual([path(report, 'Exception')!.attrs.exceptionCode, path(report, 'Exception')!.attrs.locator], [code, locator], url);
+  }
 });
 
 test('GDAL, a real WMTS client, lists the layer and reads the right tiles', async () => {
