@@ -64,6 +64,10 @@ export const postgresSchema = z
     connectTimeoutMs: z.number().int().min(1).optional(),
     /** How often a database that is down is tried again. */
     retryIntervalMs: z.number().int().min(10).optional(),
+    /** Requests that may wait for a busy pool (each at most statementTimeoutMs); more get 503 at once. */
+    queueSize: z.number().int().min(0).max(1_000_000).optional(),
+    /** Tables and views created after start: read the catalogue again every intervalSeconds (0: never) and on a catalogue request (/catalog.json, /ogc/collections) when it is older than onRequestSeconds. */
+    rediscover: z.object({ intervalSeconds: z.number().min(0).optional(), onRequestSeconds: z.number().min(0).optional() }).strict().optional(),
     cache: z.object({ maxMb: z.number().min(0).optional(), ttlSeconds: z.number().min(0).optional() }).strict().optional(),
     /** Publish every table and view with a geometry column the role can read (default: when no tables or functions are named). */
     autoPublish: z.boolean().optional(),

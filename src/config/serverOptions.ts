@@ -38,6 +38,10 @@ export interface PostgresOptions {
   statementTimeoutMs: number;
   connectTimeoutMs: number;
   retryIntervalMs: number;
+  /** Requests that wait for a busy pool at most; more are refused with 503 at once. */
+  queueSize: number;
+  /** Tables created after start: the catalogue is read again every `intervalMs` (0: never) and on a catalogue request when older than `onRequestMs`. */
+  rediscover: { intervalMs: number; onRequestMs: number };
   cache: { maxBytes: number; ttlMs: number };
   autoPublish: boolean;
   tables: Record<string, PostgresTableOptions>;
@@ -46,6 +50,8 @@ export interface PostgresOptions {
 
 /** A short pool keeps the database's connection count predictable across workers; Martin's default is 20 a process. */
 export const DEFAULT_POSTGRES_POOL = 20;
+/** Requests waiting for a connection beyond the pool's: 64 clients on a pool of 20 wait; a flood beyond this is refused. */
+export const DEFAULT_POSTGRES_QUEUE = 1024;
 /** An edit shows on the map within this long; a warm tile is served from memory meanwhile. */
 export const DEFAULT_POSTGRES_TTL_SECONDS = 5;
 
@@ -160,6 +166,11 @@ function postgresOptions(flag: string | undefined, config: ServeConfig['postgres
     statementTimeoutMs: config?.statementTimeoutMs ?? 5000,
     connectTimeoutMs: config?.connectTimeoutMs ?? 3000,
     retryIntervalMs: config?.retryIntervalMs ?? 5000,
+    queueSize: config?.queueSize ?? DEFAULT_POSTGRES_QUEUE,
+    rediscover: {
+      intervalMs: Math.round((config?.rediscover?.intervalSeconds ?? 60) * 1000),
+      onRequestMs: Math.round((config?.rediscover?.onRequestSeconds ?? 5) * 1000),
+    },
     cache: { maxBytes: Math.round((config?.cache?.maxMb ?? 64) * 1024 * 1024), ttlMs: Math.round((config?.cache?.ttlSeconds ?? DEFAULT_POSTGRES_TTL_SECONDS) * 1000) },
     autoPublish: config?.autoPublish ?? (Object.keys(tables).length === 0 && Object.keys(functions).length === 0),
     tables,

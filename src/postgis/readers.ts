@@ -1,19 +1,28 @@
 // A published table or function behind the archive interface the server reads: tiles (cached briefly) and features.
-import type { ArchiveMetadata, ArchiveTile, FeaturePage, FeatureQuery, FeatureReader, MaybePromise, StoredTile, TileArchiveReader, VectorLayer } from '../archive/types.js';
+import { gzipSync } from 'node:zlib';
+import { isGzip, type ArchiveMetadata, type ArchiveTile, type FeaturePage, type FeatureQuery, type FeatureReader, type MaybePromise, type StoredTile, type TileArchiveReader, type VectorLayer } from '../archive/types.js';
 import { tileDigest } from '../archive/tileHashes.js';
 import { InputError } from '../errors.js';
-import type { Database } from './database.js';
+import { prepared, type Database, type PreparedStatement } from './database.js';
 import type { FunctionLayer, LayerColumn, TableLayer } from './layers.js';
 import { featureSql, featuresSql, functionTileSql, simplifyTolerance, tableTileSql } from './sql.js';
 import type { TileCache } from './tileCache.js';
 
+/** zlib's default level: what archives built by `mekan build vector` store; see bench/postgis for its cost. */
+const GZIP_LEVEL = 6;
+
 /** Query strings of function sources longer than this are refused: they would only bloat the cache keys. */
 const MAX_QUERY_LENGTH = 2048;
 
-function storedTile(rows: { mvt: Buffer | null }[]): StoredTile | undefined {
-  const data = rows[0]?.mvt;
-  if (!data || data.length === 0) return undefined;
-  return { data, hash: tileDigest(data), gzipped: false };
+/**
+ * Live tiles are gzipped once, as they enter the cache, so that they go out like archive tiles: compressed to clients
+ * that accept gzip, decompressed for the others (src/server/encoding.ts), the compressed bytes kept.
+ */
+function storedTile(mvt: Buffer | undefined): StoredTile | undefined {
+  if (mvt === undefined) return undefined;
+  // A tile function may return its tile gzipped already (Martin accepts that too).
+  const data = isGzip(mvt) ? mvt : gzipSync(mvt, { level: GZIP_LEVEL });
+  return { data, hash: tileDigest(data), gzipped: true };
 }
 
 abstract class LiveReader implements TileArchiveReader {
@@ -46,8 +55,8 @@ abstract class LiveReader implements TileArchiveReader {
 export class TableReader extends LiveReader {
   readonly metadata: ArchiveMetadata;
   readonly features: FeatureReader;
-  /** One statement a zoom (filters and simplification differ by zoom), built once. */
-  private readonly statements = new Map<number, string>();
+  /** One prepared statement a zoom (filters and simplification differ by zoom), built and named once. */
+  private readonly statements: PreparedStatement[] = [];
 
   constructor(
     private readonly layer: TableLayer,
@@ -76,20 +85,16 @@ export class TableReader extends LiveReader {
   }
 
   private async load(z: number, x: number, y: number): Promise<StoredTile | undefined> {
-    let text = this.statements.get(z);
-    if (text === undefined) {
-      text = tableTileSql(this.layer, z);
-      this.statements.set(z, text);
-    }
+    const statement = (this.statements[z] ??= prepared(tableTileSql(this.layer, z)));
     const values: unknown[] = [z, x, y, this.layer.layer];
     if (this.layer.simplify > 0) values.push(simplifyTolerance(this.layer.simplify, z));
-    return storedTile(await this.database.query<{ mvt: Buffer | null }>(this.path, text, values, true));
+    return storedTile(await this.database.tile(this.path, statement, values));
   }
 }
 
 export class FunctionReader extends LiveReader {
   readonly metadata: ArchiveMetadata;
-  private readonly text: string;
+  private readonly statement: PreparedStatement;
 
   constructor(
     private readonly layer: FunctionLayer,
@@ -98,7 +103,7 @@ export class FunctionReader extends LiveReader {
     cache: TileCache,
   ) {
     super(layer.id, path, database, cache);
-    this.text = functionTileSql(layer);
+    this.statement = prepared(functionTileSql(layer));
     this.metadata = {
       name: layer.id,
       format: 'pbf',
@@ -121,7 +126,7 @@ export class FunctionReader extends LiveReader {
     const values: unknown[] = [z, x, y];
     // Martin's query_params: the request's query parameters as one JSON object of strings, bound as a parameter.
     if (this.layer.takesQuery) values.push(JSON.stringify(Object.fromEntries(new URLSearchParams(query))));
-    return storedTile(await this.database.query<{ mvt: Buffer | null }>(this.path, this.text, values, true));
+    return storedTile(await this.database.tile(this.path, this.statement, values));
   }
 }
 

@@ -21,13 +21,20 @@ export class PostgisSource {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private ready: Promise<void> | undefined;
+  /** The catalogue read running now, shared by everyone who asks meanwhile. */
+  private reading: Promise<void> | undefined;
+  /** When the catalogue was last read (ms); 0 until it first was. */
+  private readAt = 0;
+  /** Readers by tileset id with the layer they were made for: an unchanged layer keeps its reader (and its statements). */
+  private readers = new Map<string, { layer: string; tileset: PublishedTileset }>();
 
   constructor(
     private readonly options: PostgresOptions,
     private readonly logger: Logger,
     private readonly publish: (tilesets: PublishedTileset[]) => void,
   ) {
-    this.database = new Database(options, logger);
+    // Back after an outage: tables may have come or gone meanwhile.
+    this.database = new Database(options, logger, () => void this.rediscover('the database is back'));
     this.cache = new TileCache(options.cache.maxBytes, options.cache.ttlMs);
   }
 
@@ -40,19 +47,36 @@ export class PostgisSource {
     this.ready ??= new Promise((resolve) => {
       const attempt = () => {
         if (this.closed) return resolve();
-        this.discover().then(resolve, (error: unknown) => {
-          if (this.closed) return resolve();
-          this.logger.warn(
-            { source: this.label, reason: messageOf(error) },
-            `postgres ${this.label} is unavailable (${messageOf(error)}); serving without its tables, trying again in ${this.options.retryIntervalMs / 1000} s`,
-          );
-          this.timer = setTimeout(attempt, this.options.retryIntervalMs);
-          this.timer.unref();
-        });
+        this.discover().then(
+          () => {
+            this.scheduleRediscovery();
+            resolve();
+          },
+          (error: unknown) => {
+            if (this.closed) return resolve();
+            this.logger.warn(
+              { source: this.label, reason: messageOf(error) },
+              `postgres ${this.label} is unavailable (${messageOf(error)}); serving without its tables, trying again in ${this.options.retryIntervalMs / 1000} s`,
+            );
+            this.timer = setTimeout(attempt, this.options.retryIntervalMs);
+            this.timer.unref();
+          },
+        );
       };
       attempt();
     });
     return this.ready;
+  }
+
+  /**
+   * A catalogue request (/catalog.json, /ogc/collections) reads the catalogue again first when it is older than
+   * `rediscover.onRequestMs`, so that a table created a moment ago is listed; bounded so that a flood of catalogue
+   * requests is not a flood of catalogue queries. Never waits on a database that is down (the retry loop has it).
+   */
+  async freshen(): Promise<void> {
+    if (this.readAt === 0 || !this.database.reachable) return;
+    if (this.reading === undefined && Date.now() - this.readAt < this.options.rediscover.onRequestMs) return;
+    await this.rediscover('a catalogue request');
   }
 
   stats(): TileCacheStats {
@@ -65,20 +89,57 @@ export class PostgisSource {
     await this.database.end();
   }
 
+  private scheduleRediscovery(): void {
+    const every = this.options.rediscover.intervalMs;
+    if (every <= 0 || this.closed) return;
+    this.timer = setInterval(() => void this.rediscover('the periodic check'), every);
+    this.timer.unref();
+  }
+
+  /** Reads the catalogue again (once at a time); a failure keeps what is published and is logged. */
+  private rediscover(reason: string): Promise<void> {
+    if (this.readAt === 0 || this.closed) return Promise.resolve();
+    this.reading ??= this.discover()
+      .catch((error: unknown) => {
+        this.logger.warn({ source: this.label, reason: messageOf(error) }, `postgres ${this.label}: reading the catalogue again (${reason}) failed: ${messageOf(error)}; keeping the tilesets published`);
+      })
+      .finally(() => {
+        this.reading = undefined;
+      });
+    return this.reading;
+  }
+
   private async discover(): Promise<void> {
     const catalogue = await readCatalogue((text, values) => this.database.query(this.label, text, values), this.options);
     if (this.closed) return;
-    for (const problem of catalogue.problems) this.logger.warn({ source: this.label }, `postgres ${this.label}: ${problem}`);
+    const first = this.readAt === 0;
+    this.readAt = Date.now();
     const cacheControl = `public, max-age=${Math.max(0, Math.round(this.options.cache.ttlMs / 1000))}`;
-    const tilesets = catalogue.layers.map((layer) => {
+    const readers = new Map<string, { layer: string; tileset: PublishedTileset }>();
+    for (const layer of catalogue.layers) {
+      const described = JSON.stringify(layer);
+      const known = this.readers.get(layer.id);
+      if (known?.layer === described) {
+        readers.set(layer.id, known);
+        continue;
+      }
       const path = `${this.label}#${layer.id}`;
       const archive = layer.kind === 'table' ? new TableReader(layer, path, this.database, this.cache) : new FunctionReader(layer, path, this.database, this.cache);
-      return { id: layer.id, archive, cacheControl };
-    });
+      readers.set(layer.id, { layer: described, tileset: { id: layer.id, archive, cacheControl } });
+    }
+    const previous = this.readers;
+    const changed = first || readers.size !== previous.size || [...readers].some(([id, entry]) => previous.get(id) !== entry);
+    this.readers = readers;
+    if (!changed) return;
+    // Problems are logged when the catalogue says something new, not on every periodic read.
+    for (const problem of catalogue.problems) this.logger.warn({ source: this.label }, `postgres ${this.label}: ${problem}`);
+    const tilesets = [...readers.values()].map(({ tileset }) => tileset);
     this.publish(tilesets);
+    const ids = tilesets.map((tileset) => tileset.id);
+    const added = first ? [] : ids.filter((id) => !previous.has(id));
     this.logger.info(
-      { source: this.label, tilesets: tilesets.map((tileset) => tileset.id) },
-      `postgres ${this.label}: serving ${tilesets.length} live tileset${tilesets.length === 1 ? '' : 's'}${tilesets.length ? ` (${tilesets.map((tileset) => tileset.id).join(', ')})` : ''}`,
+      { source: this.label, tilesets: ids, ...(first ? {} : { added }) },
+      `postgres ${this.label}: serving ${ids.length} live tileset${ids.length === 1 ? '' : 's'}${ids.length ? ` (${ids.join(', ')})` : ''}`,
     );
   }
 }

@@ -1,12 +1,7 @@
-// Live tiles kept in memory for a short time: a byte budget (least recently used go first), a TTL so that edits
-// show, and one database query for many simultaneous requests of the same tile.
+// Live tiles kept in memory for a short time (lru-cache: a byte budget, least recently used go first, and a TTL so
+// that edits show), and one database query for many simultaneous requests of the same tile.
+import { LRUCache } from 'lru-cache';
 import type { MaybePromise, StoredTile } from '../archive/types.js';
-
-interface Entry {
-  tile: StoredTile | undefined;
-  expires: number;
-  bytes: number;
-}
 
 export interface TileCacheStats {
   entries: number;
@@ -16,34 +11,46 @@ export interface TileCacheStats {
   misses: number;
 }
 
-/** Map bookkeeping per entry, roughly: key string, entry object, StoredTile object and hash. */
-const ENTRY_OVERHEAD = 200;
+/**
+ * Heap bytes of one entry beyond the tile's bytes, estimated like the archive tile cache's (src/server/tileCache.ts):
+ * the Buffer and StoredTile objects, the key and ETag strings, the LRU's slots.
+ */
+const ENTRY_OVERHEAD = 300;
+
+/** lru-cache holds no `undefined`: an empty tile (204) is kept as this, so that it too is not asked for again. */
+const EMPTY: StoredTile = { data: Buffer.alloc(0), hash: '', gzipped: false };
 
 export class TileCache {
-  private readonly entries = new Map<string, Entry>();
+  /** Absent when the TTL or the budget is 0: every request reaches the database (still one query per tile at a time). */
+  private readonly entries: LRUCache<string, StoredTile> | undefined;
   private readonly pending = new Map<string, Promise<StoredTile | undefined>>();
-  private bytes = 0;
   private hits = 0;
   private misses = 0;
 
   constructor(
     private readonly maxBytes: number,
-    private readonly ttlMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+    ttlMs: number,
+  ) {
+    this.entries =
+      ttlMs > 0 && maxBytes > 0
+        ? new LRUCache<string, StoredTile>({
+            maxSize: maxBytes,
+            // One tile larger than a sixteenth of the budget would push out hundreds: it is not kept.
+            maxEntrySize: Math.max(1, Math.floor(maxBytes / 16)),
+            sizeCalculation: (tile, key) => tile.data.length + key.length * 2 + ENTRY_OVERHEAD,
+            ttl: ttlMs,
+            // Expired entries are dropped when met (get) or pushed out by the budget; no timer per entry.
+            ttlAutopurge: false,
+          })
+        : undefined;
+  }
 
   /** The tile from memory (synchronously) while fresh; otherwise `load` runs once for everyone asking meanwhile. */
   get(key: string, load: () => Promise<StoredTile | undefined>): MaybePromise<StoredTile | undefined> {
-    const entry = this.entries.get(key);
+    const entry = this.entries?.get(key);
     if (entry !== undefined) {
-      if (entry.expires > this.now()) {
-        this.hits++;
-        // Most recently used goes last: eviction takes from the front.
-        this.entries.delete(key);
-        this.entries.set(key, entry);
-        return entry.tile;
-      }
-      this.drop(key, entry);
+      this.hits++;
+      return entry === EMPTY ? undefined : entry;
     }
     const pending = this.pending.get(key);
     if (pending !== undefined) {
@@ -54,7 +61,7 @@ export class TileCache {
     const loading = load().then(
       (tile) => {
         this.pending.delete(key);
-        this.put(key, tile);
+        this.entries?.set(key, tile ?? EMPTY);
         return tile;
       },
       (error: unknown) => {
@@ -67,30 +74,10 @@ export class TileCache {
   }
 
   stats(): TileCacheStats {
-    return { entries: this.entries.size, bytes: this.bytes, maxBytes: this.maxBytes, hits: this.hits, misses: this.misses };
+    return { entries: this.entries?.size ?? 0, bytes: this.entries?.calculatedSize ?? 0, maxBytes: this.maxBytes, hits: this.hits, misses: this.misses };
   }
 
   clear(): void {
-    this.entries.clear();
-    this.bytes = 0;
-  }
-
-  private put(key: string, tile: StoredTile | undefined): void {
-    if (this.ttlMs <= 0) return;
-    const bytes = (tile?.data.length ?? 0) + key.length * 2 + ENTRY_OVERHEAD;
-    if (bytes > this.maxBytes) return;
-    const previous = this.entries.get(key);
-    if (previous) this.drop(key, previous);
-    this.entries.set(key, { tile, expires: this.now() + this.ttlMs, bytes });
-    this.bytes += bytes;
-    for (const [oldest, entry] of this.entries) {
-      if (this.bytes <= this.maxBytes) break;
-      this.drop(oldest, entry);
-    }
-  }
-
-  private drop(key: string, entry: Entry): void {
-    this.entries.delete(key);
-    this.bytes -= entry.bytes;
+    this.entries?.clear();
   }
 }

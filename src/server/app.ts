@@ -75,6 +75,7 @@ export function createApp({ options, logger = createLogger(options.log.level), m
     remote: options.remote,
   });
   const postgis = options.postgres ? new PostgisSource(options.postgres, logger, (tilesets) => registry.setLiveTilesets(tilesets)) : undefined;
+  if (postgis) registry.setLiveFreshener(() => postgis.freshen());
   // Behind a trusted proxy without a fixed public URL, links come from X-Forwarded-* headers: an answer holding
   // them must not be shared by a cache between clients that sent other values (cache poisoning).
   const forwardedUrls = options.trustProxy && options.publicUrl === undefined;

@@ -144,6 +144,8 @@ export class TilesetRegistry {
   private readonly claimWarned = new Set<string>();
   /** Token digests of each private entry, by id (computed once: a digest per request is enough work). */
   private readonly privateDigests = new Map<string, readonly Buffer[]>();
+  /** Asks the live source to read its catalogue again if it is due (see `freshen`). */
+  private liveFreshener: (() => Promise<void>) | undefined;
 
   constructor(private readonly options: RegistryOptions) {
     for (const [id, entry] of Object.entries(options.tilesets)) if (entry.private) this.privateDigests.set(id, (entry.tokens ?? []).map(tokenDigest));
@@ -237,9 +239,21 @@ export class TilesetRegistry {
     const next = new Map<string, Tileset>();
     for (const { id, archive, cacheControl } of tilesets) {
       if (this.entries.has(id)) logger.warn({ id, path: archive.path }, `tileset id "${id}" of ${archive.path} is already taken by ${this.entries.get(id)?.tileset.path}; skipped`);
-      next.set(id, makeTileset(id, archive.path, archive, this.options.tilesets[id] ?? {}, cacheControl, true));
+      // A reader published again unchanged keeps its tileset (and the composites built on it).
+      const known = this.live.get(id);
+      next.set(id, known?.archive === archive ? known : makeTileset(id, archive.path, archive, this.options.tilesets[id] ?? {}, cacheControl, true));
     }
     this.live = next;
+  }
+
+  /** The live source's catalogue check, run by `freshen` (a table created after start then shows in listings). */
+  setLiveFreshener(freshen: () => Promise<void>): void {
+    this.liveFreshener = freshen;
+  }
+
+  /** Listings (/catalog.json, /ogc/collections) call this first: a live source may have gained tables since it was read. */
+  freshen(): Promise<void> {
+    return this.liveFreshener?.() ?? Promise.resolve();
   }
 
   close(): void {

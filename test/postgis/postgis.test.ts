@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
 import pg from 'pg';
@@ -107,7 +108,10 @@ before(async () => {
         FROM place WHERE geom && ST_Transform(ST_TileEnvelope(z, x, y), 4326) AND class = coalesce(query_params->>'class', class)
       ) AS t $$;
     CREATE FUNCTION public.slow_tile(z integer, x integer, y integer, query_params json) RETURNS bytea LANGUAGE sql AS $$ SELECT ''::bytea FROM pg_sleep(2) $$;
+    CREATE FUNCTION public.sleepy_tile(z integer, x integer, y integer, query_params json) RETURNS bytea LANGUAGE sql AS $$
+      SELECT public.places_by_class(z, x, y, '{}'::json) FROM pg_sleep(0.2) $$;
     REVOKE EXECUTE ON FUNCTION public.slow_tile(integer, integer, integer, json) FROM PUBLIC;
+    REVOKE EXECUTE ON FUNCTION public.sleepy_tile(integer, integer, integer, json) FROM PUBLIC;
     GRANT EXECUTE ON FUNCTION public.places_by_class(integer, integer, integer, json) TO reader;
   `);
   // The same layers as archives, built by mekan itself.
@@ -156,6 +160,14 @@ test('a live tile holds the features the archive built by `mekan build vector` h
     assert.equal(live.status, 200);
     assert.equal(live.headers['content-type'], 'application/vnd.mapbox-vector-tile');
     assert.ok(live.headers.etag);
+    assert.equal(live.headers['content-encoding'], undefined, 'a client that does not accept gzip gets the plain tile');
+    // Negotiated like archive tiles: gzip to a client that accepts it, the same tile inside, its own ETag.
+    const gzipped = await get(server.url, `/tiles/public.place/${baku.z}/${baku.x}/${baku.y}.pbf`, { 'Accept-Encoding': 'gzip, deflate, br' });
+    assert.equal(gzipped.headers['content-encoding'], 'gzip');
+    assert.match(String(gzipped.headers.vary), /Accept-Encoding/);
+    assert.ok(gzipped.body.length < live.body.length, `compressed ${gzipped.body.length} < ${live.body.length} bytes`);
+    assert.deepEqual(gunzipSync(gzipped.body), live.body);
+    assert.notEqual(gzipped.headers.etag, live.headers.etag);
     const built = readVectorTiles(join(archives, 'place.mbtiles'), 7).find((tile) => tile.x === baku.x && tile.y === baku.y)!;
     const byName = (features: { properties: Record<string, unknown>; geometry: { x: number; y: number }[][] | [number, number][][] }[]) =>
       new Map(features.map((feature) => [String(feature.properties.name), feature.geometry[0][0]]));
@@ -379,6 +391,52 @@ test('a slow query is a 504 and a database that is down a 503, each logged with 
   } finally {
     await late?.close();
     await server.close();
+  }
+});
+
+test('more clients than pool connections wait for one (all 200) instead of failing; only a full queue is refused at once', async () => {
+  // 2 connections, 12 simultaneous tiles of 0.2 s each: the last waits about 1 s for a connection, far past the
+  // 300 ms a connection may take to open (pg-pool's one timer for both gave 503s here).
+  const { server } = await serve({ poolSize: 2, connectTimeoutMs: 300, statementTimeoutMs: 3000, cache: { ttlSeconds: 0 } });
+  try {
+    const baku = tileAt(49.87, 40.41, 5);
+    const statuses = await Promise.all(Array.from({ length: 12 }, (_, i) => get(server.url, `/tiles/public.sleepy_tile/5/${baku.x}/${baku.y}.pbf?n=${i}`).then((answer) => answer.status)));
+    assert.deepEqual(statuses, Array(12).fill(200));
+  } finally {
+    await server.close();
+  }
+  const { server: small, lines } = await serve({ poolSize: 1, queueSize: 1, statementTimeoutMs: 3000, cache: { ttlSeconds: 0 } });
+  try {
+    const baku = tileAt(49.87, 40.41, 5);
+    const statuses = await Promise.all(Array.from({ length: 3 }, (_, i) => get(small.url, `/tiles/public.sleepy_tile/5/${baku.x}/${baku.y}.pbf?n=${i}`).then((answer) => answer.status)));
+    assert.deepEqual([...statuses].sort(), [200, 200, 503], 'one running, one waiting, the third refused');
+    assert.ok(lines.some((line) => line.status === 503 && /1 connections busy and 1 requests waiting/.test(String(line.reason))), 'the refusal is logged with its reason');
+  } finally {
+    await small.close();
+  }
+});
+
+test('a table created after start is published without a restart: on a catalogue request, and by the periodic check', async () => {
+  const { server } = await serve({ rediscover: { intervalSeconds: 0, onRequestSeconds: 0 } });
+  const { server: periodic, waitFor } = await serve({ rediscover: { intervalSeconds: 0.2, onRequestSeconds: 3600 } });
+  try {
+    assert.equal((await get(server.url, '/tiles/public.late_roads/0/0/0.pbf')).status, 404);
+    db.psql("CREATE TABLE late_roads AS SELECT gid, name, geom FROM place WHERE class = 'city'; CREATE INDEX ON late_roads USING gist (geom)");
+    const ids = (await get(server.url, '/catalog.json')).json<{ tilesets: { id: string }[] }>().tilesets.map((tileset) => tileset.id);
+    assert.ok(ids.includes('public.late_roads'), `listed: ${ids.join(', ')}`);
+    const collections = (await get(server.url, '/ogc/collections')).json<{ collections: { id: string }[] }>().collections.map((collection) => collection.id);
+    assert.ok(collections.includes('public.late_roads'));
+    const baku = tileAt(49.87, 40.41, 5);
+    const tile = await get(server.url, `/tiles/public.late_roads/5/${baku.x}/${baku.y}.pbf`);
+    assert.equal(tile.status, 200);
+    assert.ok(decode(tile.body).late_roads.length > 0);
+    // The other server is asked nothing: its timer finds the table.
+    await waitFor((line) => Array.isArray(line.added) && line.added.includes('public.late_roads'));
+    assert.equal((await get(periodic.url, `/tiles/public.late_roads/5/${baku.x}/${baku.y}.pbf`)).status, 200);
+  } finally {
+    await server.close();
+    await periodic.close();
+    db.psql('DROP TABLE late_roads');
   }
 });
 
