@@ -94,6 +94,13 @@ export interface RangeTile {
   data: Buffer;
 }
 
+/** A tile's stored size by range, from the index without its data (laying a streamed extract out). */
+export interface RangeTileSize {
+  x: number;
+  y: number;
+  bytes: number;
+}
+
 /** What a tile range holds, from the index: tile count and stored bytes (each tile counted, before deduplication). */
 export interface RangeMeasure {
   tiles: number;
@@ -147,6 +154,8 @@ export interface TileArchiveReader {
    * without it, extracts read tile by tile through getTile (right, but one lookup per possible tile).
    */
   readRange?(range: TileRange): Iterable<RangeTile>;
+  /** The sizes of the tiles inside `range` (as readRange would give them, without their data). Optional: else read. */
+  tileSizesInRange?(range: TileRange): Iterable<RangeTileSize>;
   /** Tile count and bytes inside `range`, from the index without reading tile data (estimates before a download). */
   measureRange?(range: TileRange): RangeMeasure;
   /** Tile counts and sizes per zoom (walks the index: for `inspect`, not for requests). */

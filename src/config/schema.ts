@@ -95,11 +95,13 @@ export const configSchema = z
       })
       .strict()
       .optional(),
-    /** Caps on one offline download (GET /packages/…): larger extracts are refused with 413 before any work. */
+    /** Caps on offline downloads (GET /packages/…): larger extracts are refused with 413 before any work, more at once with 503. */
     packages: z
       .object({
         maxTiles: z.number().int().min(1).optional(),
         maxBytes: z.number().int().min(1).optional(),
+        /** Downloads served at once; more are answered 503 with Retry-After. */
+        maxConcurrent: z.number().int().min(1).max(1000).optional(),
       })
       .strict()
       .optional(),

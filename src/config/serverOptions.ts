@@ -15,7 +15,7 @@ export const DEFAULT_TILE_CACHE_MB = 64;
 /** ETags of tiles from archives without content-hash ids: ~250 bytes each, so 16 MB remembers ~65,000 tiles. */
 export const DEFAULT_ETAG_CACHE_MB = 16;
 /** One download at most this large by default: a city at z0–16 holds about 100,000 vector tiles; a country's imagery is far above. */
-export const DEFAULT_PACKAGE_CAPS = { maxTiles: 500_000, maxBytes: 2 * 1024 ** 3 };
+export const DEFAULT_PACKAGE_CAPS = { maxTiles: 500_000, maxBytes: 2 * 1024 ** 3, maxConcurrent: 4 };
 
 export interface TilesetOptions {
   /** The archive; absent when the entry only sets options for a tileset found in a served folder. */
@@ -75,7 +75,7 @@ export interface ServerOptions {
   /** How often served files and folders are checked for changes. */
   reloadIntervalMs: number;
   /** Caps on one offline download (tiles, stored bytes). */
-  packages: { maxTiles: number; maxBytes: number };
+  packages: { maxTiles: number; maxBytes: number; maxConcurrent: number };
   /** Remote archives: a slower upstream answers 504; headers and directories cached per archive. */
   remote: { timeoutMs: number; cacheEntries: number };
   /** Styles (templates and sprites) and glyph ranges to serve; the bundled ones when absent, an offline package's when serving one. */

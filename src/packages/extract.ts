@@ -64,10 +64,14 @@ export function planExtract(sources: TileArchiveReader[], region: Region): { bbo
   return plan;
 }
 
-/** The column slices of a tile range, `ROWS_PER_READ` rows each. */
-function* slices(range: TileRange): Generator<TileRange> {
+/** The column slices of a tile range, `ROWS_PER_READ` rows each, west to east; north to south, or south first (TMS row order). */
+export function* slices(range: TileRange, southFirst = false): Generator<TileRange> {
   for (let x = range.minX; x <= range.maxX; x++) {
-    for (let y = range.minY; y <= range.maxY; y += ROWS_PER_READ) yield { z: range.z, minX: x, maxX: x, minY: y, maxY: Math.min(y + ROWS_PER_READ - 1, range.maxY) };
+    if (southFirst) {
+      for (let y = range.maxY; y >= range.minY; y -= ROWS_PER_READ) yield { z: range.z, minX: x, maxX: x, minY: Math.max(y - ROWS_PER_READ + 1, range.minY), maxY: y };
+    } else {
+      for (let y = range.minY; y <= range.maxY; y += ROWS_PER_READ) yield { z: range.z, minX: x, maxX: x, minY: y, maxY: Math.min(y + ROWS_PER_READ - 1, range.maxY) };
+    }
   }
 }
 
@@ -75,7 +79,7 @@ function* slices(range: TileRange): Generator<TileRange> {
  * Reads a slice whole before anything else happens: an open SQLite cursor would keep the archive's connection busy
  * across the pauses below, and the server reads tiles through that same connection meanwhile.
  */
-async function readSlice(source: TileArchiveReader, slice: TileRange): Promise<RangeTile[]> {
+export async function readSlice(source: TileArchiveReader, slice: TileRange): Promise<RangeTile[]> {
   if (source.readRange) return [...source.readRange(slice)];
   const tiles: RangeTile[] = [];
   for await (const tile of readRange(source, slice)) tiles.push(tile);

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { basename, extname } from 'node:path';
 import { InputError, messageOf } from '../../errors.js';
 import { flipRow, type TileRange } from '../../grid/webMercator.js';
-import type { ArchiveMetadata, ArchiveTile, RangeMeasure, RangeTile, StoredTile, TileArchiveReader, TileFormat, ZoomSummary } from '../types.js';
+import type { ArchiveMetadata, ArchiveTile, RangeMeasure, RangeTile, RangeTileSize, StoredTile, TileArchiveReader, TileFormat, ZoomSummary } from '../types.js';
 import { isGzip } from '../types.js';
 import { tileDigest, type TileHashes, type TileHashOptions } from '../tileHashes.js';
 import { MAX_METADATA_VALUE_BYTES } from '../metadataLimits.js';
@@ -80,6 +80,7 @@ export class MBTilesReader implements TileArchiveReader {
   private readonly db: Database.Database;
   private readonly selectTile: Database.Statement<[number, number, number], TileRow>;
   private readonly selectRange: Database.Statement<RangeParameters, RangeRow>;
+  private readonly sizesStatement: Database.Statement<RangeParameters, { column: number; row: number; bytes: number }>;
   private readonly measureStatement: Database.Statement<RangeParameters, { tiles: number; bytes: number | null }>;
   private readonly tileHashes: TileHashes | undefined;
   private readonly hashScope: string;
@@ -112,6 +113,9 @@ export class MBTilesReader implements TileArchiveReader {
       this.selectRange = deduplicated
         ? this.db.prepare(`SELECT map.tile_column AS column, map.tile_row AS row, images.tile_data AS data FROM map ${join} WHERE ${mapWhere}`)
         : this.db.prepare(`SELECT tile_column AS column, tile_row AS row, tile_data AS data FROM tiles WHERE ${where}`);
+      this.sizesStatement = deduplicated
+        ? this.db.prepare(`SELECT map.tile_column AS column, map.tile_row AS row, LENGTH(images.tile_data) AS bytes FROM map ${join} WHERE ${mapWhere} AND LENGTH(images.tile_data) > 0`)
+        : this.db.prepare(`SELECT tile_column AS column, tile_row AS row, LENGTH(tile_data) AS bytes FROM tiles WHERE ${where} AND LENGTH(tile_data) > 0`);
       this.measureStatement = deduplicated
         ? this.db.prepare(`SELECT COUNT(*) AS tiles, SUM(LENGTH(images.tile_data)) AS bytes FROM map ${join} WHERE ${mapWhere} AND LENGTH(images.tile_data) > 0`)
         : this.db.prepare(`SELECT COUNT(*) AS tiles, SUM(LENGTH(tile_data)) AS bytes FROM tiles WHERE ${where} AND LENGTH(tile_data) > 0`);
@@ -149,6 +153,12 @@ export class MBTilesReader implements TileArchiveReader {
       // An empty blob is no tile, as getTile says.
       if (row.data && row.data.length > 0) yield { x: row.column, y: flipRow(z, row.row), data: row.data };
     }
+  }
+
+  *tileSizesInRange(range: TileRange): Generator<RangeTileSize> {
+    const { z } = range;
+    // LENGTH() of a blob reads its cell's header only, never its overflow pages: this walks the index.
+    for (const row of this.sizesStatement.iterate(...rangeParameters(range))) yield { x: row.column, y: flipRow(z, row.row), bytes: row.bytes };
   }
 
   /** SQLite's plan for the range read, one line per step: `SEARCH … USING INDEX`, never a `SCAN` of the tiles. */

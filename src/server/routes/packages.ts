@@ -1,24 +1,22 @@
-// GET /packages/estimate (tiles and bytes of an offline extract, from the index) and GET /packages/{tileset}.mbtiles (the extract).
-//
-// A download is built into a temp file and then streamed: an MBTiles file is an SQLite database, complete only once
-// its last page is written (page 1 carries the page count, the index pages change to the end), so its bytes cannot
-// go out while it is made. The work yields to the event loop between slices and stops when the client goes away.
-import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// GET /packages/estimate (tiles and bytes of an offline extract, from the index) and GET /packages/{tileset}.mbtiles
+// (the extract, streamed as it is read: src/packages/streamExtract.ts lays the SQLite file out from the index, then
+// its pages go out as the client takes them). At most `packages.maxConcurrent` downloads run at once; beyond, 503.
+import { Readable } from 'node:stream';
 import type { Context } from 'koa';
-import { createArchive } from '../../archive/open.js';
-import { InputError } from '../../errors.js';
+import { InputError, messageOf } from '../../errors.js';
 import { parseBBox } from '../../grid/bbox.js';
 import { MAX_ZOOM } from '../../grid/webMercator.js';
 import { estimateExtract, type Estimate } from '../../packages/estimate.js';
-import { extractTiles } from '../../packages/extract.js';
+import { planStreamedExtract } from '../../packages/streamExtract.js';
 import type { Region } from '../../packages/ranges.js';
 import { STYLES_DIR } from '../assets.js';
 import type { RouteModule, ServerContext } from '../module.js';
 import type { Tileset } from '../registry.js';
 import { templateTilesets } from '../styles/resolveStyle.js';
 import { StyleLibrary } from '../styles/styleLibrary.js';
+
+/** What a refused download is told to wait: a download of a city box takes seconds. */
+const RETRY_AFTER_SECONDS = 5;
 
 function single(ctx: Context, name: string): string | undefined {
   const value = ctx.query[name];
@@ -64,6 +62,8 @@ export function createPackagesModule(stylesDir?: string): RouteModule {
   return {
     name: 'packages',
     register(router, context) {
+      /** Downloads under way on this server. */
+      let downloads = 0;
       const dir = stylesDir ?? context.options.stylesDir ?? STYLES_DIR;
       const styles = () => {
         let library = libraries.get(dir);
@@ -102,6 +102,20 @@ export function createPackagesModule(stylesDir?: string): RouteModule {
         if (!match) throw new InputError(ctx.path, 'not found', 404);
         const tileset = tilesetOf(context, match[1]);
         const region = regionOf(ctx);
+        const { maxConcurrent } = context.options.packages;
+        if (downloads >= maxConcurrent) {
+          ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+          throw new InputError(ctx.path, `${downloads} downloads are under way, this server's limit (packages.maxConcurrent ${maxConcurrent}); try again in a few seconds`, 503);
+        }
+        // The slot is held until the response is over: sent, failed or left by its client. It is given back before
+        // the download's last log line, so whoever reads the log may count on the slot being free.
+        downloads++;
+        let held = true;
+        const release = () => {
+          if (held) downloads--;
+          held = false;
+        };
+        ctx.res.once('close', release);
         const estimate = await estimateExtract(tileset.archive, region);
         enforceCaps(context, `extract of "${tileset.id}"`, estimate);
 
@@ -110,31 +124,48 @@ export function createPackagesModule(stylesDir?: string): RouteModule {
         // The response's close (not the request's, which fires once a GET's empty body is read) means the client left.
         ctx.res.once('close', gone);
         if (ctx.res.destroyed || ctx.req.socket.destroyed) gone();
-        const folder = mkdtempSync(join(tmpdir(), 'mekan-package-'));
-        const output = join(folder, `${tileset.id}.mbtiles`);
+        const stopped = () => context.logger.info({ tileset: tileset.id, url: ctx.url }, `download of ${tileset.id} stopped: the client went away`);
+        let extract;
         try {
-          await extractTiles({ sources: [tileset.archive], region, output: createArchive(output), signal: abort.signal });
+          extract = await planStreamedExtract(tileset.archive, region, abort.signal);
         } catch (error) {
-          rmSync(folder, { recursive: true, force: true });
-          if (abort.signal.aborted) {
-            context.logger.info({ tileset: tileset.id, url: ctx.url }, `download of ${tileset.id} stopped: the client went away`);
-            ctx.respond = false;
-            return;
-          }
-          throw error;
-        } finally {
-          ctx.res.off('close', gone);
+          if (!abort.signal.aborted) throw error;
+          release();
+          stopped();
+          ctx.respond = false;
+          return;
         }
-        const stream = createReadStream(output);
-        // The file goes as soon as it is sent or the client leaves (Linux keeps an open file readable once unlinked).
-        stream.once('open', () => rmSync(folder, { recursive: true, force: true }));
-        stream.once('close', () => rmSync(folder, { recursive: true, force: true }));
+        const { logger } = context;
+        const chunks = extract.chunks(abort.signal);
+        const file = { tiles: extract.tiles, bytes: extract.bytes };
+        async function* sent(): AsyncGenerator<Buffer> {
+          let ended = false;
+          try {
+            yield* chunks;
+            ended = true;
+            release();
+            logger.info({ tileset: tileset.id, url: ctx.url, ...file }, `download of ${tileset.id} finished: ${file.tiles} tiles, ${file.bytes} bytes`);
+          } catch (error) {
+            if (abort.signal.aborted) return;
+            ended = true;
+            release();
+            // Headers are gone: the client sees the body cut short (less than its Content-Length), never a wrong file.
+            logger.error({ err: error, tileset: tileset.id, url: ctx.url }, `download of ${tileset.id} failed: ${messageOf(error)}`);
+            throw error;
+          } finally {
+            // Neither sent nor failed: the stream was dropped (or aborted) because the client left.
+            if (!ended) {
+              release();
+              stopped();
+            }
+          }
+        }
         ctx.set('Content-Disposition', `attachment; filename="${encodeURIComponent(tileset.id)}.mbtiles"`);
         ctx.set('Cache-Control', tileset.private ? 'private, no-store' : 'no-store');
-        ctx.set('X-Mekan-Tiles', String(estimate.tiles));
+        ctx.set('X-Mekan-Tiles', String(extract.tiles));
         ctx.type = 'application/vnd.sqlite3';
-        ctx.length = statSync(output).size;
-        ctx.body = stream;
+        ctx.length = extract.bytes;
+        ctx.body = Readable.from(sent(), { objectMode: false });
       });
     },
   };
