@@ -4,13 +4,19 @@
 // tippecanoe's layout (map/images keyed by zoom, FNV ids). wrk loads each with random tiles, Accept-Encoding: gzip.
 //
 // Usage: npm run bench:serve [-- SOURCE.mbtiles] [--duration S] [--rounds N] [--connections N] [--tiles N] [--no-workers] [--no-cache-row]
+//        [--tail-connections 16,32,64] [--no-tail]
 // SOURCE: a vector MBTiles (default: Natural Earth 10m land, zooms 0–6, built once with ogr2ogr into $TMPDIR/mekan-bench/).
+//
+// The tail table runs each archive at 16, 32 and 64 connections with the bare server, `mekan serve FILE` (with
+// --trace-gc: its GC pauses inside the measured window are counted) and nginx serving the same tiles as static files
+// (one worker, access log on): where the p99 comes from. wrk keeps every connection busy, so by Little's law the mean
+// latency of any server is connections ÷ requests/s; at 64 connections on two cores that is most of 10 ms already.
 //
 // The machine may be shared: runs alternate (bare, then Mekan, in a rotating order, round after round) and the table
 // gives each figure's median over the rounds, ratios against the bare server's runs of the same rounds, and
 // requests per CPU-second of the server's processes, which a busy machine disturbs less than requests per second.
 import Database from 'better-sqlite3';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -18,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createArchive, openArchive } from '../src/archive/open.js';
 import { flipRow } from '../src/grid/webMercator.js';
+import { startNginx } from '../test/support/nginx.js';
 import { writeTippecanoeArchive, type LayoutTile } from '../test/support/tippecanoeArchive.js';
 import { fileFromDebianPackage } from './support/debianData.js';
 import { parseWrk, wrkArgs, writeLua, type WrkFigures } from './support/loadRig.js';
@@ -34,6 +41,8 @@ const { values, positionals } = parseArgs({
     tiles: { type: 'string', default: '5000' },
     'no-workers': { type: 'boolean' },
     'no-cache-row': { type: 'boolean' },
+    'tail-connections': { type: 'string', default: '16,32,64' },
+    'no-tail': { type: 'boolean' },
   },
 });
 const duration = Number(values.duration);
@@ -127,39 +136,105 @@ interface Contender {
 interface Run extends WrkFigures {
   perCpuSecond: number;
   logLines?: number;
+  /** GC pauses the server printed (--trace-gc) while the measured load ran. */
+  gc?: GcPauses;
 }
 
+interface GcPauses {
+  count: number;
+  totalMs: number;
+  longestMs: number;
+}
+
+/** wrk run asynchronously: the bench's event loop keeps reading the server's stdout (its GC trace) meanwhile. */
+function runWrk(connectionCount: number, seconds: number, lua: string, base: string): Promise<WrkFigures> {
+  return new Promise((done, fail) => {
+    execFile('wrk', wrkArgs(connectionCount, seconds, lua, base), { encoding: 'utf8', maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+      if (error) fail(new Error(`wrk failed: ${stderr || error.message}`));
+      else done(parseWrk(stdout));
+    });
+  });
+}
+
+/** V8's --trace-gc lines (`… 12 ms: Scavenge 33.7 (53.2) -> 20.7 (53.2) MB, 0.77 / 0.01 ms …`): the pause is the first figure after MB. */
+const GC_LINE = /ms: (?:Scavenge|Mark-Compact|Mark-Sweep|Minor Mark-Sweep|Minor Mark-Compact)[^\n]*?MB, ([\d.]+) \/ /;
+
 /** Starts the server (port 0), waits for the line that names its port, runs wrk, stops it with SIGTERM. */
-async function measure(contender: Contender, archive: string, id: string, lua: string): Promise<Run> {
+async function measure(contender: Contender, archive: string, id: string, lua: string, connectionCount = connections, nodeFlags: string[] = []): Promise<Run> {
   const logFile = join(work, 'server.log');
   const log = contender.logs ? openSync(logFile, 'w') : 'ignore';
-  const child: ChildProcess = spawn(process.execPath, contender.args(archive), { stdio: ['ignore', 'pipe', log] });
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, ...contender.args(archive)], { stdio: ['ignore', 'pipe', log] });
   if (typeof log === 'number') closeSync(log);
   const exited = new Promise<number | null>((done) => child.on('exit', done));
+  let measuring = false;
+  const gc: GcPauses = { count: 0, totalMs: 0, longestMs: 0 };
   try {
     const base = await new Promise<string>((done, fail) => {
       let stdout = '';
       child.stdout!.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
+        const text = chunk.toString();
+        if (measuring) {
+          for (const line of text.split('\n')) {
+            const pause = GC_LINE.exec(line);
+            if (!pause) continue;
+            gc.count++;
+            gc.totalMs += Number(pause[1]);
+            gc.longestMs = Math.max(gc.longestMs, Number(pause[1]));
+          }
+        }
+        if (stdout.length > 4096) return;
+        stdout += text;
         const port = /(?:listening on http:\/\/[^:]+:|bare server on )(\d+)/.exec(stdout);
         if (port) done(`http://127.0.0.1:${port[1]}`);
       });
       void exited.then((code) => fail(new Error(`${contender.name} exited (${code}) before listening`)));
     });
-    const wrk = (seconds: number) => {
-      const result = spawnSync('wrk', wrkArgs(connections, seconds, lua, base), { encoding: 'utf8', maxBuffer: 16 << 20 });
-      if (result.status !== 0) throw new Error(`wrk failed: ${result.stderr}`);
-      return parseWrk(result.stdout);
-    };
-    wrk(2); // warm-up: JIT, page cache, hot tiles
+    await runWrk(connectionCount, 2, lua, base); // warm-up: JIT, page cache, hot tiles
     const before = cpuSeconds(child.pid!);
-    const figures = wrk(duration);
+    measuring = true;
+    const figures = await runWrk(connectionCount, duration, lua, base);
+    measuring = false;
     const cpu = cpuSeconds(child.pid!) - before;
     if (figures.badStatus > 0) throw new Error(`${figures.badStatus} answers were not 2xx/3xx (${id})`);
-    return { ...figures, perCpuSecond: cpu > 0 ? figures.requests / cpu : 0 };
+    return { ...figures, perCpuSecond: cpu > 0 ? figures.requests / cpu : 0, gc: nodeFlags.includes('--trace-gc') ? gc : undefined };
   } finally {
     child.kill('SIGTERM');
     await exited;
+  }
+}
+
+/** The same tiles as static files under DIR/tiles/{id}/z/x/y.pbf, served by nginx as a public origin runs it. */
+function staticTiles(source: string, ids: string[]): string {
+  const folder = join(work, 'static');
+  rmSync(folder, { recursive: true, force: true });
+  for (const { z, x, y, data } of sourceTiles(source)) {
+    for (const id of ids) {
+      mkdirSync(join(folder, 'tiles', id, String(z), String(x)), { recursive: true });
+      writeFileSync(join(folder, 'tiles', id, String(z), String(x), `${y}.pbf`), data);
+    }
+  }
+  return folder;
+}
+
+async function measureNginx(folder: string, lua: string, connectionCount: number): Promise<Run> {
+  const nginx = await startNginx(
+    join(work, 'nginx'),
+    (port) => `  server {
+    listen 127.0.0.1:${port};
+    location /tiles/ { root ${folder}; default_type application/vnd.mapbox-vector-tile; add_header Content-Encoding gzip; }
+    location = / { return 204; }
+  }`,
+  );
+  try {
+    await runWrk(connectionCount, 2, lua, nginx.url);
+    const pid = Number(readFileSync(join(nginx.dir, 'nginx.pid'), 'utf8'));
+    const before = cpuSeconds(pid);
+    const figures = await runWrk(connectionCount, duration, lua, nginx.url);
+    const cpu = cpuSeconds(pid) - before;
+    if (figures.badStatus > 0) throw new Error(`${figures.badStatus} nginx answers were not 2xx/3xx`);
+    return { ...figures, perCpuSecond: cpu > 0 ? figures.requests / cpu : 0 };
+  } finally {
+    await nginx.stop();
   }
 }
 
@@ -230,6 +305,40 @@ async function main(): Promise<void> {
       );
     }
   }
+  console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  if (!values['no-tail']) await tail(source, archives, tiles, contenders.slice(0, 2));
+}
+
+/**
+ * Where the p99 comes from: each archive at several connection counts, the bare server, `mekan serve FILE` (its GC
+ * pauses counted from --trace-gc) and nginx on the same tiles as files, in rotating order.
+ */
+async function tail(source: string, archives: Record<string, string>, tiles: string[], [bare, mekanServe]: Contender[]): Promise<void> {
+  const counts = values['tail-connections'].split(',').map(Number);
+  const folder = staticTiles(source, Object.keys(archives));
+  console.log(`\ntail: ${counts.join(', ')} connections, ${duration} s each; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  const rows: string[] = [];
+  for (const [id, archive] of Object.entries(archives)) {
+    const lua = join(work, `${id}.lua`);
+    writeLua(lua, tiles.map((tile) => `/tiles/${id}/${tile}.pbf`));
+    for (const [k, count] of counts.entries()) {
+      const servers = [
+        { name: bare.name, run: () => measure(bare, archive, id, lua, count) },
+        { name: mekanServe.name, run: () => measure(mekanServe, archive, id, lua, count, ['--trace-gc']) },
+        { name: 'nginx, static files', run: () => measureNginx(folder, lua, count) },
+      ];
+      for (let i = 0; i < servers.length; i++) {
+        const { name, run } = servers[(i + k) % servers.length];
+        const figures = await run();
+        const gc = figures.gc ? `${figures.gc.count}, ${figures.gc.totalMs.toFixed(1)} ms in all, longest ${figures.gc.longestMs.toFixed(1)} ms` : '';
+        rows.push(`| ${id} | ${count} | ${name} | ${figures.rps.toFixed(0)} | ${figures.p50ms.toFixed(2)} | ${figures.p99ms.toFixed(2)} | ${((count / figures.rps) * 1000).toFixed(2)} | ${gc} |`);
+        console.log(`  ${rows.at(-1)}`);
+      }
+    }
+  }
+  console.log('\n| archive | connections | server | req/s | p50 ms | p99 ms | connections ÷ req/s, ms | GC pauses in the run |');
+  console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: | --- |');
+  for (const row of rows) console.log(row);
   console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 }
 
