@@ -201,6 +201,8 @@ export class TilesetRegistry {
    * no archive is served under it now, so that counters kept under the id (metrics) stay hidden after it goes.
    */
   conceals(id: string): boolean {
+    // A composite (`a,b`) names each of its parts: it is concealed when any part is.
+    if (id.indexOf(',') !== -1) return id.split(',').some((part) => this.conceals(part));
     const digests = this.privateDigests.get(id);
     return digests !== undefined && !currentRequestHolds(digests);
   }

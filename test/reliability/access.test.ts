@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { copyFileSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { serverOptionsFrom } from '../../src/config/serverOptions.js';
@@ -9,7 +10,7 @@ import { defaultModules } from '../../src/server/modules.js';
 import { createStylesModule } from '../../src/server/routes/styles.js';
 import { makeTempDir } from '../support/tempDir.js';
 import { spawnServe } from '../support/mekanProcess.js';
-import { captureLogger, get, startServer, writeRasterArchive, writeVectorArchive, type RawResponse, type TestServer } from '../server/core/fixtures.js';
+import { BOUNDS, captureLogger, get, startServer, writeRasterArchive, writeVectorArchive, type RawResponse, type TestServer } from '../server/core/fixtures.js';
 
 const dir = makeTempDir('mekan-access-');
 const TOKEN = 'k3y-for-the-ortho-imagery-0001';
@@ -288,4 +289,156 @@ test('configuration: a private tileset needs at least one token of 16+ character
   assert.throws(() => serverOptionsFrom({}, { tilesets: { ortho: { private: true, tokensEnv: 'ORTHO_TOKENS' } } }, { ORTHO_TOKENS: 'short' }), /at least 16/);
   const options = serverOptionsFrom({}, { tilesets: { ortho: { private: true, tokensEnv: 'ORTHO_TOKENS' } } }, { ORTHO_TOKENS: `${TOKEN}, ${OTHER_TOKEN}` });
   assert.deepEqual(options.tilesets.ortho.tokens, [TOKEN, OTHER_TOKEN]);
+});
+
+/** The `<ows:WGS84BoundingBox>` corners of a WMTS layer, as numbers. */
+function wmtsLayerBounds(xml: string, layer: string): number[] {
+  const block = new RegExp(`<Layer>(?:(?!</Layer>)[\\s\\S])*<ows:Identifier>${layer}</ows:Identifier>[\\s\\S]*?</Layer>`).exec(xml)?.[0] ?? '';
+  const corners = /<ows:LowerCorner>([^<]*)<\/ows:LowerCorner>\s*<ows:UpperCorner>([^<]*)<\/ows:UpperCorner>/.exec(block);
+  assert.ok(corners, `no layer ${layer} in ${xml}`);
+  return `${corners[1]} ${corners[2]}`.split(' ').map(Number);
+}
+
+test('documents are built once per archive version, not per Host or token: a reloaded archive shows its new bounds, each client its own base URL, and only a URL-token client its token', async () => {
+  const tiles = join(dir, 'documents');
+  mkdirSync(tiles, { recursive: true });
+  const orthoPath = join(tiles, 'ortho.mbtiles');
+  await writeRasterArchive(orthoPath, 'png', 4, 5);
+  writeVectorArchive(join(tiles, 'basemap.mbtiles'), { maxzoom: 2 });
+  const { logger, logged } = captureLogger();
+  const server = await startServer([tiles], { logger, reloadIntervalMs: 50, config: { tilesets: { ortho: { private: true, tokens: [TOKEN, OTHER_TOKEN] } } } });
+  const wmts = '/wmts/1.0.0/WMTSCapabilities.xml';
+  try {
+    // A URL-token client first: its token-bearing layer is what the cache holds afterwards.
+    const first = (await get(server.url, `${wmts}?token=${TOKEN}`)).body.toString();
+    assert.match(first, new RegExp(`/tiles/ortho/\\{TileMatrix\\}/\\{TileCol\\}/\\{TileRow\\}\\.png\\?token=${TOKEN}"`));
+    assert.deepEqual(wmtsLayerBounds(first, 'ortho'), BOUNDS);
+    for (const [what, headers, query, expected] of [
+      ['a public client', {}, '', undefined],
+      ['a header client', { authorization: `Bearer ${TOKEN}` }, '', 'clean'],
+      ['a client with the other token in the URL', {}, `?token=${OTHER_TOKEN}`, OTHER_TOKEN],
+      ['the same client again', {}, `?token=${TOKEN}`, TOKEN],
+    ] as [string, Record<string, string>, string, string | undefined][]) {
+      for (const host of ['tiles.example.az', 'mirror.example.org:8443']) {
+        for (const path of [wmts + query, `/wmts${query ? `${query}&` : '?'}SERVICE=WMTS&REQUEST=GetCapabilities`]) {
+          const xml = (await get(server.url, path, { ...headers, host })).body.toString();
+          // Every link under the base URL this client reached us under, none under another's.
+          assert.match(xml, new RegExp(`xlink:href="http://${host}/wmts`), `${what} ${host}`);
+          if (expected !== undefined) assert.match(xml, new RegExp(`template="http://${host}/tiles/ortho/`), `${what} ${host}`);
+          assert.doesNotMatch(xml, new RegExp(host === 'tiles.example.az' ? 'mirror\\.example\\.org|127\\.0\\.0\\.1' : 'tiles\\.example\\.az|127\\.0\\.0\\.1'), `${what} ${host}`);
+          if (expected === undefined) assert.doesNotMatch(xml, /ortho|token/, `${what} ${host}`);
+          else if (expected === 'clean') {
+            assert.match(xml, /<ows:Identifier>ortho<\/ows:Identifier>/);
+            assert.doesNotMatch(xml, /token/, `${what} ${host}`);
+          } else {
+            assert.match(xml, new RegExp(`\\.png\\?token=${expected}"`), `${what} ${host}`);
+            assert.doesNotMatch(xml, new RegExp(expected === TOKEN ? OTHER_TOKEN : TOKEN), `${what} ${host}`);
+          }
+        }
+        // The JSON documents likewise (their cache is the same one).
+        const tileJson = (await get(server.url, `/tiles/ortho.json${query}`, { ...headers, host })).body.toString();
+        if (expected === undefined) assert.doesNotMatch(tileJson, /token|"tiles"/);
+        else assert.match(tileJson, new RegExp(`"http://${host.replace('.', '\\.')}/tiles/ortho/\\{z\\}/\\{x\\}/\\{y\\}\\.png${expected === 'clean' ? '"' : `\\?token=${expected}"`}`), `${what} ${host}`);
+      }
+    }
+    const publicTileJson = (await get(server.url, '/tiles/basemap.json', { host: 'a.example' })).json<{ tiles: string[] }>();
+    assert.deepEqual(publicTileJson.tiles, ['http://a.example/tiles/basemap/{z}/{x}/{y}.pbf']);
+
+    // A new version of the archive (written aside, renamed over): the next documents describe it, not the cached one.
+    const next = join(dir, 'ortho-next.mbtiles');
+    await writeRasterArchive(next, 'png', 4, 5);
+    const moved = [45, 39, 50, 41.5];
+    const db = new Database(next);
+    db.prepare("UPDATE metadata SET value = ? WHERE name = 'bounds'").run(moved.join(','));
+    db.close();
+    const reloaded = logged((line) => line.msg === `reloaded ortho from ${orthoPath}`);
+    renameSync(next, orthoPath);
+    await reloaded;
+    for (const headers of [{ authorization: `Bearer ${TOKEN}` }, {}] as Record<string, string>[]) {
+      const query = headers.authorization ? '' : `?token=${TOKEN}`;
+      assert.deepEqual(wmtsLayerBounds((await get(server.url, wmts + query, headers)).body.toString(), 'ortho'), moved);
+      assert.deepEqual((await get(server.url, `/tiles/ortho.json${query}`, headers)).json<{ bounds: number[] }>().bounds, moved);
+      assert.deepEqual((await get(server.url, `/ogc/collections/ortho${query}`, headers)).json<{ extent: { spatial: { bbox: number[][] } } }>().extent.spatial.bbox[0], moved);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+/** Headers that differ between any two answers (the clock, the connection) and say nothing about a tileset. */
+const PER_ANSWER_HEADERS = new Set(['date', 'connection', 'keep-alive']);
+
+test('every route family answers a client without the token exactly as when the private archive is absent: status, headers (Content-Length, ETag, Vary, Cache-Control) and body', async () => {
+  const server = await privateServer();
+  const absent = await privateServer({ withOrtho: false });
+  const bbox = BOUNDS.join(',');
+  const kvp = (request: string, extra = '') => `/wmts?SERVICE=WMTS&REQUEST=${request}&VERSION=1.0.0${extra}`;
+  const paths = [
+    // tiles: inside, outside its zooms, malformed, the other extension, as a part of a composite
+    '/tiles/ortho/4/10/6.png', '/tiles/ortho/9/0/0.png', '/tiles/ortho/4/10/6.pbf', '/tiles/ortho/4/10/x.png', '/tiles/basemap,ortho/0/0/0.pbf', '/tiles/ortho,basemap/0/0/0.pbf',
+    // TileJSON, catalog, viewer, health
+    '/tiles/ortho.json', '/tiles/basemap,ortho.json', '/catalog.json', '/', '/health',
+    // styles and their sprites, glyphs
+    '/styles/orthophoto/style.json', '/styles/orthophoto/style.json?lang=ru', '/styles/orthophoto/sprite.json', '/styles/orthophoto/sprite@2x.png', '/fonts/Noto%20Sans%20Regular/0-255.pbf',
+    // WMTS: REST and KVP capabilities, KVP tiles (valid, out of range, wrong matrix set)
+    '/wmts/1.0.0/WMTSCapabilities.xml', kvp('GetCapabilities'),
+    kvp('GetTile', '&LAYER=ortho&STYLE=default&TILEMATRIXSET=WebMercatorQuad&TILEMATRIX=4&TILEROW=6&TILECOL=10&FORMAT=image/png'),
+    kvp('GetTile', '&LAYER=ortho&STYLE=default&TILEMATRIXSET=WebMercatorQuad&TILEMATRIX=9&TILEROW=0&TILECOL=0&FORMAT=image/png'),
+    kvp('GetTile', '&LAYER=ortho&STYLE=default&TILEMATRIXSET=NoSuchSet&TILEMATRIX=4&TILEROW=6&TILECOL=10'),
+    // OGC API – Tiles
+    '/ogc/collections', '/ogc/collections/ortho', '/ogc/collections/ortho/map/tiles', '/ogc/collections/ortho/map/tiles/WebMercatorQuad',
+    '/ogc/collections/ortho/map/tiles/WebMercatorQuad/4/6/10', '/ogc/collections/ortho/tiles', '/ogc/collections/ortho/items',
+    // packages: estimates (tileset, style, bad box), downloads
+    `/packages/estimate?tileset=ortho&bbox=${bbox}&maxzoom=5`, `/packages/estimate?tileset=ortho&bbox=1,2,3&maxzoom=5`, `/packages/estimate?style=orthophoto&bbox=${bbox}&maxzoom=5`,
+    `/packages/ortho.mbtiles?bbox=${bbox}&maxzoom=5`, '/packages/ortho.mbtiles?bbox=bad',
+  ];
+  try {
+    for (const credentials of [{}, { authorization: 'Bearer not-the-right-token-at-all' }, { 'x-token': TOKEN }] as Record<string, string>[]) {
+      for (const path of paths) {
+        for (const query of ['', `${path.includes('?') ? '&' : '?'}token=not-the-right-token-at-all`]) {
+          if (query && credentials.authorization) continue;
+          // The same Host to both servers: their base URLs, and so their bodies' lengths, are alike.
+          const headers = { ...credentials, host: 'tiles.example.az', 'accept-encoding': 'gzip' };
+          const hidden = await get(server.url, path + query, headers);
+          const missing = await get(absent.url, path + query, headers);
+          const what = `${path + query} ${JSON.stringify(credentials)}`;
+          assert.equal(hidden.status, missing.status, what);
+          assert.ok(hidden.status !== 401 && hidden.status !== 403 && hidden.status < 500, `${what}: ${hidden.status}`);
+          assert.deepEqual(hidden.body, missing.body, `${what}: ${hidden.body.subarray(0, 300).toString()} | ${missing.body.subarray(0, 300).toString()}`);
+          const shown = (answer: RawResponse) => Object.fromEntries(Object.entries(answer.headers).filter(([name]) => !PER_ANSWER_HEADERS.has(name)));
+          assert.deepEqual(shown(hidden), shown(missing), what);
+        }
+      }
+    }
+  } finally {
+    await server.close();
+    await absent.close();
+  }
+});
+
+test('/metrics: tiles a token holder fetched through a composite (basemap,secret) are folded too; the tileset gauge counts only what the scraper may see', async () => {
+  const tiles = join(dir, 'composite');
+  mkdirSync(tiles, { recursive: true });
+  writeVectorArchive(join(tiles, 'basemap.mbtiles'), { maxzoom: 2 });
+  writeVectorArchive(join(tiles, 'secret.mbtiles'), { maxzoom: 2 });
+  const server = await startServer([tiles], { config: { tilesets: { secret: { private: true, tokens: [TOKEN] } } } });
+  try {
+    for (const path of ['/tiles/basemap,secret/0/0/0.pbf', '/tiles/secret,basemap/1/1/0.pbf', '/tiles/secret/0/0/0.pbf']) {
+      assert.equal((await get(server.url, path, { authorization: `Bearer ${TOKEN}` })).status, 200, path);
+    }
+    assert.equal((await get(server.url, '/tiles/basemap/0/0/0.pbf')).status, 200);
+    for (const credentials of [{}, { authorization: 'Bearer not-the-right-token-at-all' }] as Record<string, string>[]) {
+      const open = (await get(server.url, '/metrics', credentials)).body.toString();
+      assert.doesNotMatch(open, /secret/);
+      assert.match(open, /^mekan_tiles_served_total\{tileset="\(private\)"\} 3$/m);
+      assert.match(open, /^mekan_tiles_served_total\{tileset="basemap"\} 1$/m);
+      assert.match(open, /^mekan_tilesets 1$/m);
+    }
+    const scraped = (await get(server.url, '/metrics', { authorization: `Bearer ${TOKEN}` })).body.toString();
+    assert.match(scraped, /^mekan_tiles_served_total\{tileset="basemap,secret"\} 1$/m);
+    assert.match(scraped, /^mekan_tiles_served_total\{tileset="secret"\} 1$/m);
+    assert.match(scraped, /^mekan_tilesets 2$/m);
+  } finally {
+    await server.close();
+  }
 });

@@ -1,62 +1,117 @@
-// A second process that keeps a server busy: `concurrency` keep-alive clients GETting `paths` in turn until stopped.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+// A second process that keeps a server busy: `concurrency` keep-alive clients GETting the requests of the current
+// load in turn, switched between loads (and paused) on command, so that a test can alternate loads many times
+// without starting a process each time.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from './tempDir.js';
 
+/** One request of a load: a path, or a path with its own headers (a Host no cache has seen…). */
+export type HammerRequest = string | { path: string; headers: Record<string, string> };
+
 export interface Hammer {
-  /** Stops the clients; resolves with how many answers they got, by status. */
-  stop(): Promise<Record<string, number>>;
+  /** Switches every client to `requests`; resolves once each has had an answer to one of them (the load is on). */
+  load(name: string, requests: HammerRequest[]): Promise<void>;
+  /** Stops sending; resolves once no request is in flight (the server is quiet). */
+  pause(): Promise<void>;
+  /** Ends the process; resolves with how many answers each load got, by status. */
+  stop(): Promise<Record<string, Record<string, number>>>;
 }
 
 const CLIENT = `
 const http = require('node:http');
-const [base, concurrency, pathsFile] = JSON.parse(process.argv[1]);
-const paths = JSON.parse(require('node:fs').readFileSync(pathsFile, 'utf8'));
+const fs = require('node:fs');
+const [base, concurrency] = JSON.parse(process.argv[1]);
 const url = new URL(base);
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
 const statuses = {};
-let stopping = false;
+let current;
 let next = 0;
-const one = () => new Promise((done) => {
-  const path = paths[next++ % paths.length];
-  const req = http.request({ host: url.hostname, port: url.port, path, agent }, (res) => {
+let inFlight = 0;
+let wake;
+let woken = new Promise((resolve) => (wake = resolve));
+const say = (line) => process.stdout.write(line + '\\n');
+const count = (load, status) => { const byStatus = (statuses[load.name] ??= {}); byStatus[status] = (byStatus[status] ?? 0) + 1; };
+const send = (load) => new Promise((done) => {
+  const one = load.requests[next++ % load.requests.length];
+  const { path, headers } = typeof one === 'string' ? { path: one, headers: {} } : one;
+  const req = http.request({ host: url.hostname, port: url.port, path, headers, agent }, (res) => {
     res.resume();
-    res.on('end', () => { statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1; done(); });
+    res.on('end', () => { count(load, res.statusCode); done(); });
   });
-  req.on('error', () => { statuses.error = (statuses.error ?? 0) + 1; done(); });
+  req.on('error', () => { count(load, 'error'); done(); });
   req.end();
 });
-const loop = async () => { while (!stopping) await one(); };
-// The first answers say the load is on: the test measures only from then.
-let started = 0;
-const clients = Array.from({ length: concurrency }, () => one().then(() => { if (++started === concurrency) process.stdout.write('busy\\n'); return loop(); }));
-process.stdin.on('end', async () => { stopping = true; await Promise.all(clients); process.stdout.write(JSON.stringify(statuses) + '\\n'); agent.destroy(); });
-process.stdin.resume();
+const client = async (id) => {
+  for (;;) {
+    const load = current;
+    if (load === 'stop') return;
+    if (load === undefined) { await woken; continue; }
+    inFlight++;
+    await send(load);
+    inFlight--;
+    if (load === current && !load.answered.has(id)) {
+      load.answered.add(id);
+      if (load.answered.size === concurrency) say('busy');
+    }
+    if (current === undefined && inFlight === 0) say('idle');
+  }
+};
+const clients = Array.from({ length: concurrency }, (_, id) => client(id));
+require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
+  const command = JSON.parse(line);
+  if (command.load) {
+    current = { name: command.load, requests: JSON.parse(fs.readFileSync(command.file, 'utf8')), answered: new Set() };
+    wake();
+    woken = new Promise((resolve) => (wake = resolve));
+  } else if (command.pause) {
+    current = undefined;
+    if (inFlight === 0) say('idle');
+  }
+}).on('close', async () => {
+  current = 'stop';
+  wake();
+  await Promise.all(clients);
+  agent.destroy();
+  say(JSON.stringify(statuses));
+});
 `;
 
-/** Starts the clients in a child process; resolves once every client has had an answer (the load is on). */
-export async function startHammer(base: string, paths: string[], concurrency = 8): Promise<Hammer> {
-  // The paths go through a file: a few hundred long URLs are more than a command line holds.
-  const pathsFile = join(makeTempDir('mekan-hammer-'), 'paths.json');
-  writeFileSync(pathsFile, JSON.stringify(paths));
-  const child: ChildProcess = spawn(process.execPath, ['-e', CLIENT, JSON.stringify([base, concurrency, pathsFile])], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', () => resolve());
+/** Starts the clients (idle) in a child process. */
+export function startHammer(base: string, concurrency = 8): Hammer {
+  const child = spawn(process.execPath, ['-e', CLIENT, JSON.stringify([base, concurrency])], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  const waiting: { resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
+  lines.on('line', (line) => waiting.shift()?.resolve(line));
+  child.on('exit', (code) => {
+    for (const waiter of waiting.splice(0)) waiter.reject(new Error(`the load process exited (${code})`));
   });
-  while (!output.includes('busy\n')) {
-    const exitedEarly = await Promise.race([once(child.stdout!, 'data').then(() => false), exited.then(() => true)]);
-    if (exitedEarly) throw new Error('the load process exited before it started');
-  }
+  const nextLine = () => new Promise<string>((resolve, reject) => waiting.push({ resolve, reject }));
+  const folder = makeTempDir('mekan-hammer-');
+  let loads = 0;
   return {
+    async load(name, requests) {
+      // The requests go through a file: a few thousand long URLs are more than a pipe message should carry.
+      const file = join(folder, `load-${loads++}.json`);
+      writeFileSync(file, JSON.stringify(requests));
+      const answered = nextLine();
+      child.stdin.write(`${JSON.stringify({ load: name, file })}\n`);
+      assertLine(await answered, 'busy');
+    },
+    async pause() {
+      const quiet = nextLine();
+      child.stdin.write(`${JSON.stringify({ pause: true })}\n`);
+      assertLine(await quiet, 'idle');
+    },
     async stop() {
-      child.stdin!.end();
-      await exited;
-      return JSON.parse(output.slice(output.indexOf('busy\n') + 5).trim()) as Record<string, number>;
+      const statuses = nextLine();
+      child.stdin.end();
+      return JSON.parse(await statuses) as Record<string, Record<string, number>>;
     },
   };
+}
+
+function assertLine(line: string, expected: string): void {
+  if (line !== expected) throw new Error(`the load process said "${line}", expected "${expected}"`);
 }

@@ -30,7 +30,7 @@ function sendJson(ctx: Context, body: object | Buffer): void {
 
 /** A document of one tileset, built once per archive version (see documentCache.ts). */
 function tilesetDocument(tileset: Tileset, kind: string, baseUrl: string, build: (baseUrl: string, tileset: Tileset) => object): Buffer {
-  return cachedJson(tileset, kind, baseUrl, () => build(baseUrl, tileset));
+  return cachedJson(tileset, kind, baseUrl, (base) => build(base, tileset));
 }
 
 /** The tileset behind /collections/{id}/{tiles | map/tiles}; 404 when it is absent or of the other data type. */

@@ -55,7 +55,7 @@ export const tileJsonModule: RouteModule = {
       const baseUrl = context.publicUrl(ctx.req);
       ctx.set('Cache-Control', 'public, max-age=60');
       ctx.type = 'application/json; charset=utf-8';
-      ctx.body = cachedJson(tileset, 'tilejson', baseUrl, () => tileJson(baseUrl, tileset));
+      ctx.body = cachedJson(tileset, 'tilejson', baseUrl, (base) => tileJson(base, tileset));
     });
   },
 };

@@ -15,6 +15,7 @@ import {
 } from '../../grid/tileMatrixSets.js';
 import type { BBox } from '../../grid/webMercator.js';
 import { withToken } from '../access.js';
+import { cachedXml } from '../documentCache.js';
 
 /** What the capabilities need to know of a tileset: its public id and its archive metadata. */
 export interface WmtsTileset {
@@ -153,7 +154,17 @@ export function isKnownTileMatrixSetId(id: string, grid: TileGrid = TILE_GRIDS[W
   return top >= grid.firstLevel && top <= depth && depth <= (web ? WEB_MERCATOR_QUAD_MAX_ZOOM : grid.registeredLastLevel);
 }
 
+/** Tile matrix sets cut to some levels depend on nothing else: each is written once per process. */
+const tileMatrixSetXmls = new Map<string, string>();
+
 function tileMatrixSetXml(grid: TileGrid, levels: AdvertisedLevels): string {
+  const key = `${grid.id}\n${levels.top}\n${levels.depth}`;
+  let xml = tileMatrixSetXmls.get(key);
+  if (xml === undefined) tileMatrixSetXmls.set(key, (xml = writeTileMatrixSetXml(grid, levels)));
+  return xml;
+}
+
+function writeTileMatrixSetXml(grid: TileGrid, levels: AdvertisedLevels): string {
   const tms = grid.definition();
   const matrices = tms.tileMatrices
     .filter((m) => Number(m.id) >= levels.top && Number(m.id) <= levels.depth)
@@ -196,7 +207,8 @@ function operationXml(name: string, kvpUrl: string): string {
 /** The whole document; `baseUrl` is the server's public URL without a trailing slash. */
 export function buildWmtsCapabilities(baseUrl: string, tilesets: readonly WmtsTileset[], service: WmtsServiceInfo = {}): string {
   const published = tilesets.filter(isWmtsLayer);
-  const layers = published.map((t) => layerXml(baseUrl, t));
+  // A layer's XML is written once per archive version (and, private layers, link token) with the base URL spliced in.
+  const layers = published.map((t) => cachedXml(t, 'wmts-layer', baseUrl, (base) => layerXml(base, t), escapeXml));
   // One cut set per grid and levels that some layer links to, in the table's order of grids.
   const sets = new Map<string, { grid: TileGrid; levels: AdvertisedLevels }>();
   for (const t of published) {
