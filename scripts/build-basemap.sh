@@ -25,5 +25,5 @@ if [ "$force" = 1 ] || [ ! -f build/imagery.mbtiles ]; then
     -o build/imagery.mbtiles --format webp --minzoom 8 --maxzoom 16 \
     --name "CBERS-2B imagery sample" \
     --attribution "CBERS-2B © INPE (LGPL-2.1+, via TerraLib)" \
-    --description "CBERS-2B 20 m colour (bands 3-4-2) with a 2.5 m panchromatic crop; Paraná, Brazil"
+    --description "CBERS-2B 20 m colour (bands 3-4-2) with a 2.5 m panchromatic crop; Eldorado, Mato Grosso do Sul, Brazil"
 fi

@@ -14,8 +14,15 @@ import type { Feature, FeatureCollection, Geometry } from 'geojson';
 
 type Properties = Record<string, string | number | null>;
 
-/** The region of the bundled basemap: the Caucasus and the Caspian (lon/lat). */
-export const REGION = { west: 38, south: 36, east: 56, north: 47 } as const;
+/**
+ * The regions of the bundled basemap (lon/lat): the Caucasus and the Caspian, the basemap proper; and the
+ * country around the bundled CBERS imagery sample (Eldorado, Mato Grosso do Sul, Brazil), so that the hybrid
+ * style draws boundaries, rivers and places over the imagery (the only openly licensed imagery packaged lies there).
+ */
+export const REGIONS = [
+  { id: 'caucasus', west: 38, south: 36, east: 56, north: 47 },
+  { id: 'imagery', west: -56, south: -25.5, east: -52.5, north: -22 },
+] as const;
 
 const root = resolve(import.meta.dirname, '..', '..');
 const neDir =
@@ -25,18 +32,19 @@ if (!neDir) throw new Error('Natural Earth 10m shapefiles not found; set NE_DIR 
 const outDir = join(root, 'data', 'basemap');
 const work = mkdtempSync(join(tmpdir(), 'mekan-data-'));
 
-/** Clips one source layer to the region with ogr2ogr and reads it back. */
+/** Clips one source layer to each region with ogr2ogr and reads the pieces back. */
 function clip(source: string, name: string, layer?: string): Feature<Geometry, Properties>[] {
-  const out = join(work, `${name}.geojson`);
-  const { west, south, east, north } = REGION;
-  const args = ['-f', 'GeoJSON', out, source, '-clipsrc', `${west}`, `${south}`, `${east}`, `${north}`];
-  args.push('-lco', 'COORDINATE_PRECISION=5', '-explodecollections', '-skipfailures', '-makevalid');
-  if (layer) args.push(layer);
-  execFileSync('ogr2ogr', args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  const collection = JSON.parse(readFileSync(out, 'utf8')) as FeatureCollection<Geometry, Properties>;
-  // Clipping can leave slivers that are points or lines in a polygon layer; keep the layer's own kind.
-  const wantPoints = name === 'place';
-  return collection.features.filter((f) => f.geometry && /Point/.test(f.geometry.type) === wantPoints);
+  return REGIONS.flatMap(({ id, west, south, east, north }) => {
+    const out = join(work, `${name}-${id}.geojson`);
+    const args = ['-f', 'GeoJSON', out, source, '-clipsrc', `${west}`, `${south}`, `${east}`, `${north}`];
+    args.push('-lco', 'COORDINATE_PRECISION=5', '-explodecollections', '-skipfailures', '-makevalid');
+    if (layer) args.push(layer);
+    execFileSync('ogr2ogr', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    const collection = JSON.parse(readFileSync(out, 'utf8')) as FeatureCollection<Geometry, Properties>;
+    // Clipping can leave slivers that are points or lines in a polygon layer; keep the layer's own kind.
+    const wantPoints = name === 'place';
+    return collection.features.filter((f) => f.geometry && /Point/.test(f.geometry.type) === wantPoints);
+  });
 }
 
 function readTable(file: string): Record<string, string>[] {
@@ -74,7 +82,9 @@ function water(): Feature<Geometry, Properties>[] {
 
 function waterway(): Feature<Geometry, Properties>[] {
   const table = new Map(readTable('rivers.csv').map((row) => [row.ne_name, row]));
-  return clip(join(neDir!, 'ne_10m_rivers_lake_centerlines.shp'), 'waterway').map((f) => {
+  // A few centerlines carry no name in Natural Earth (one near Ciudad del Este): nothing to join or label, left out.
+  const named = clip(join(neDir!, 'ne_10m_rivers_lake_centerlines.shp'), 'waterway').filter((f) => f.properties.name !== null);
+  return named.map((f) => {
     const row = table.get(String(f.properties.name));
     if (!row) throw new Error(`rivers.csv has no row for Natural Earth river "${f.properties.name}"`);
     const rank = Math.round(Number(f.properties.scalerank));

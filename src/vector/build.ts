@@ -202,7 +202,7 @@ function buildMetadata(plan: BuildPlan, read: LayerReadResult[]): ArchiveMetadat
   if (Number.isFinite(box[0])) {
     const bounds: BBox = [unprojectX(box[0]), unprojectY(box[3]), unprojectX(box[2]), unprojectY(box[1])];
     metadata.bounds = bounds;
-    metadata.center = [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, centerZoom(box, plan)];
+    metadata.center = plan.center ?? [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, centerZoom(box, plan)];
   }
   return metadata;
 }

@@ -36,6 +36,8 @@ export interface BuildPlan {
   name: string;
   description?: string;
   attribution?: string;
+  /** Where a client opens the archive; the middle of the data when absent (wrong for data in two distant regions). */
+  center?: [number, number, number];
   minzoom: number;
   maxzoom: number;
   /** Largest gzipped tile written; a fuller tile is reduced. */

@@ -42,6 +42,8 @@ const recipeSchema = z.strictObject({
   name: z.string().min(1).optional(),
   description: z.string().optional(),
   attribution: z.string().optional(),
+  /** Where a client opens the archive (MBTiles `center`: lon, lat, zoom); by default the middle of the data. */
+  center: z.tuple([z.number().min(-180).max(180), z.number().min(-85.0511).max(85.0511), zoom]).optional(),
   minzoom: zoom.optional(),
   maxzoom: zoom.optional(),
   maxTileBytes: z.number().int().min(1024).optional(),
@@ -109,6 +111,7 @@ export function recipeToPlan(raw: unknown, recipePath: string, overrides: PlanOv
     name: overrides.name ?? recipe.name ?? basename(recipePath, extname(recipePath)),
     description: overrides.description ?? recipe.description,
     attribution: overrides.attribution ?? recipe.attribution,
+    center: recipe.center,
     minzoom,
     maxzoom,
     maxTileBytes: overrides.maxTileBytes ?? recipe.maxTileBytes ?? DEFAULT_MAX_TILE_BYTES,

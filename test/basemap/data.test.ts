@@ -68,6 +68,9 @@ test('the built basemap holds the schema layers with their fields where the styl
   assert.equal(archive.metadata.format, 'pbf');
   assert.equal(archive.metadata.minzoom, 0);
   assert.equal(archive.metadata.maxzoom, 10);
+  // Two regions, the Caucasus and the one around the imagery sample; clients open on the Caucasus (the recipe's center).
+  assert.deepEqual(archive.metadata.center, [47.7, 40.3, 6]);
+  assert.ok(archive.metadata.bounds![0] < -54.3 && archive.metadata.bounds![1] < -23.8 && archive.metadata.bounds![2] >= 56, `${archive.metadata.bounds}`);
   // The z7 tile over Baku.
   const [fx, fy] = lonLatToTileFraction(49.86, 40.4, 7);
   const stored = archive.getTile(7, Math.floor(fx), Math.floor(fy));

@@ -33,10 +33,14 @@ test('a tiny budget reduces tiles until they fit, keeping the highest-ranked fea
   assert.ok(tiles.length > 0);
   for (const tile of tiles) assert.ok(tile.bytes <= maxTileBytes, `${tile.z}/${tile.x}/${tile.y} is ${tile.bytes} bytes`);
 
-  // At zoom 0 every place is in the one tile: the kept ones must be the most populous.
-  const input = JSON.parse(readFileSync(join(DATA, 'place.geojson'), 'utf8')) as FeatureCollection<Point>;
+  // At zoom 0 every place is in the one tile: the kept ones must be the most populous. Points are first thinned
+  // by rank in cells of half a tile (pointSelection.ts), so compare within one cell: the Caucasus, the north-east
+  // quarter of the world (the places around the imagery sample in Brazil compete in their own).
+  const all = JSON.parse(readFileSync(join(DATA, 'place.geojson'), 'utf8')) as FeatureCollection<Point>;
+  const input = { ...all, features: all.features.filter((f) => f.geometry.coordinates[0] > 0 && f.geometry.coordinates[1] > 0) };
   const [world] = tiles.filter((tile) => tile.z === 0);
-  const kept = new Set(world.layers.place.map((f) => `${f.properties.name}|${f.properties.class}`));
+  const names = new Set(input.features.map((f) => `${f.properties?.name}|${f.properties?.class}`));
+  const kept = new Set(world.layers.place.map((f) => `${f.properties.name}|${f.properties.class}`).filter((key) => names.has(key)));
   assert.ok(kept.size > 0 && kept.size < input.features.length);
   const population = (f: Feature) => (typeof f.properties?.population === 'number' ? f.properties.population : -1);
   const keptFeatures = input.features.filter((f) => kept.has(`${f.properties?.name}|${f.properties?.class}`));

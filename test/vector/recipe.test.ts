@@ -97,8 +97,8 @@ test('a recipe build applies the filter, the attribute rules and per-feature zoo
   const plan = loadRecipe(recipe, { output });
   const summary = await buildVectorTiles(plan);
   const city = summary.layers.find((layer) => layer.id === 'city');
-  assert.equal(city?.featuresFiltered, 69); // 68 towns and 1 village
-  assert.equal(city?.featuresWritten, 73);
+  assert.equal(city?.featuresFiltered, 75); // 74 towns and 1 village
+  assert.equal(city?.featuresWritten, 78); // 66 cities and 12 country labels
 
   for (const tile of readVectorTiles(output)) {
     for (const feature of tile.layers.city ?? []) {

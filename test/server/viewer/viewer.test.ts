@@ -14,7 +14,13 @@ const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--use-gl
 
 /** What the page exposes (`window.map`); the test compiles without DOM types, and the CSP forbids string evaluation. */
 interface PageGlobals {
-  map: { showTileBoundaries: boolean; getLayer(id: string): unknown };
+  map: {
+    showTileBoundaries: boolean;
+    getLayer(id: string): unknown;
+    queryRenderedFeatures(options: { layers: string[] }): { layer: { id: string }; properties: Record<string, unknown> }[];
+    once(event: 'idle', listener: (value: unknown) => void): PageGlobals['map'];
+    jumpTo(options: { zoom: number }): void;
+  };
 }
 
 const dir = makeTempDir('mekan-viewer-');
@@ -170,6 +176,15 @@ test('in Chromium, ?style=imagery opens where the bundled imagery lies, loads it
     assert.ok(imageryTiles.length > 0 && imageryTiles.every((status) => status === 200), `imagery tiles: ${imageryTiles}`);
     const { channels } = await sharp(await page.locator('#map').screenshot()).stats();
     assert.ok(Math.max(...channels.slice(0, 3).map((c) => c.stdev)) > 12, 'the imagery draws');
+    // Hybrid: the basemap draws over the imagery there (data/basemap has a second region around the sample).
+    const rendered = (layers: string[]) =>
+      page.evaluate((ids) => (globalThis as unknown as PageGlobals).map.queryRenderedFeatures({ layers: ids }).map((f) => `${f.layer.id}:${f.properties.name ?? ''}`), layers);
+    assert.ok((await rendered(['place-town', 'place-city'])).includes('place-town:Eldorado'), 'the town on the imagery is labelled');
+    // Zoomed out to where the imagery still draws (its minzoom is 8): the country boundary and the Paraná too.
+    await page.evaluate(() => new Promise((done) => (globalThis as unknown as PageGlobals).map.once('idle', done).jumpTo({ zoom: 8.5 })));
+    assert.ok((await rendered(['boundary-country'])).length > 0, 'the Brazil–Paraguay boundary draws');
+    assert.ok((await rendered(['waterway', 'waterway-label'])).some((feature) => feature.endsWith(':Paraná')), 'the Paraná draws');
+    assert.ok(imageryTiles.length > 0 && imageryTiles.every((status) => status === 200), `imagery tiles after zooming out: ${imageryTiles}`);
     assert.equal(await page.locator('#errors li').count(), 0, await page.locator('#errors').innerText());
     assert.deepEqual(problems, []);
   } finally {
