@@ -454,3 +454,30 @@ test('the password comes from the environment variable the configuration names; 
   assert.throws(() => serverOptionsFrom({}, { postgres: { url: 'postgres://mekan@db/gis', passwordEnv: 'MEKAN_PG_PASSWORD' } }, {}), /MEKAN_PG_PASSWORD is empty or unset/);
   assert.equal(postgresLabel(options.postgres!.url), 'postgres://mekan@db.example.az:5432/gis');
 });
+
+test('a live tileset configured private: hidden from tokenless clients like an archive, and folded in /metrics unless the scrape holds its token', async () => {
+  const token = 'live-private-token-0123456789';
+  const { logger, waitFor } = watchedLogger();
+  const server = await startServer([archives], { logger, config: { postgres: { url: db.url }, tilesets: { 'public.waterway_utm': { private: true, tokens: [token] } } } });
+  try {
+    await waitFor(serving);
+    const { z, x, y } = tileAt(47.5, 40.5, 5);
+    const tile = `/tiles/public.waterway_utm/${z}/${x}/${y}.pbf`;
+    assert.equal((await get(server.url, tile, { authorization: `Bearer ${token}` })).status, 200);
+    assert.equal((await get(server.url, `/tiles/place,public.waterway_utm/${z}/${x}/${y}.pbf`, { authorization: `Bearer ${token}` })).status, 200);
+    for (const credentials of [{}, { authorization: 'Bearer not-the-right-token-at-all' }] as Record<string, string>[]) {
+      assert.equal((await get(server.url, tile, credentials)).status, 404);
+      assert.equal((await get(server.url, '/tiles/public.waterway_utm.json', credentials)).status, 404);
+      assert.doesNotMatch((await get(server.url, '/catalog.json', credentials)).body.toString(), /waterway_utm/);
+      assert.doesNotMatch((await get(server.url, '/ogc/collections', credentials)).body.toString(), /waterway_utm/);
+      const metrics = (await get(server.url, '/metrics', credentials)).body.toString();
+      assert.doesNotMatch(metrics, /waterway_utm/);
+      assert.match(metrics, /^mekan_tiles_served_total\{tileset="\(private\)"\} 2$/m);
+    }
+    const scraped = (await get(server.url, '/metrics', { authorization: `Bearer ${token}` })).body.toString();
+    assert.match(scraped, /^mekan_tiles_served_total\{tileset="public\.waterway_utm"\} 1$/m);
+    assert.match(scraped, /^mekan_tiles_served_total\{tileset="place,public\.waterway_utm"\} 1$/m);
+  } finally {
+    await server.close();
+  }
+});
