@@ -83,6 +83,11 @@ export abstract class SqliteTempWriter<PendingTile> implements TileArchiveWriter
     discardTemp(this.tempPath);
   }
 
+  /** Tiles a subclass stored without putTile (copied inside SQLite). */
+  protected countWritten(tiles: number): void {
+    this.written += tiles;
+  }
+
   protected flush(): void {
     if (this.pending.length === 0) return;
     const batch = this.pending;

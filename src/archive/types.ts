@@ -173,6 +173,10 @@ export interface TileArchiveWriter {
   /** Number of distinct tile contents stored so far (after deduplication). */
   readonly uniqueTiles: number;
   readonly tilesWritten: number;
+  /** Whether copyRange can take tiles from `source` without them passing through JavaScript. Optional. */
+  canCopyFrom?(source: TileArchiveReader): boolean;
+  /** Copies the tiles of `range` (XYZ) from `source` as putTile would store them; what it copied. */
+  copyRange?(source: TileArchiveReader, range: TileRange): RangeMeasure;
   /** Commits, closes and renames the temp file into place. */
   finish(): void;
   /** Discards the temp file; the previous archive at `path` is untouched. */

@@ -35,6 +35,25 @@ export function tileQuery(layout: MBTilesLayout): string {
   return `SELECT images.tile_data AS data, images.tile_id AS id FROM map JOIN images ON ${imagesJoin(layout)} WHERE map.zoom_level = ? AND map.tile_column = ? AND map.tile_row = ?`;
 }
 
+/**
+ * A range read of an archive of `layout` attached to another database as `schema`, in SQL pieces (for copying
+ * inside SQLite): the FROM clause, the range condition (zoom, columns, TMS rows as `?`), the tile data and, for
+ * Mekan's layout, the tile_id that may be an MD5 content hash (tippecanoe's are per-zoom FNV numbers: not reusable).
+ */
+export function attachedRange(layout: MBTilesLayout, schema: string): { from: string; where: string; columns: string; data: string; contentId?: { map: string; dataById: string } } {
+  if (layout === 'tiles') {
+    return { from: `${schema}.tiles AS tiles`, where: 'tiles.zoom_level = ? AND tiles.tile_column BETWEEN ? AND ? AND tiles.tile_row BETWEEN ? AND ?', columns: 'tiles.zoom_level, tiles.tile_column, tiles.tile_row', data: 'tiles.tile_data' };
+  }
+  return {
+    from: `${schema}.map AS map JOIN ${schema}.images AS images ON ${imagesJoin(layout)}`,
+    where: 'map.zoom_level = ? AND map.tile_column BETWEEN ? AND ? AND map.tile_row BETWEEN ? AND ?',
+    columns: 'map.zoom_level, map.tile_column, map.tile_row',
+    data: 'images.tile_data',
+    // Where ids may be content hashes: the map table alone, and the data of an id (for the ids that are not).
+    contentId: layout === 'map/images' ? { map: `${schema}.map AS map`, dataById: `SELECT images.tile_data FROM ${schema}.images AS images WHERE images.tile_id = map.tile_id` } : undefined,
+  };
+}
+
 /** SQLite's plan for a tile query, one line per step (`SEARCH map USING INDEX map_index (…)`). */
 export function tileQueryPlan(db: Database.Database, layout: MBTilesLayout): string[] {
   return (db.prepare(`EXPLAIN QUERY PLAN ${tileQuery(layout)}`).all(0, 0, 0) as { detail: string }[]).map((row) => row.detail);
@@ -68,7 +87,7 @@ export function sniffFormat(data: Uint8Array | undefined): TileFormat {
 }
 
 /** An XYZ range as the index's columns: MBTiles counts rows from the south (TMS), so the XYZ bounds swap. */
-function rangeParameters({ z, minX, maxX, minY, maxY }: TileRange): RangeParameters {
+export function rangeParameters({ z, minX, maxX, minY, maxY }: TileRange): RangeParameters {
   return [z, minX, maxX, flipRow(z, maxY), flipRow(z, minY)];
 }
 
