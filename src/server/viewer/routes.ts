@@ -1,4 +1,5 @@
-// GET / (the map viewer page) and its assets: the viewer's own files and MapLibre GL JS from the installed package.
+// GET / (the map viewer page) and its assets: the viewer's own files, MapLibre GL JS and OpenLayers (for tilesets in
+// another grid, see static/grid.html) from the installed packages.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -19,7 +20,10 @@ export function packageRoot(from = dirname(fileURLToPath(import.meta.url))): str
 }
 
 export const VIEWER_STATIC_DIR = join(packageRoot(), 'src', 'server', 'viewer', 'static');
-export const MAPLIBRE_DIST_DIR = join(dirname(createRequire(import.meta.url).resolve('maplibre-gl/package.json')), 'dist');
+const packageDir = (name: string) => dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
+export const MAPLIBRE_DIST_DIR = join(packageDir('maplibre-gl'), 'dist');
+/** OpenLayers' full build (ol.js, a global `ol`) lives in dist/, its stylesheet at the package root. */
+export const OPENLAYERS_DIR = packageDir('ol');
 
 /**
  * MapLibre runs its workers from same-origin module URLs (blob: as a fallback), decodes images through
@@ -80,9 +84,11 @@ export const viewerModule: RouteModule = {
   register(router, context) {
     const viewer = new StaticFolder(VIEWER_STATIC_DIR);
     const maplibre = new StaticFolder(MAPLIBRE_DIST_DIR);
-    const serve = (folder: StaticFolder, cacheControl: string) => (ctx: Context) => {
+    const openlayers = new StaticFolder(join(OPENLAYERS_DIR, 'dist'));
+    const openlayersStyles = new StaticFolder(OPENLAYERS_DIR);
+    const serve = (folder: StaticFolder, cacheControl: string, name = (ctx: Context) => ctx.params.file) => (ctx: Context) => {
       securityHeaders(ctx, context);
-      const file = folder.get(ctx.params.file);
+      const file = folder.get(name(ctx));
       if (!file) throw new InputError(ctx.path, 'not found', 404);
       sendFile(ctx, file, cacheControl);
     };
@@ -94,5 +100,8 @@ export const viewerModule: RouteModule = {
     router.get('/_/viewer/:file', serve(viewer, 'no-cache'));
     // MapLibre's files change only with the installed version.
     router.get('/_/maplibre-gl/:file', serve(maplibre, 'public, max-age=86400'));
+    // OpenLayers, the same; only the page of a tileset in another grid loads it (1 MB).
+    router.get('/_/ol/ol.css', serve(openlayersStyles, 'public, max-age=86400', () => 'ol.css'));
+    router.get('/_/ol/:file', serve(openlayers, 'public, max-age=86400'));
   },
 };

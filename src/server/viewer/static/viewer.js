@@ -1,36 +1,22 @@
 // The map viewer: lists the catalog's styles and tilesets, switches style and language, overlays raster tilesets.
 /* global document, window, fetch, URLSearchParams, setInterval, clearInterval */
 import * as maplibregl from '../maplibre-gl/maplibre-gl.mjs';
+import { $, authorizationFor, setState, showError, token } from './page.js';
 
 const RASTER_FORMATS = new Set(['png', 'jpg', 'jpeg', 'webp']);
 const PALETTE = ['#d7191c', '#2b83ba', '#1a9641', '#fdae61', '#7b3294', '#e66101', '#008837', '#5e3c99'];
 
 const state = { catalog: { tilesets: [], styles: [] }, overlays: new Set(), styleKey: '' };
-const $ = (id) => document.getElementById(id);
 const base = new URL('.', window.location.href);
-
-function setState(value, message = '') {
-  document.body.dataset.state = value;
-  $('status').textContent = message;
-}
-
-/** Errors stay listed until the view changes (a map that reaches idle does not wipe them); the same one is shown once. */
-function showError(message) {
-  const list = $('errors');
-  if ([...list.children].some((item) => item.textContent === message)) return;
-  const item = document.createElement('li');
-  item.textContent = message;
-  list.append(item);
-  while (list.children.length > 5) list.firstElementChild.remove();
-}
+const authorization = authorizationFor(base);
 
 function clearErrors() {
   $('errors').replaceChildren();
 }
 
 /**
- * MapLibre draws Web Mercator tiles only. A tileset cut on another grid (UTM39WGS84Quad…) is listed with its
- * WMTS and OGC API links, for GIS clients that reproject (QGIS, GDAL, OpenLayers with proj4): see docs/grids.md.
+ * MapLibre draws Web Mercator tiles only. A tileset cut on another grid (UTM39WGS84Quad…) opens in grid.html, where
+ * OpenLayers draws it in the grid's own CRS, and is listed with its WMTS and OGC API links: see docs/grids.md.
  */
 function onWebMap(tileset) {
   return !tileset.tileMatrixSet || tileset.tileMatrixSet === 'WebMercatorQuad';
@@ -46,14 +32,6 @@ function zoomTo(map, tileset) {
 
 function absolute(url) {
   return new URL(url, base).href;
-}
-
-// `/?token=T` shows the private tilesets that token opens: every request to this server carries it as a
-// bearer token (not in URLs, which end up in logs and shared links); other origins never see it.
-const token = new URLSearchParams(window.location.search).get('token') || undefined;
-
-function authorization(url) {
-  return token && new URL(url, base).origin === base.origin ? { Authorization: `Bearer ${token}` } : {};
 }
 
 function tileJsonUrl(tileset) {
@@ -188,7 +166,14 @@ function renderTilesets(map) {
     };
     const zooms = tileset.minzoom !== undefined ? ` z${tileset.minzoom}–${tileset.maxzoom}` : '';
     if (onWebMap(tileset)) meta.append(`${tileset.format ?? ''}${zooms} · `, linkTo(tileJsonUrl(tileset), 'TileJSON'));
-    else meta.append(`${tileset.format ?? ''}${zooms} in ${tileset.tileMatrixSet} (not drawn here; open in a GIS client) · `, linkTo(tileset.wmts, 'WMTS'), ' · ', linkTo(tileset.ogc, 'OGC API'));
+    else {
+      const view = new URL('_/viewer/grid.html', base);
+      view.searchParams.set('tileset', tileset.id);
+      if (token) view.searchParams.set('token', token);
+      const inGrid = linkTo(view.href, `view in ${tileset.tileMatrixSet}`);
+      inGrid.dataset.gridView = tileset.id;
+      meta.append(`${tileset.format ?? ''}${zooms} in ${tileset.tileMatrixSet} · `, inGrid, ' · ', linkTo(tileset.wmts, 'WMTS'), ' · ', linkTo(tileset.ogc, 'OGC API'));
+    }
     if (isUsableBounds(tileset.bounds)) {
       const zoom = document.createElement('button');
       zoom.type = 'button';
