@@ -6,7 +6,10 @@
 // comes back is joined by a bridge along the box edge, which overlaps other bridges: GEOS rejected ~4,000
 // land polygons at zoom 8 of world Natural Earth for that alone. Here the parts of the rings inside the box are
 // joined again along its edge, clockwise, the way the polygon's interior lies (interior on the right of travel).
+// Rings that simplification and rounding made cross away from the edge are then untangled (untangle.ts).
+import { ringsCross } from './crossings.js';
 import { EXTENT } from './plan.js';
+import { untangle } from './untangle.js';
 
 /** A ring as flat [x, y, …] tile coordinates, not repeating its first point. */
 export type Ring = number[];
@@ -25,6 +28,12 @@ export function clipBox(z: number, y: number, buffer: number): ClipBox {
  * and bottom edges, which act as clip edges too). Empty when nothing is left.
  */
 export function repairPolygon(rings: ArrayLike<number>[], box: ClipBox): Ring[] {
+  const rejoined = rejoinPolygon(rings, box);
+  return ringsCross(rejoined) ? untangle(rejoined) : rejoined;
+}
+
+/** The rings with geojson-vt's bridges along the box edge replaced by the box edge itself, cleaned and ordered. */
+function rejoinPolygon(rings: ArrayLike<number>[], box: ClipBox): Ring[] {
   const cleaned: { ring: Ring; area: number }[] = [];
   let touches = false;
   for (const input of rings) {
@@ -281,7 +290,7 @@ function coversEdgeAfter(arriving: number[], leaving: number[], box: ClipBox): b
 }
 
 /** Whether `ring`'s first vertex that is not on `outer`'s boundary lies inside `outer` (even-odd). */
-function containsRing(outer: Ring, ring: Ring): boolean {
+export function containsRing(outer: Ring, ring: Ring): boolean {
   for (let k = 0; k < ring.length; k += 2) {
     const side = pointInRing(outer, ring[k], ring[k + 1]);
     if (side !== 0) return side > 0;

@@ -1,0 +1,197 @@
+// Finds whether a tile polygon's rings cross or touch one another or themselves: what Douglas–Peucker and rounding
+// to the tile grid do to rings that ran close together (a fjord's banks, an island off a coast). Exact on the
+// integer tile grid. Most polygons are clean; this check is what keeps the repair (untangle.ts) off them.
+
+/**
+ * Whether any two edges of the rings share a point other than the vertex joining consecutive edges of one ring,
+ * or two consecutive edges fold back along each other.
+ */
+export function ringsCross(rings: ArrayLike<number>[]): boolean {
+  return meetings(rings, () => true) === undefined;
+}
+
+/**
+ * The rings with a vertex added wherever an edge crosses or touches another away from its ends: the crossing
+ * rounded to the grid (snap rounding's first step). Clipper rounds the crossings it finds the same way but keeps
+ * the edges it does not cut: a corner a unit from another edge then still crosses it in exact arithmetic (GEOS's
+ * view). Once every meeting is a shared vertex, the union has nothing left to round.
+ */
+export function nodeRings(rings: ArrayLike<number>[]): number[][] {
+  const added = new Map<number, number[]>();
+  const add = (edge: number, x: number, y: number) => {
+    const list = added.get(edge);
+    if (list) list.push(x, y);
+    else added.set(edge, [x, y]);
+  };
+  const edges = meetings(rings, (e, s, t) => {
+    const [px, py] = meetingPoint(e, s, t);
+    for (const u of [s, t]) if (!(px === e.ax[u] && py === e.ay[u]) && !(px === e.bx[u] && py === e.by[u])) add(u, px, py);
+    return false;
+  });
+  if (!edges || added.size === 0) return rings.map((ring) => Array.from(ring));
+  const out: number[][] = [];
+  let e = 0;
+  for (const ring of rings) {
+    const n = ring.length / 2;
+    const noded: number[] = [];
+    for (let i = 0; i < n; i++, e++) {
+      noded.push(ring[2 * i], ring[2 * i + 1]);
+      const points = added.get(e);
+      if (!points) continue;
+      // In order along the edge.
+      const x0 = ring[2 * i];
+      const y0 = ring[2 * i + 1];
+      const order: number[] = [];
+      for (let k = 0; k < points.length; k += 2) order.push(k);
+      order.sort((a, b) => Math.abs(points[a] - x0) + Math.abs(points[a + 1] - y0) - (Math.abs(points[b] - x0) + Math.abs(points[b + 1] - y0)));
+      for (const k of order) if (noded[noded.length - 2] !== points[k] || noded[noded.length - 1] !== points[k + 1]) noded.push(points[k], points[k + 1]);
+    }
+    out.push(noded);
+  }
+  return out;
+}
+
+/** The edges of a set of rings: edge e runs from (ax, ay) to (bx, by); its ring starts at edge `first` and has `size`. */
+interface Edges {
+  ax: Float64Array;
+  ay: Float64Array;
+  bx: Float64Array;
+  by: Float64Array;
+}
+
+/**
+ * Calls `meet` for each pair of edges that share a point other than the vertex joining consecutive edges of one
+ * ring (or that fold back along each other) until it returns true; returns the edges when it never did, else
+ * undefined. A sweep along x over the edges sorted by their left end, each tested only against the edges still
+ * open there whose y ranges overlap.
+ */
+function meetings(rings: ArrayLike<number>[], meet: (edges: Edges, s: number, t: number) => boolean): Edges | undefined {
+  let count = 0;
+  for (const ring of rings) count += ring.length / 2;
+  const { ax, ay, bx, by, first, size, keys } = scratchFor(count);
+  const edges: Edges = { ax, ay, bx, by };
+  if (count < 4) return edges;
+  let e = 0;
+  for (const ring of rings) {
+    const n = ring.length / 2;
+    const start = e;
+    for (let i = 0; i < n; i++, e++) {
+      const j = i + 1 === n ? 0 : i + 1;
+      ax[e] = ring[2 * i];
+      ay[e] = ring[2 * i + 1];
+      bx[e] = ring[2 * j];
+      by[e] = ring[2 * j + 1];
+      first[e] = start;
+      size[e] = n;
+      // Sorted by left end with the edge's number in the low bits: a plain numeric sort, no comparator calls.
+      keys[e] = (Math.floor(ax[e] < bx[e] ? ax[e] : bx[e]) + KEY_SHIFT) * KEY_SPAN + e;
+    }
+  }
+  const order = keys.subarray(0, count).sort();
+  const open: number[] = [];
+  for (let k = 0; k < count; k++) {
+    const s = order[k] % KEY_SPAN;
+    // Edges come in order of their left end's floor (tile coordinates are whole units; a fraction only widens this).
+    const x = Math.floor(ax[s] < bx[s] ? ax[s] : bx[s]);
+    const sMinY = ay[s] < by[s] ? ay[s] : by[s];
+    const sMaxY = ay[s] < by[s] ? by[s] : ay[s];
+    let kept = 0;
+    for (let m = 0; m < open.length; m++) {
+      const t = open[m];
+      if ((ax[t] > bx[t] ? ax[t] : bx[t]) < x) continue; // closed before this edge starts
+      open[kept++] = t;
+      if ((ay[t] < by[t] ? by[t] : ay[t]) < sMinY || (ay[t] < by[t] ? ay[t] : by[t]) > sMaxY) continue;
+      if (edgesMeet(s, t) && meet(edges, s, t)) return undefined;
+    }
+    open.length = kept;
+    open.push(s);
+  }
+  return edges;
+
+  function edgesMeet(s: number, t: number): boolean {
+    const n = size[s];
+    const sameRing = first[s] === first[t];
+    // Consecutive edges of a ring share a vertex by construction; they are wrong only when they fold back.
+    if (sameRing && n > 2) {
+      const i = s - first[s];
+      const j = t - first[t];
+      if ((i + 1) % n === j) return foldsBack(s, t);
+      if ((j + 1) % n === i) return foldsBack(t, s);
+    }
+    return segmentsMeet(ax[s], ay[s], bx[s], by[s], ax[t], ay[t], bx[t], by[t]);
+  }
+
+  /** Edge `u` ends where edge `v` starts: they overlap when collinear and turning back. */
+  function foldsBack(u: number, v: number): boolean {
+    const ux = bx[u] - ax[u];
+    const uy = by[u] - ay[u];
+    const vx = bx[v] - ax[v];
+    const vy = by[v] - ay[v];
+    return ux * vy - uy * vx === 0 && ux * vx + uy * vy < 0;
+  }
+}
+
+// Sort keys: tile coordinates stay well within ±2^20 (the buffer included), and a tile's polygon within 2^22 edges.
+const KEY_SHIFT = 2 ** 20;
+const KEY_SPAN = 2 ** 22;
+
+/** Arrays reused from call to call (a worker checks one polygon at a time): allocating them each time fed the GC. */
+let scratch = { ax: new Float64Array(0), ay: new Float64Array(0), bx: new Float64Array(0), by: new Float64Array(0), first: new Uint32Array(0), size: new Uint32Array(0), keys: new Float64Array(0) };
+
+function scratchFor(count: number): typeof scratch {
+  if (scratch.ax.length < count) {
+    const n = Math.max(count, 2 * scratch.ax.length, 1024);
+    scratch = { ax: new Float64Array(n), ay: new Float64Array(n), bx: new Float64Array(n), by: new Float64Array(n), first: new Uint32Array(n), size: new Uint32Array(n), keys: new Float64Array(n) };
+  }
+  return scratch;
+}
+
+/**
+ * Where two meeting edges meet, on the grid: the rounded crossing, or for edges touching or overlapping along a
+ * line, an end of one that lies on the other (the nearer end of the shorter edge when they fold back).
+ */
+function meetingPoint(e: Edges, s: number, t: number): [number, number] {
+  const { ax, ay, bx, by } = e;
+  const rx = bx[s] - ax[s];
+  const ry = by[s] - ay[s];
+  const qx = bx[t] - ax[t];
+  const qy = by[t] - ay[t];
+  const denominator = rx * qy - ry * qx;
+  if (denominator !== 0) {
+    const u = ((ax[t] - ax[s]) * qy - (ay[t] - ay[s]) * qx) / denominator;
+    return [Math.round(ax[s] + u * rx), Math.round(ay[s] + u * ry)];
+  }
+  // Collinear: an end of one edge inside the other.
+  for (const [x, y, ox, oy, px, py] of [
+    [ax[t], ay[t], ax[s], ay[s], bx[s], by[s]],
+    [bx[t], by[t], ax[s], ay[s], bx[s], by[s]],
+    [ax[s], ay[s], ax[t], ay[t], bx[t], by[t]],
+    [bx[s], by[s], ax[t], ay[t], bx[t], by[t]],
+  ]) {
+    if (within(ox, oy, px, py, x, y) && !(x === ox && y === oy) && !(x === px && y === py)) return [x, y];
+  }
+  return [ax[s], ay[s]];
+}
+
+function orient(ax: number, ay: number, bx: number, by: number, cx: number, cy: number): number {
+  return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
+}
+
+/** Whether c, known collinear with a–b, lies within the segment's box (on the segment, ends included). */
+function within(ax: number, ay: number, bx: number, by: number, cx: number, cy: number): boolean {
+  return Math.min(ax, bx) <= cx && cx <= Math.max(ax, bx) && Math.min(ay, by) <= cy && cy <= Math.max(ay, by);
+}
+
+/** Whether segments p1–p2 and q1–q2 share any point (crossing, touching or overlapping). */
+export function segmentsMeet(p1x: number, p1y: number, p2x: number, p2y: number, q1x: number, q1y: number, q2x: number, q2y: number): boolean {
+  const d1 = orient(p1x, p1y, p2x, p2y, q1x, q1y);
+  const d2 = orient(p1x, p1y, p2x, p2y, q2x, q2y);
+  const d3 = orient(q1x, q1y, q2x, q2y, p1x, p1y);
+  const d4 = orient(q1x, q1y, q2x, q2y, p2x, p2y);
+  if (((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0))) return true;
+  if (d1 === 0 && within(p1x, p1y, p2x, p2y, q1x, q1y)) return true;
+  if (d2 === 0 && within(p1x, p1y, p2x, p2y, q2x, q2y)) return true;
+  if (d3 === 0 && within(q1x, q1y, q2x, q2y, p1x, p1y)) return true;
+  if (d4 === 0 && within(q1x, q1y, q2x, q2y, p2x, p2y)) return true;
+  return false;
+}
