@@ -1,12 +1,11 @@
 // Cuts one partition's spilled features into finished tiles: a geojson-vt index per layer over this partition
 // only, walked depth-first from the partition tile, each tile encoded, gzipped and held to the size budget.
 import { gzipSync } from 'node:zlib';
-import type { Feature } from 'geojson';
 import GeoJSONVT, { type RawFeature, type RawTile } from 'geojson-vt';
 import { AttributeTable, type FeatureTags } from './attributeTable.js';
 import { fitTile, type RankedLayer } from './budget.js';
 import { encodeTile, type TileFeature, type TileLayer } from './encode.js';
-import { unprojectGeometry } from './geometry.js';
+import { fillIndex, IndexFeatureConverter, type IndexFeature } from './indexFeatures.js';
 import { EXTENT, type RankRule } from './plan.js';
 import { clipBox, repairPolygon } from './repair.js';
 import { SpillReader, type SpilledFeature, type SpillSegment } from './spill.js';
@@ -112,28 +111,23 @@ function buildIndexes(task: PartitionTask, settings: CutSettings): LayerIndex[] 
     if (count === 0 || maxzoom < task.z) return;
     const attributes = new AttributeTable();
     const records = new SpillReader(segments);
-    let next = 0;
-    // geojson-vt reads each input feature once, in order: hand them over one at a time, read and decoded on
-    // demand, so the partition never exists as GeoJSON (nested position arrays cost ~4× the spill) nor whole.
-    const features = new Proxy([] as Feature[], {
-      get(target, property) {
-        if (property === 'length') return count;
-        if (typeof property === 'string' && /^\d+$/.test(property)) {
-          if (Number(property) !== next++) throw new Error(`geojson-vt asked for feature ${property} out of order`);
-          const record = records.next();
-          if (!record) throw new Error(`partition ${task.key}: the spill holds fewer records than its index says`);
-          return toGeoJson(record, attributes);
-        }
-        return Reflect.get(target, property);
-      },
-    });
     try {
+      // indexMaxZoom 0: no eager cutting; each tile is drilled down to when the walk asks for it. Built empty and
+      // fed features converted here one record at a time: the partition never exists as GeoJSON, nor whole.
       const index = new GeoJSONVT(
-        { type: 'FeatureCollection', features },
-        // indexMaxZoom 0: no eager cutting; each tile is drilled down to when the walk asks for it.
+        { type: 'FeatureCollection', features: [] },
         { maxZoom: maxzoom, indexMaxZoom: 0, tolerance: plan.tolerance, extent: EXTENT, buffer: settings.buffer },
       );
-      // The world tile geojson-vt drew on construction is never drawn here unless it is the partition.
+      const converter = new IndexFeatureConverter(index);
+      const features: IndexFeature[] = [];
+      for (let i = 0; i < count; i++) {
+        const record = records.next();
+        if (!record) throw new Error(`partition ${task.key}: the spill holds fewer records than its index says`);
+        const feature = converter.convert(record, tagsOf(record, attributes));
+        if (feature) features.push(feature);
+      }
+      fillIndex(index, features);
+      // The world tile geojson-vt drew first is never drawn here unless it is the partition.
       if (task.z > 0) releaseDrawnFeatures(index, 0, 0, 0);
       indexes.push({ layer, index, maxzoom, attributes });
     } finally {
@@ -143,14 +137,11 @@ function buildIndexes(task: PartitionTask, settings: CutSettings): LayerIndex[] 
   return indexes;
 }
 
-/** The feature as geojson-vt reads it; its attributes go into the table, and its tags carry their place. */
-function toGeoJson(record: SpilledFeature, attributes: AttributeTable): Feature {
-  const { properties, geometry } = record;
+/** The record's attributes go into the table; its tags carry their place (and a single point's exact position). */
+function tagsOf(record: SpilledFeature, attributes: AttributeTable): FeatureTags {
+  const { geometry } = record;
   const point = geometry.kind === 1 && geometry.points.length === 2 ? ([geometry.points[0], geometry.points[1]] as [number, number]) : undefined;
-  const tags = attributes.add(properties, record.minzoom, point);
-  const feature: Feature = { type: 'Feature', geometry: unprojectGeometry(geometry), properties: tags as unknown as Feature['properties'] };
-  if (record.id !== undefined) feature.id = record.id;
-  return feature;
+  return attributes.add(record.properties, record.minzoom, point);
 }
 
 function tileFeatures(raw: RawTile, z: number, x: number, y: number, buffer: number): TileFeature[] {

@@ -4,7 +4,7 @@ import { InputError } from '../errors.js';
 import type { FeatureProblem, FeatureSource, PropertyValue } from '../sources/types.js';
 import { compileAttributeRules, FieldTypes } from './attributes.js';
 import { compileFilter, type FilterGeometryType } from './filter.js';
-import { clipGeometry, geometryBox, projectGeometry, projectX, projectY, shiftGeometry, simplifyGeometry, type ProjectedBox, type ProjectedGeometry } from './geometry.js';
+import { clipGeometry, geometryBox, projectGeometry, projectX, projectY, shiftGeometry, simplifyGeometry, weighGeometry, type ProjectedBox, type ProjectedGeometry } from './geometry.js';
 import { EXTENT, type BuildPlan, type LayerPlan } from './plan.js';
 import { PointSelection } from './pointSelection.js';
 import { encodeRecord, PartitionSpill, type SpilledAttributes, type SpillSegment } from './spill.js';
@@ -126,11 +126,11 @@ export async function readLayer(
   const place = (band: Band, minzoom: number, props: SpilledAttributes, geometry: ProjectedGeometry, geometryBoxed: ProjectedBox) => {
     cut(band, minzoom, props, geometry, geometryBoxed);
     // Across the antimeridian: the partitions on the other edge of the world draw this in their buffers.
-    // (A band cut as one world tile needs no copy: geojson-vt wraps within its index.)
     // Only the copy's part beyond the world's edge: the rest would lie over the original (a partition holding
     // the whole copy drew it twice, as geojson-vt wraps it back: Antarctica twice in the bottom tiles of z1-2).
-    const margin = (2 * plan.buffer) / EXTENT / 2 ** band.start;
-    if (band.start === 0) return;
+    // The world tile's copies reach as far as its buffer, as geojson-vt's own wrapping did (its tile is drawn
+    // unclipped); deeper partitions take twice the tile buffer, as in `distribute`.
+    const margin = band.start === 0 ? plan.buffer / EXTENT : (2 * plan.buffer) / EXTENT / 2 ** band.start;
     if (geometryBoxed[2] > 1 - margin) placeCopy(band, minzoom, props, shiftGeometry(geometry, -1), [-margin, -1, 0, 2]);
     if (geometryBoxed[0] < margin) placeCopy(band, minzoom, props, shiftGeometry(geometry, 1), [1, -1, 1 + margin, 2]);
   };
@@ -138,6 +138,9 @@ export async function readLayer(
     const clipped = clipGeometry(copy, strip);
     if (clipped) cut(band, minzoom, props, clipped, geometryBox(clipped));
   };
+  // Douglas–Peucker weights down to the layer's maxzoom tolerance: finer points are drawn only at the maxzoom,
+  // where geojson-vt draws every point.
+  const sqFinest = (layer.tolerance / (EXTENT * 2 ** Math.min(layer.maxzoom, plan.maxzoom))) ** 2;
   const rank = layer.rank;
   const rankOf = (properties: Record<string, PropertyValue>): number => {
     if (!rank) return -Infinity;
@@ -210,7 +213,8 @@ export async function readLayer(
           selection.offer(part.points[0], part.points[1], rankOf(properties), { minzoom, props, geometry: part, box: partBox });
           continue;
         }
-        let geometry: ProjectedGeometry | undefined = part;
+        // Weighed whole, before any cut: every partition then simplifies its piece as the whole feature would be.
+        let geometry: ProjectedGeometry | undefined = weighGeometry(part, sqFinest);
         let geometryBoxed = partBox;
         for (const band of layerBands) {
           if (band.sqTolerance && geometry) {

@@ -2,11 +2,12 @@
 // ranges belong to which partition tile, read back by the worker that cuts the partition.
 // A record: header (u32 length, u16 layer, u8 kind, u8 minzoom, u32 props bytes, u32 structure words, u32 coords,
 // f64 feature id or -1), the attributes as JSON, the part structure (u32), then the projected coordinates (f64),
-// 8-byte aligned.
+// and for a weighed line or polygon (kind + WEIGHED) each part's size (f64) and each point's weight (f32), 8-byte
+// aligned.
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PropertyValue } from '../sources/types.js';
-import type { ProjectedGeometry } from './geometry.js';
+import type { ProjectedGeometry, Shape } from './geometry.js';
 
 /** A feature's attributes as spilled: JSON, and its tile feature id if it has one. */
 export interface SpilledAttributes {
@@ -25,12 +26,15 @@ export interface SpilledFeature {
 }
 
 const HEADER = 28;
+/** Added to the kind byte when the record carries its lines' or rings' shape (weights and sizes). */
+const WEIGHED = 0x10;
 const align = (n: number, to: number) => Math.ceil(n / to) * to;
 
 export function encodeRecord(layer: number, minzoom: number, attributes: SpilledAttributes, geometry: ProjectedGeometry): Buffer {
   const propertiesJson = attributes.json;
   const structure: number[] = [];
   const arrays: Float64Array[] = [];
+  const shapes: Shape[] = [];
   if (geometry.kind === 1) {
     arrays.push(geometry.points);
   } else if (geometry.kind === 2) {
@@ -39,6 +43,7 @@ export function encodeRecord(layer: number, minzoom: number, attributes: Spilled
       structure.push(line.length / 2);
       arrays.push(line);
     }
+    if (geometry.shape) shapes.push(...geometry.shape);
   } else {
     structure.push(geometry.polygons.length);
     for (const polygon of geometry.polygons) {
@@ -48,15 +53,19 @@ export function encodeRecord(layer: number, minzoom: number, attributes: Spilled
         arrays.push(ring);
       }
     }
+    if (geometry.shape) for (const polygon of geometry.shape) shapes.push(...polygon);
   }
+  const weighed = shapes.length > 0;
   const coordCount = arrays.reduce((n, a) => n + a.length, 0);
   const structureAt = align(HEADER + propertiesJson.length, 4);
   const coordsAt = align(structureAt + structure.length * 4, 8);
-  const length = coordsAt + coordCount * 8;
+  const sizesAt = coordsAt + coordCount * 8;
+  const weightsAt = sizesAt + (weighed ? arrays.length * 8 : 0);
+  const length = align(weightsAt + (weighed ? (coordCount / 2) * 4 : 0), 8);
   const record = Buffer.alloc(length);
   record.writeUInt32LE(length, 0);
   record.writeUInt16LE(layer, 4);
-  record.writeUInt8(geometry.kind, 6);
+  record.writeUInt8(geometry.kind + (weighed ? WEIGHED : 0), 6);
   record.writeUInt8(minzoom, 7);
   record.writeUInt32LE(propertiesJson.length, 8);
   record.writeUInt32LE(structure.length, 12);
@@ -68,6 +77,14 @@ export function encodeRecord(layer: number, minzoom: number, attributes: Spilled
   for (const array of arrays) {
     Buffer.from(array.buffer, array.byteOffset, array.byteLength).copy(record, at);
     at += array.byteLength;
+  }
+  if (weighed) {
+    shapes.forEach((shape, i) => record.writeDoubleLE(shape.size, sizesAt + 8 * i));
+    at = weightsAt;
+    for (const { weights } of shapes) {
+      Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength).copy(record, at);
+      at += weights.byteLength;
+    }
   }
   return record;
 }
@@ -159,7 +176,9 @@ export class SpillReader {
 /** One record; the coordinate arrays are views into the spill's bytes. */
 export function decodeRecord(bytes: Buffer, at: number): SpilledFeature {
   const layer = bytes.readUInt16LE(at + 4);
-  const kind = bytes.readUInt8(at + 6);
+  const kindByte = bytes.readUInt8(at + 6);
+  const kind = kindByte & ~WEIGHED;
+  const weighed = (kindByte & WEIGHED) !== 0;
   const minzoom = bytes.readUInt8(at + 7);
   const propsLength = bytes.readUInt32LE(at + 8);
   const structureLength = bytes.readUInt32LE(at + 12);
@@ -170,9 +189,11 @@ export function decodeRecord(bytes: Buffer, at: number): SpilledFeature {
   const coordsAt = at + align(HEADER + propsLength + structureLength * 4, 8);
   const structure = (i: number) => bytes.readUInt32LE(structureAt + 4 * i);
   let coordAt = bytes.byteOffset + coordsAt;
+  const parts: Float64Array[] = [];
   const take = (points: number) => {
     const array = new Float64Array(bytes.buffer, coordAt, points * 2);
     coordAt += points * 16;
+    parts.push(array);
     return array;
   };
   let geometry: ProjectedGeometry;
@@ -182,6 +203,7 @@ export function decodeRecord(bytes: Buffer, at: number): SpilledFeature {
     const lines: Float64Array[] = [];
     for (let i = 0, n = structure(0); i < n; i++) lines.push(take(structure(1 + i)));
     geometry = { kind: 2, lines };
+    if (weighed) geometry.shape = readShapes(bytes, coordAt, parts);
   } else {
     const polygons: Float64Array[][] = [];
     let s = 1;
@@ -191,8 +213,24 @@ export function decodeRecord(bytes: Buffer, at: number): SpilledFeature {
       polygons.push(rings);
     }
     geometry = { kind: 3, polygons };
+    if (weighed) {
+      const shapes = readShapes(bytes, coordAt, parts);
+      let next = 0;
+      geometry.shape = polygons.map((rings) => rings.map(() => shapes[next++]));
+    }
   }
   return id >= 0 ? { layer, id, minzoom, properties, geometry } : { layer, minzoom, properties, geometry };
+}
+
+/** The sizes (f64, one a part) and then weights (f32, one a point) that follow a weighed record's coordinates. */
+function readShapes(bytes: Buffer, sizesAt: number, parts: Float64Array[]): Shape[] {
+  let weightAt = sizesAt + parts.length * 8;
+  return parts.map((part, i) => {
+    const points = part.length / 2;
+    const weights = new Float32Array(bytes.buffer, weightAt, points);
+    weightAt += points * 4;
+    return { weights, size: new Float64Array(bytes.buffer, sizesAt + 8 * i, 1)[0] };
+  });
 }
 
 /** A byte range of a run file that holds records of one partition, all of one layer. */
