@@ -4,9 +4,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -281,12 +280,25 @@ test('above the cap: 413 naming the cap and the estimate, before any work', asyn
 });
 
 test('a client that disconnects stops the work: logged, nothing left in the temp folder', async () => {
-  const before = new Set(readdirSync(tmpdir()).filter((name) => name.startsWith('mekan-package-')));
+  // A temp folder of this process's own (os.tmpdir() reads TMPDIR on every call): test files run two at a time and
+  // others make mekan-* folders in the shared one, so only this folder can say what the download left behind.
+  const sharedTemp = process.env.TMPDIR;
+  const ownTemp = join(dir, 'tmp-disconnect');
+  mkdirSync(ownTemp);
+  process.env.TMPDIR = ownTemp;
+  try {
+    await disconnectMidDownload();
+  } finally {
+    if (sharedTemp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = sharedTemp;
+  }
+  assert.deepEqual(readdirSync(ownTemp), [], 'nothing of the partial extract is left');
+});
+
+async function disconnectMidDownload(): Promise<void> {
   const url = new URL(server.url);
   const client = request({ host: url.hostname, port: url.port, path: '/packages/world.mbtiles?bbox=-180,-85,180,85', agent: false });
   client.on('error', () => {});
   client.end(() => client.destroy());
   await logged((line) => typeof line.msg === 'string' && line.msg.startsWith('download of world stopped'));
-  const left = readdirSync(tmpdir()).filter((name) => name.startsWith('mekan-package-') && !before.has(name));
-  assert.deepEqual(left, [], 'the partial extract was removed');
-});
+}
