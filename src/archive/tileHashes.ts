@@ -79,3 +79,28 @@ export class TileHashes {
     return { entries: this.cache?.size ?? 0, bytes: this.cache?.calculatedSize ?? 0, maxBytes: this.maxBytes, hits: this.hits, misses: this.misses };
   }
 }
+
+/**
+ * One open archive's view of the shared cache: keys carry the archive's own scope, and without a shared cache every
+ * read hashes. Each reader says what names a tile's content in its format; this holds the rest of the rule.
+ */
+export class ArchiveTileHashes {
+  private readonly scope: string;
+
+  constructor(
+    private readonly shared: TileHashes | undefined,
+    private readonly digest: (data: Uint8Array) => string = tileDigest,
+  ) {
+    this.scope = shared?.scope() ?? '';
+  }
+
+  /** The hash of `data`, kept under `key`: what names the tile's content within this archive. */
+  hashOf(key: string, data: Uint8Array): string {
+    return this.shared ? this.shared.hashOf(this.scope + key, data, this.digest) : this.digest(data);
+  }
+
+  /** Drops this archive's entries, when it closes. */
+  forget(): void {
+    this.shared?.forget(this.scope);
+  }
+}

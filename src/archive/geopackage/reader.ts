@@ -6,8 +6,7 @@ import { TILE_GRIDS, gridExtent, isWebMercator, type TileGrid } from '../../grid
 import { mercatorToLonLat, type BBox } from '../../grid/webMercator.js';
 import { metadataFromRows } from '../mbtiles/metadata.js';
 import { sniffFormat } from '../mbtiles/reader.js';
-import type { TileHashes, TileHashOptions } from '../tileHashes.js';
-import { tileDigest } from '../tileHashes.js';
+import { ArchiveTileHashes, type TileHashOptions } from '../tileHashes.js';
 import type { ArchiveMetadata, ArchiveTile, StoredTile, TileArchiveReader, ZoomSummary } from '../types.js';
 import { isGzip } from '../types.js';
 import { METADATA_TABLE } from './schema.js';
@@ -48,13 +47,11 @@ export class GeoPackageReader implements TileArchiveReader {
   private readonly db: Database.Database;
   private readonly table: string;
   private readonly selectTile: Database.Statement<[number, number, number], { data: Buffer | null }>;
-  private readonly tileHashes: TileHashes | undefined;
-  private readonly hashScope: string;
+  private readonly hashes: ArchiveTileHashes;
 
   constructor(path: string, options: TileHashOptions = {}) {
     this.path = path;
-    this.tileHashes = options.tileHashes;
-    this.hashScope = options.tileHashes?.scope() ?? '';
+    this.hashes = new ArchiveTileHashes(options.tileHashes);
     try {
       this.db = new Database(path, { readonly: true, fileMustExist: true });
     } catch (error) {
@@ -90,8 +87,7 @@ export class GeoPackageReader implements TileArchiveReader {
     const row = this.selectTile.get(z, x, y);
     if (!row || !row.data || row.data.length === 0) return undefined;
     // GeoPackage stores no content ids: the bytes are hashed once per tile and kept under its coordinates.
-    const hash = this.tileHashes ? this.tileHashes.hashOf(`${this.hashScope}${z}/${x}/${y}`, row.data) : tileDigest(row.data);
-    return { data: row.data, hash, gzipped: isGzip(row.data) };
+    return { data: row.data, hash: this.hashes.hashOf(`${z}/${x}/${y}`, row.data), gzipped: isGzip(row.data) };
   }
 
   summarize(): ZoomSummary[] {
@@ -108,7 +104,7 @@ export class GeoPackageReader implements TileArchiveReader {
 
   close(): void {
     if (this.db.open) this.db.close();
-    this.tileHashes?.forget(this.hashScope);
+    this.hashes.forget();
   }
 
   private readMetadata(hasOwnTable: boolean, contents: Contents, quoted: string): ArchiveMetadata {

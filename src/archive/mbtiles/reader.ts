@@ -6,7 +6,7 @@ import { InputError, messageOf } from '../../errors.js';
 import { flipRow, type TileRange } from '../../grid/webMercator.js';
 import type { ArchiveMetadata, ArchiveTile, RangeMeasure, RangeTile, RangeTileSize, StoredTile, TileArchiveReader, TileFormat, ZoomSummary } from '../types.js';
 import { isGzip } from '../types.js';
-import { tileDigest, type TileHashes, type TileHashOptions } from '../tileHashes.js';
+import { ArchiveTileHashes, type TileHashOptions } from '../tileHashes.js';
 import { MAX_METADATA_VALUE_BYTES } from '../metadataLimits.js';
 import { metadataFromRows } from './metadata.js';
 
@@ -101,13 +101,11 @@ export class MBTilesReader implements TileArchiveReader {
   private readonly selectRange: Database.Statement<RangeParameters, RangeRow>;
   private readonly sizesStatement: Database.Statement<RangeParameters, { column: number; row: number; bytes: number }>;
   private readonly measureStatement: Database.Statement<RangeParameters, { tiles: number; bytes: number | null }>;
-  private readonly tileHashes: TileHashes | undefined;
-  private readonly hashScope: string;
+  private readonly hashes: ArchiveTileHashes;
 
   constructor(path: string, options: MBTilesReaderOptions = {}) {
     this.path = path;
-    this.tileHashes = options.tileHashes;
-    this.hashScope = options.tileHashes?.scope() ?? '';
+    this.hashes = new ArchiveTileHashes(options.tileHashes);
     try {
       this.db = new Database(path, { readonly: true, fileMustExist: true });
     } catch (error) {
@@ -161,9 +159,8 @@ export class MBTilesReader implements TileArchiveReader {
    */
   private hashOf(z: number, x: number, y: number, id: string | number | null | undefined, data: Buffer): string {
     if (id !== undefined && id !== null && typeof id === 'string' && CONTENT_HASH_ID.test(id)) return id;
-    if (!this.tileHashes) return tileDigest(data);
-    const key = id === undefined || id === null ? `${this.hashScope}${z}/${x}/${y}` : this.layout === 'map/images by zoom' ? `${this.hashScope}${z}:${id}` : `${this.hashScope}${id}`;
-    return this.tileHashes.hashOf(key, data);
+    const key = id === undefined || id === null ? `${z}/${x}/${y}` : this.layout === 'map/images by zoom' ? `${z}:${id}` : `${id}`;
+    return this.hashes.hashOf(key, data);
   }
 
   *readRange(range: TileRange): Generator<RangeTile> {
@@ -204,7 +201,7 @@ export class MBTilesReader implements TileArchiveReader {
 
   close(): void {
     if (this.db.open) this.db.close();
-    this.tileHashes?.forget(this.hashScope);
+    this.hashes.forget();
   }
 
   private hasColumn(table: string, column: string): boolean {

@@ -6,7 +6,7 @@ import { InputError, messageOf } from '../../errors.js';
 import { contentHash } from '../mbtiles/reader.js';
 import type { ArchiveMetadata, ArchiveTile, StoredTile, TileArchiveReader, ZoomSummary } from '../types.js';
 import { ArchiveUnavailableError, isGzip } from '../types.js';
-import type { TileHashes, TileHashOptions } from '../tileHashes.js';
+import { ArchiveTileHashes, type TileHashOptions } from '../tileHashes.js';
 import { decompressInternal, DirectoryCache, parseHeader } from './cache.js';
 import { metadataFromJson } from './metadata.js';
 import { HttpRangeSource, LocalFileSource, type CountingSource } from './source.js';
@@ -29,8 +29,7 @@ const MAX_LEAF_DEPTH = 3;
 
 export class PMTilesReader implements TileArchiveReader {
   readonly warnings: string[] = [];
-  private readonly tileHashes: TileHashes | undefined;
-  private readonly hashScope: string;
+  private readonly hashes: ArchiveTileHashes;
 
   private constructor(
     readonly path: string,
@@ -40,8 +39,7 @@ export class PMTilesReader implements TileArchiveReader {
     readonly metadata: ArchiveMetadata,
     options: TileHashOptions,
   ) {
-    this.tileHashes = options.tileHashes;
-    this.hashScope = options.tileHashes?.scope() ?? '';
+    this.hashes = new ArchiveTileHashes(options.tileHashes, contentHash);
   }
 
   /** A local file, opened synchronously like an MBTiles (header and metadata read now). */
@@ -128,8 +126,7 @@ export class PMTilesReader implements TileArchiveReader {
    * kept under the archive version (the upstream's ETag) and that offset.
    */
   private hashOf(header: Header, entry: Entry, data: Buffer): string {
-    if (!this.tileHashes) return contentHash(data);
-    return this.tileHashes.hashOf(`${this.hashScope}${header.etag ?? ''}|${entry.offset}+${entry.length}`, data, contentHash);
+    return this.hashes.hashOf(`${header.etag ?? ''}|${entry.offset}+${entry.length}`, data);
   }
 
   async summarize(): Promise<ZoomSummary[]> {
@@ -164,7 +161,7 @@ export class PMTilesReader implements TileArchiveReader {
 
   close(): void {
     this.source.close();
-    this.tileHashes?.forget(this.hashScope);
+    this.hashes.forget();
   }
 
   /** Tile entries in order, descending into leaves as they come (not through the serving cache). */
