@@ -8,7 +8,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, withoutChromium } from '../support/chromium.js';
 import { filesUnder } from '../../src/packages/packageFiles.js';
 import { buildBasemap } from '../support/basemapFixture.js';
 import { startServer, type TestServer } from '../support/server.js';
@@ -16,8 +17,6 @@ import { makeTempDir } from '../support/tempDir.js';
 import { mekan, rawTiles } from './support.js';
 
 const run = promisify(execFile);
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--use-gl=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const BOX = '49.2,40.1,50.4,40.7';
 
 const dir = makeTempDir('mekan-package-');
@@ -90,9 +89,9 @@ test('a .zip package unpacks (Info-ZIP) to the same files, its manifest verifyin
   assert.deepEqual(readdirSync(dir).filter((name) => name.includes('.tmp-')), [], 'no temp files left');
 });
 
-test('mekan serve DIR serves the package as it is: MapLibre draws its style with glyphs and sprites, no request leaves the server', { skip: !existsSync(CHROMIUM) && 'no chromium' }, async () => {
+test('mekan serve DIR serves the package as it is: MapLibre draws its style with glyphs and sprites, no request leaves the server', { skip: withoutChromium }, async () => {
   server = await startServer([packageDir]);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
   const failures: string[] = [];
   const elsewhere: string[] = [];

@@ -1,14 +1,12 @@
 // Each style variant rendered by MapLibre in headless Chromium from a real server: glyphs and sprites load, labels and icons are placed.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import sharp from 'sharp';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, withoutChromium } from '../support/chromium.js';
 import { buildBasemap, buildImagery, startMekan, type RunningMekan } from '../support/basemapFixture.js';
 import { makeTempDir } from '../support/tempDir.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--use-gl=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 /** Style, language and view (zoom/lat/lon); the imagery view is over the CBERS scene, the others over Azerbaijan. */
 const VIEWS = [
@@ -31,14 +29,14 @@ let browser: Browser;
 before(async () => {
   await Promise.all([buildBasemap(dir), buildImagery(dir)]);
   server = await startMekan([dir]);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
   await server?.close();
 });
 
-test('every style renders in MapLibre with its glyphs and sprite, labels placed, no errors', { skip: !existsSync(CHROMIUM) && 'no chromium' }, async () => {
+test('every style renders in MapLibre with its glyphs and sprite, labels placed, no errors', { skip: withoutChromium }, async () => {
   const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
   for (const view of VIEWS) {
     const failures: string[] = [];

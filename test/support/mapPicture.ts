@@ -1,11 +1,8 @@
 // Two MapLibre maps side by side in headless Chromium, drawn with one style from two sources (a served vector
 // tileset and a GeoJSON source MapLibre tiles itself with geojson-vt), and the two pictures compared pixel by pixel.
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 
-export const CHROMIUM = '/usr/bin/chromium';
-/** MapLibre's WebGL in headless Chromium without a GPU (see /work/shared/README.md). */
-export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--use-gl=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 /** Each map's canvas: one 512-pixel tile wide, so zoom z of a map shows tiles of zoom z (MapLibre's vector and GeoJSON tiles are 512 px). */
 export const SIDE = 512;
@@ -64,10 +61,6 @@ window.show = (view) => Promise.all(maps.map((m) => { const done = idle(m); m.ju
 </script></body></html>`;
 }
 
-/** Debian's Chromium with MapLibre's WebGL working. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
-}
 
 export interface Comparison {
   page: Page;

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,8 @@ import sharp from 'sharp';
 import { fileFromDebianPackage } from '../../bench/support/debianData.js';
 import { MEKAN_BIN, spawnServe, type ServeProcess } from '../support/mekanProcess.js';
 import type { Browser } from 'playwright-core';
-import { CHROMIUM, SIDE, compare, launchChromium, openComparison, type Comparison, type MapView } from '../support/mapPicture.js';
+import { launchChromium, withoutChromium } from '../support/chromium.js';
+import { SIDE, compare, openComparison, type Comparison, type MapView } from '../support/mapPicture.js';
 import { makeTempDir } from '../support/tempDir.js';
 
 const run = promisify(execFile);
@@ -48,7 +49,7 @@ const dir = makeTempDir('mekan-picture-');
 let server: ServeProcess | undefined;
 let browser: Browser | undefined;
 let maps: Comparison | undefined;
-const skip = !existsSync(CHROMIUM) && 'no chromium';
+const skip = withoutChromium;
 
 before(async () => {
   if (skip) return;

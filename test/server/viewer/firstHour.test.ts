@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../support/chromium.js';
 import sharp from 'sharp';
 import { writeVectorArchive } from '../core/fixtures.js';
 import { MEKAN_BIN, spawnServe, type ServeProcess } from '../../support/mekanProcess.js';
 import { makeTempDir } from '../../support/tempDir.js';
 
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--use-gl=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 interface PageGlobals {
   map: { getBounds(): { getWest(): number; getSouth(): number; getEast(): number; getNorth(): number }; getZoom(): number; jumpTo(options: { center: [number, number]; zoom: number }): void };
@@ -21,7 +21,7 @@ const dir = makeTempDir('mekan-first-hour-');
 let browser: Browser;
 
 before(async () => {
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+  browser = await launchChromium();
 });
 after(() => browser?.close());
 

@@ -4,7 +4,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../../support/chromium.js';
 import sharp from 'sharp';
 import { buildRaster } from '../../../src/raster/buildRaster.js';
 import { tileBoundsInCrs, tileGrid } from '../../../src/grid/tileMatrixSets.js';
@@ -12,7 +13,6 @@ import { startMekan, type RunningMekan } from '../../support/basemapFixture.js';
 import { makeTempDir } from '../../support/tempDir.js';
 import { bestOffset, psnr } from '../../raster/support.js';
 
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const TILE = /\/wmts\/1\.0\.0\/baku\/default\/([^/]+)\/(\d+)\/(\d+)\/(\d+)\.png$/;
 
 /** What grid.html exposes (`window.map`, an OpenLayers map); the test compiles without DOM types. */
@@ -59,7 +59,7 @@ test('OpenLayers comes from the installed package, under the viewer\'s CSP, conf
 test('in Chromium the viewer opens the UTM tileset in its grid, and OpenLayers draws its tiles where they belong in EPSG:32639', async (t) => {
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1000, height: 700 }, deviceScaleFactor: 1 });
     const problems: string[] = [];
     page.on('console', (message) => {

@@ -3,14 +3,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../../support/chromium.js';
 import sharp from 'sharp';
 import { buildBasemap, buildImagery, startMekan, type RunningMekan } from '../../support/basemapFixture.js';
 import { writeAbsheronArchive } from '../../support/gisFixtures.js';
 import { startServer } from '../../support/server.js';
 import { makeTempDir } from '../../support/tempDir.js';
 
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--use-gl=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 /** What the page exposes (`window.map`); the test compiles without DOM types, and the CSP forbids string evaluation. */
 interface PageGlobals {
@@ -72,7 +72,7 @@ test('the page and its assets carry CSP and nosniff; asset paths cannot leave th
 test('in Chromium the map reaches idle with glyphs and sprites, overlays raster tiles and switches style and language', async () => {
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
     const problems: string[] = [];
     page.on('console', (message) => {
@@ -132,7 +132,7 @@ test('in Chromium, /?token= shows the private tilesets that token opens, and its
   const privateServer = await startServer([dir], { config: { tilesets: { absheron: { private: true, tokens: [token] } } } });
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
@@ -162,7 +162,7 @@ test('in Chromium, /?token= shows the private tilesets that token opens, and its
 test('in Chromium, ?style=imagery opens where the bundled imagery lies, loads its tiles and draws them', async () => {
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
