@@ -6,6 +6,7 @@ import { TILE_GRIDS, gridExtent, isWebMercator, type TileGrid } from '../../grid
 import { mercatorToLonLat, type BBox } from '../../grid/webMercator.js';
 import { metadataFromRows } from '../mbtiles/metadata.js';
 import { sniffFormat } from '../mbtiles/reader.js';
+import { openReadonlySqlite, tablesAndViews } from '../sqliteFile.js';
 import { ArchiveTileHashes, type TileHashOptions } from '../tileHashes.js';
 import type { ArchiveMetadata, ArchiveTile, StoredTile, TileArchiveReader, ZoomSummary } from '../types.js';
 import { isGzip } from '../types.js';
@@ -52,13 +53,9 @@ export class GeoPackageReader implements TileArchiveReader {
   constructor(path: string, options: TileHashOptions = {}) {
     this.path = path;
     this.hashes = new ArchiveTileHashes(options.tileHashes);
+    this.db = openReadonlySqlite(path);
     try {
-      this.db = new Database(path, { readonly: true, fileMustExist: true });
-    } catch (error) {
-      throw new InputError(path, `cannot open as SQLite: ${messageOf(error)}`);
-    }
-    try {
-      const objects = new Set((this.db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table','view')").all() as { name: string }[]).map((r) => r.name));
+      const objects = tablesAndViews(this.db);
       if (!objects.has('gpkg_contents') || !objects.has('gpkg_tile_matrix')) throw new InputError(path, 'not a GeoPackage with tiles (no gpkg_contents or gpkg_tile_matrix table)');
       const pyramids = this.db
         .prepare("SELECT table_name AS 'table', srs_id AS srsId, identifier, description, min_x AS minX, min_y AS minY, max_x AS maxX, max_y AS maxY FROM gpkg_contents WHERE data_type = 'tiles' ORDER BY table_name")

@@ -6,6 +6,7 @@ import { InputError, messageOf } from '../../errors.js';
 import { flipRow, type TileRange } from '../../grid/webMercator.js';
 import type { ArchiveMetadata, ArchiveTile, RangeMeasure, RangeTile, RangeTileSize, StoredTile, TileArchiveReader, TileFormat, ZoomSummary } from '../types.js';
 import { isGzip } from '../types.js';
+import { openReadonlySqlite, tablesAndViews } from '../sqliteFile.js';
 import { ArchiveTileHashes, type TileHashOptions } from '../tileHashes.js';
 import { MAX_METADATA_VALUE_BYTES } from '../metadataLimits.js';
 import { metadataFromRows } from './metadata.js';
@@ -106,15 +107,9 @@ export class MBTilesReader implements TileArchiveReader {
   constructor(path: string, options: MBTilesReaderOptions = {}) {
     this.path = path;
     this.hashes = new ArchiveTileHashes(options.tileHashes);
+    this.db = openReadonlySqlite(path);
     try {
-      this.db = new Database(path, { readonly: true, fileMustExist: true });
-    } catch (error) {
-      throw new InputError(path, `cannot open as SQLite: ${messageOf(error)}`);
-    }
-    try {
-      const objects = new Set(
-        (this.db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table','view')").all() as { name: string }[]).map((r) => r.name),
-      );
+      const objects = tablesAndViews(this.db);
       if (!objects.has('tiles')) throw new InputError(path, 'not an MBTiles archive: it has no tiles table');
       const deduplicated = objects.has('map') && objects.has('images') && this.hasColumn('map', 'tile_id') && this.hasColumn('images', 'tile_id');
       this.layout = !deduplicated ? 'tiles' : this.hasColumn('images', 'zoom_level') && this.hasColumn('map', 'zoom_level') ? 'map/images by zoom' : 'map/images';
