@@ -148,7 +148,7 @@ async function main(): Promise<void> {
       lastBare = bare.rps;
     }
     const warm = await measure('mekan serve, warm (cache TTL 600 s)', [mekan, 'serve', '--config', config(600), '--port', '18713'], 18713, ready, unique, true);
-    console.log(`cold: mekan's process spends ${median(cpuRatios).toFixed(2)}× the bare server's CPU per tile (median of ${cpuRatios.map((r) => r.toFixed(2)).join(', ')}; it gzips each tile, the bare server does not)`);
+    console.log(`cold: mekan's process spends ${median(cpuRatios).toFixed(2)}× the bare server's CPU per tile (median of ${cpuRatios.map((r) => r.toFixed(2)).join(', ')})`);
     console.log(
       `cold: ${median(coldRatios).toFixed(2)}× the bare server (median of ${coldRatios.map((r) => r.toFixed(2)).join(', ')}); warm: ${(warm.rps / lastBare).toFixed(1)}× the last bare run (goal ≥ 0.9× cold, far above warm); load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
     );

@@ -12,6 +12,14 @@ export function tileDigest(data: Uint8Array): string {
 }
 
 /**
+ * What names the decompressed variant of a gzipped tile whose hash is `hash`: a strong ETag differs between content
+ * codings (RFC 9110), and a source that sends a tile plain before it holds it gzipped names it so from the start.
+ */
+export function identityHash(hash: string): string {
+  return `${hash}-identity`;
+}
+
+/**
  * What one entry costs beyond its two strings' characters: the string headers, the cache's key map entry and its
  * per-slot arrays (measured with --expose-gc: 200,000 entries of ~17-character keys and SHA-1 hex grew the heap by
  * 248 bytes each, 57 of them characters).

@@ -1,34 +1,14 @@
 // A published table or function behind the archive interface the server reads: tiles (cached briefly) and features.
-import { gzipSync } from 'node:zlib';
-import { isGzip, type ArchiveMetadata, type ArchiveTile, type FeaturePage, type FeatureQuery, type FeatureReader, type MaybePromise, type StoredTile, type TileArchiveReader, type VectorLayer } from '../archive/types.js';
-import { tileDigest } from '../archive/tileHashes.js';
+import { type ArchiveMetadata, type ArchiveTile, type FeaturePage, type FeatureQuery, type FeatureReader, type MaybePromise, type StoredTile, type TileArchiveReader, type VectorLayer } from '../archive/types.js';
 import { InputError } from '../errors.js';
 import { prepared, type Database, type PreparedStatement } from './database.js';
 import type { FunctionLayer, LayerColumn, TableLayer } from './layers.js';
+import { liveTile } from './liveTile.js';
 import { featureSql, featuresSql, functionTileSql, simplifyTolerance, tableTileSql } from './sql.js';
 import type { TileCache } from './tileCache.js';
 
-/**
- * Level 1, as nginx compresses on the fly by default: on Natural Earth admin-1 tiles (20 kB plain on average) it
- * writes 0.546 of the plain size against level 6's 0.525, for about half the CPU; every cold tile pays it once.
- */
-const GZIP_LEVEL = 1;
-
 /** Query strings of function sources longer than this are refused: they would only bloat the cache keys. */
 const MAX_QUERY_LENGTH = 2048;
-
-/**
- * Live tiles are gzipped once, as they enter the cache, so that they go out like archive tiles: compressed to clients
- * that accept gzip, decompressed for the others (src/server/encoding.ts), the compressed bytes kept. On the event loop:
- * zlib's asynchronous API cost more main-thread time per tile through its stream machinery than compressing a
- * 20 kB tile at level 1 does (bench/postgis, CPU ms per tile of the server process, on a loaded machine).
- */
-function storedTile(mvt: Buffer | undefined): StoredTile | undefined {
-  if (mvt === undefined) return undefined;
-  // A tile function may return its tile gzipped already (Martin accepts that too).
-  const data = isGzip(mvt) ? mvt : gzipSync(mvt, { level: GZIP_LEVEL });
-  return { data, hash: tileDigest(data), gzipped: true };
-}
 
 abstract class LiveReader implements TileArchiveReader {
   readonly warnings: readonly string[] = [];
@@ -93,7 +73,8 @@ export class TableReader extends LiveReader {
     const statement = (this.statements[z] ??= prepared(tableTileSql(this.layer, z)));
     const values: unknown[] = [z, x, y, this.layer.layer];
     if (this.layer.simplify > 0) values.push(simplifyTolerance(this.layer.simplify, z));
-    return storedTile(await this.database.tile(this.path, statement, values));
+    const mvt = await this.database.tile(this.path, statement, values);
+    return mvt && liveTile(mvt);
   }
 }
 
@@ -131,7 +112,8 @@ export class FunctionReader extends LiveReader {
     const values: unknown[] = [z, x, y];
     // Martin's query_params: the request's query parameters as one JSON object of strings, bound as a parameter.
     if (this.layer.takesQuery) values.push(JSON.stringify(Object.fromEntries(new URLSearchParams(query))));
-    return storedTile(await this.database.tile(this.path, this.statement, values));
+    const mvt = await this.database.tile(this.path, this.statement, values);
+    return mvt && liveTile(mvt);
   }
 }
 

@@ -1,5 +1,6 @@
 // The one place that decides how a stored tile goes out: which bytes, which Content-Encoding, which ETag.
 import { gunzipSync } from 'node:zlib';
+import { identityHash } from '../archive/tileHashes.js';
 import type { StoredTile, TileFormat } from '../archive/types.js';
 
 export interface TileAnswer {
@@ -52,7 +53,7 @@ export function encodeTile(tile: StoredTile, format: TileFormat, clientAcceptsGz
   } catch (error) {
     throw new CorruptTileError(`stored tile is not valid gzip: ${(error as Error).message}`);
   }
-  return { body, etag: `"${tile.hash}-identity"`, varyEncoding: true };
+  return { body, etag: `"${identityHash(tile.hash)}"`, varyEncoding: true };
 }
 
 /** If-None-Match against an ETag (weak comparison, as RFC 9110 asks for this header). */

@@ -159,6 +159,44 @@ test('every table the role can read is a tileset "schema.table"; TileJSON, catal
   }
 });
 
+test('a tile read from the database goes out as PostGIS made it; the cache then holds it gzipped, and the plain answer keeps its ETag', async () => {
+  // A TTL no loaded machine outlasts between two requests: the second must find the tile cached.
+  const { server } = await serve({ cache: { ttlSeconds: 600 } });
+  const { server: uncached } = await serve({ cache: { ttlSeconds: 0 } });
+  try {
+    const baku = tileAt(49.87, 40.41, 7);
+    const path = `/tiles/public.place/${baku.z}/${baku.x}/${baku.y}.pbf`;
+    const gzip = { 'Accept-Encoding': 'gzip, deflate, br' };
+    // The miss: not held up by compression, even for a client that accepts gzip.
+    const first = await get(server.url, path, gzip);
+    assert.equal(first.status, 200);
+    assert.equal(first.headers['content-encoding'], undefined, 'the request that read the tile gets it plain');
+    assert.ok(decode(first.body).place.length > 0);
+    // Then negotiated like archive tiles: gzip to a client that accepts it, the same tile inside, its own ETag.
+    const gzipped = await get(server.url, path, gzip);
+    assert.equal(gzipped.headers['content-encoding'], 'gzip', 'the cached tile is gzipped');
+    assert.match(String(gzipped.headers.vary), /Accept-Encoding/);
+    assert.ok(gzipped.body.length < first.body.length, `compressed ${gzipped.body.length} < ${first.body.length} bytes`);
+    assert.deepEqual(gunzipSync(gzipped.body), first.body);
+    assert.notEqual(gzipped.headers.etag, first.headers.etag);
+    // The plain variant has one ETag, before and after compression, so a client revalidating it gets a 304.
+    const plain = await get(server.url, path);
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.deepEqual(plain.body, first.body);
+    assert.equal(plain.headers.etag, first.headers.etag);
+    assert.equal((await get(server.url, path, { 'If-None-Match': String(first.headers.etag) })).status, 304);
+    // A cache that keeps nothing compresses nothing: every answer is the database's, named by its content alone.
+    for (let i = 0; i < 2; i++) {
+      const answer = await get(uncached.url, path, gzip);
+      assert.equal(answer.headers['content-encoding'], undefined);
+      assert.equal(answer.headers.etag, first.headers.etag);
+    }
+  } finally {
+    await server.close();
+    await uncached.close();
+  }
+});
+
 test('a live tile holds the features the archive built by `mekan build vector` holds, also from a UTM table', async () => {
   const { server } = await serve();
   try {
@@ -168,13 +206,6 @@ test('a live tile holds the features the archive built by `mekan build vector` h
     assert.equal(live.headers['content-type'], 'application/vnd.mapbox-vector-tile');
     assert.ok(live.headers.etag);
     assert.equal(live.headers['content-encoding'], undefined, 'a client that does not accept gzip gets the plain tile');
-    // Negotiated like archive tiles: gzip to a client that accepts it, the same tile inside, its own ETag.
-    const gzipped = await get(server.url, `/tiles/public.place/${baku.z}/${baku.x}/${baku.y}.pbf`, { 'Accept-Encoding': 'gzip, deflate, br' });
-    assert.equal(gzipped.headers['content-encoding'], 'gzip');
-    assert.match(String(gzipped.headers.vary), /Accept-Encoding/);
-    assert.ok(gzipped.body.length < live.body.length, `compressed ${gzipped.body.length} < ${live.body.length} bytes`);
-    assert.deepEqual(gunzipSync(gzipped.body), live.body);
-    assert.notEqual(gzipped.headers.etag, live.headers.etag);
     const built = readVectorTiles(join(archives, 'place.mbtiles'), 7).find((tile) => tile.x === baku.x && tile.y === baku.y)!;
     const byName = (features: { properties: Record<string, unknown>; geometry: { x: number; y: number }[][] | [number, number][][] }[]) =>
       new Map(features.map((feature) => [String(feature.properties.name), feature.geometry[0][0]]));
