@@ -9,7 +9,7 @@ export class DirectoryCache implements Cache {
   private readonly values = new Map<string, Promise<Header | Entry[]>>();
 
   /** `maxEntries` headers and directories; a leaf holds up to a few thousand entries (~100 KB decoded). */
-  constructor(private readonly maxEntries: number) {}
+  constructor(readonly maxEntries: number) {}
 
   get size(): number {
     return this.values.size;
@@ -81,7 +81,8 @@ export function decompressInternal(data: ArrayBuffer, compression: Compression):
   throw new Error(`internal compression ${Compression[compression]} is not supported (gzip or none)`);
 }
 
-function decodeDirectory(data: ArrayBuffer, compression: Compression): Entry[] {
+/** A directory's entries; an empty one is refused (every directory of a valid archive holds at least one). */
+export function decodeDirectory(data: ArrayBuffer, compression: Compression): Entry[] {
   const entries = deserializeDirectory(decompressInternal(data, compression));
   if (entries.length === 0) throw new Error('empty directory');
   return entries;

@@ -1,13 +1,14 @@
 // Reads PMTiles v3, local or remote, with the `pmtiles` package's tile ids and directory search over our sources and
 // directory cache.
 import { basename, extname } from 'node:path';
+import { LRUCache } from 'lru-cache';
 import { Compression, EtagMismatch, findTile, tileIdToZxy, zxyToTileId, type Entry, type Header } from 'pmtiles';
 import { InputError, messageOf } from '../../errors.js';
 import { contentHash } from '../mbtiles/reader.js';
-import type { ArchiveMetadata, ArchiveTile, StoredTile, TileArchiveReader, ZoomSummary } from '../types.js';
+import type { ArchiveMetadata, ArchiveTile, MaybePromise, StoredTile, TileArchiveReader, ZoomSummary } from '../types.js';
 import { ArchiveUnavailableError, isGzip } from '../types.js';
 import { ArchiveTileHashes, type TileHashOptions } from '../tileHashes.js';
-import { decompressInternal, DirectoryCache, parseHeader } from './cache.js';
+import { decodeDirectory, decompressInternal, DirectoryCache, parseHeader } from './cache.js';
 import { metadataFromJson } from './metadata.js';
 import { HttpRangeSource, LocalFileSource, type CountingSource } from './source.js';
 import { deserializeDirectory, FIRST_FETCH_BYTES } from './spec.js';
@@ -30,6 +31,8 @@ const MAX_LEAF_DEPTH = 3;
 export class PMTilesReader implements TileArchiveReader {
   readonly warnings: string[] = [];
   private readonly hashes: ArchiveTileHashes;
+  /** A local file's directories, decoded once, by their offset in the file: read without a promise (see readLocalTile). */
+  private readonly localDirectories: LRUCache<number, Entry[]> | undefined;
 
   private constructor(
     readonly path: string,
@@ -40,6 +43,7 @@ export class PMTilesReader implements TileArchiveReader {
     options: TileHashOptions,
   ) {
     this.hashes = new ArchiveTileHashes(options.tileHashes, contentHash);
+    if (source instanceof LocalFileSource) this.localDirectories = new LRUCache({ max: cache.maxEntries });
   }
 
   /** A local file, opened synchronously like an MBTiles (header and metadata read now). */
@@ -83,13 +87,49 @@ export class PMTilesReader implements TileArchiveReader {
     return { requests: this.source.requests, bytes: this.source.bytes };
   }
 
-  /** An upstream that changed since its header was read (new ETag) is read anew, once, as the `pmtiles` package does. */
-  getTile(z: number, x: number, y: number): Promise<StoredTile | undefined> {
+  /**
+   * A local file answers at once (see readLocalTile); a remote one with a promise. An upstream that changed since its
+   * header was read (new ETag) is read anew, once, as the `pmtiles` package does.
+   */
+  getTile(z: number, x: number, y: number): MaybePromise<StoredTile | undefined> {
+    if (this.localDirectories) return this.readLocalTile(this.source as LocalFileSource, this.localDirectories, z, x, y);
     return this.readTile(z, x, y).catch(async (error: unknown) => {
       if (!(error instanceof EtagMismatch)) throw error;
       await this.cache.invalidate(this.source);
       return this.readTile(z, x, y);
     });
+  }
+
+  /**
+   * The walk of readTile on a local file, synchronously, as SQLite reads an MBTiles: nothing is waited for (a page-cache
+   * read costs microseconds), so the server's tile path takes no promise, microtask or closure per tile. The file's
+   * version is the one its descriptor opened: the header read at open stays right.
+   */
+  private readLocalTile(source: LocalFileSource, directories: LRUCache<number, Entry[]>, z: number, x: number, y: number): StoredTile | undefined {
+    const header = this.header;
+    if (z < header.minZoom || z > header.maxZoom) return undefined;
+    const tileId = zxyToTileId(z, x, y);
+    let offset = header.rootDirectoryOffset;
+    let length = header.rootDirectoryLength;
+    for (let depth = 0; depth <= MAX_LEAF_DEPTH; depth++) {
+      let directory = directories.get(offset);
+      if (directory === undefined) {
+        directory = decodeDirectory(source.readSync(offset, length), header.internalCompression);
+        directories.set(offset, directory);
+      }
+      const entry = findTile(directory, tileId);
+      if (!entry) return undefined;
+      if (entry.runLength === 0) {
+        offset = header.leafDirectoryOffset + entry.offset;
+        length = entry.length;
+        continue;
+      }
+      if (entry.length === 0) return undefined;
+      const data = source.readBuffer(header.tileDataOffset + entry.offset, entry.length);
+      if (data.length === 0) return undefined;
+      return { data, hash: this.hashOf(header, entry, data), gzipped: isGzip(data) };
+    }
+    throw new InputError(this.path, `PMTiles directories nest deeper than ${MAX_LEAF_DEPTH} levels`);
   }
 
   /**

@@ -40,8 +40,15 @@ export class LocalFileSource implements CountingSource {
   }
 
   readSync(offset: number, length: number): ArrayBuffer {
+    const bytes = this.readBuffer(offset, length);
+    const memory = bytes.buffer as ArrayBuffer; // readBuffer's own, never shared
+    return bytes.length === memory.byteLength ? memory : memory.slice(0, bytes.length);
+  }
+
+  /** `length` bytes from `offset` (fewer at the end of the file) in memory of their own: a tile kept in a cache holds only its bytes. */
+  readBuffer(offset: number, length: number): Buffer {
     const wanted = Math.max(0, Math.min(length, this.size - offset));
-    const buffer = new Uint8Array(wanted);
+    const buffer = Buffer.allocUnsafeSlow(wanted);
     let done = 0;
     while (done < wanted) {
       const read = readSync(this.fd, buffer, done, wanted - done, offset + done);
@@ -50,7 +57,7 @@ export class LocalFileSource implements CountingSource {
     }
     this.requests++;
     this.bytes += done;
-    return buffer.buffer.slice(0, done);
+    return done === wanted ? buffer : buffer.subarray(0, done);
   }
 
   close(): void {
