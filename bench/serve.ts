@@ -4,7 +4,10 @@
 // tippecanoe's layout (map/images keyed by zoom, FNV ids). wrk loads each with random tiles, Accept-Encoding: gzip.
 //
 // Usage: npm run bench:serve [-- SOURCE.mbtiles] [--duration S] [--rounds N] [--connections N] [--tiles N] [--no-workers] [--no-cache-row]
-//        [--tail-connections 16,32,64] [--no-tail]
+//        [--tail-connections 16,32,64] [--tail-rounds N] [--no-tail] [--only-tail] [--pmtiles] [--archives gdal,mekan,…]
+//        [--baseline-bin OTHER/bin/mekan.js]
+// --pmtiles: a fourth archive, Mekan's converted to PMTiles (the bare server reads Mekan's MBTiles: the same tiles).
+// --baseline-bin: another build of Mekan (a checkout of main) measured in the same rotation, tile cache off.
 // SOURCE: a vector MBTiles (default: Natural Earth 10m land, zooms 0–6, built once with ogr2ogr into $TMPDIR/mekan-bench/).
 //
 // The tail table runs each archive at 16, 32 and 64 connections with the bare server, `mekan serve FILE` (with
@@ -22,6 +25,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { convertArchive } from '../src/archive/convert.js';
 import { createArchive, openArchive } from '../src/archive/open.js';
 import { flipRow } from '../src/grid/webMercator.js';
 import { startNginx } from '../test/support/nginx.js';
@@ -43,6 +47,11 @@ const { values, positionals } = parseArgs({
     'no-cache-row': { type: 'boolean' },
     'tail-connections': { type: 'string', default: '16,32,64' },
     'no-tail': { type: 'boolean' },
+    'tail-rounds': { type: 'string', default: '1' },
+    'only-tail': { type: 'boolean' },
+    pmtiles: { type: 'boolean' },
+    archives: { type: 'string' },
+    'baseline-bin': { type: 'string' },
   },
 });
 const duration = Number(values.duration);
@@ -78,7 +87,7 @@ function* sourceTiles(source: string): Generator<LayoutTile> {
 }
 
 /** The three layouts of the same tiles, in a folder of their own: gdal.mbtiles, mekan.mbtiles, tippecanoe.mbtiles. */
-function benchArchives(source: string): Record<string, string> {
+async function benchArchives(source: string): Promise<Record<string, string>> {
   const folder = join(work, 'layouts');
   rmSync(folder, { recursive: true, force: true });
   mkdirSync(folder, { recursive: true });
@@ -96,7 +105,18 @@ function benchArchives(source: string): Record<string, string> {
   const rows = meta.prepare('SELECT name, value FROM metadata').all() as { name: string; value: string }[];
   meta.close();
   writeTippecanoeArchive(paths.tippecanoe, sourceTiles(source), Object.fromEntries(rows.map((row) => [row.name, String(row.value)])));
-  return paths;
+  const all: Record<string, string> = paths;
+  if (values.pmtiles) {
+    all.pmtiles = join(folder, 'pmtiles.pmtiles');
+    await convertArchive(paths.mekan, all.pmtiles);
+  }
+  const chosen = values.archives?.split(',') ?? Object.keys(all);
+  return Object.fromEntries(Object.entries(all).filter(([id]) => chosen.includes(id)));
+}
+
+/** What the bare server reads for an archive: a PMTiles archive's tiles in Mekan's MBTiles (it was converted from it). */
+function bareArchiveOf(archive: string): string {
+  return archive.endsWith('.pmtiles') ? join(dirname(archive), 'mekan.mbtiles') : archive;
 }
 
 function randomTiles(source: string, count: number): string[] {
@@ -142,8 +162,12 @@ interface Run extends WrkFigures {
 
 interface GcPauses {
   count: number;
+  /** Full (old-generation) collections among them: a Mark-Compact pauses longer than a scavenge. */
+  fullCount: number;
   totalMs: number;
   longestMs: number;
+  /** What the scavenges freed: the young garbage the server made. */
+  freedMb: number;
 }
 
 /** wrk run asynchronously: the bench's event loop keeps reading the server's stdout (its GC trace) meanwhile. */
@@ -156,8 +180,11 @@ function runWrk(connectionCount: number, seconds: number, lua: string, base: str
   });
 }
 
-/** V8's --trace-gc lines (`… 12 ms: Scavenge 33.7 (53.2) -> 20.7 (53.2) MB, 0.77 / 0.01 ms …`): the pause is the first figure after MB. */
-const GC_LINE = /ms: (?:Scavenge|Mark-Compact|Mark-Sweep|Minor Mark-Sweep|Minor Mark-Compact)[^\n]*?MB, ([\d.]+) \/ /;
+/**
+ * V8's --trace-gc lines (`… 12 ms: Scavenge 33.7 (53.2) -> 20.7 (53.2) MB, 0.77 / 0.01 ms …`): the pause is the first
+ * figure after MB; before − after of a scavenge is the young garbage it freed.
+ */
+const GC_LINE = /ms: (Scavenge|Mark-Compact|Mark-Sweep|Minor Mark-Sweep|Minor Mark-Compact)[^\n]*? ([\d.]+) \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB, ([\d.]+) \/ /;
 
 /** Starts the server (port 0), waits for the line that names its port, runs wrk, stops it with SIGTERM. */
 async function measure(contender: Contender, archive: string, id: string, lua: string, connectionCount = connections, nodeFlags: string[] = []): Promise<Run> {
@@ -167,19 +194,26 @@ async function measure(contender: Contender, archive: string, id: string, lua: s
   if (typeof log === 'number') closeSync(log);
   const exited = new Promise<number | null>((done) => child.on('exit', done));
   let measuring = false;
-  const gc: GcPauses = { count: 0, totalMs: 0, longestMs: 0 };
+  const gc: GcPauses = { count: 0, fullCount: 0, totalMs: 0, longestMs: 0, freedMb: 0 };
+  let partLine = '';
   try {
     const base = await new Promise<string>((done, fail) => {
       let stdout = '';
       child.stdout!.on('data', (chunk: Buffer) => {
         const text = chunk.toString();
+        // A trace line may be split between chunks: the unfinished tail waits for the next one.
+        const lines = (partLine + text).split('\n');
+        partLine = lines.pop()!;
         if (measuring) {
-          for (const line of text.split('\n')) {
+          for (const line of lines) {
             const pause = GC_LINE.exec(line);
             if (!pause) continue;
+            const ms = Number(pause[4]);
             gc.count++;
-            gc.totalMs += Number(pause[1]);
-            gc.longestMs = Math.max(gc.longestMs, Number(pause[1]));
+            if (pause[1] === 'Mark-Compact' || pause[1] === 'Mark-Sweep') gc.fullCount++;
+            else gc.freedMb += Number(pause[2]) - Number(pause[3]);
+            gc.totalMs += ms;
+            gc.longestMs = Math.max(gc.longestMs, ms);
           }
         }
         if (stdout.length > 4096) return;
@@ -255,21 +289,23 @@ const median = (numbers: number[]) => {
 async function main(): Promise<void> {
   mkdirSync(work, { recursive: true });
   const source = sourceArchive();
-  const archives = benchArchives(source);
+  const archives = await benchArchives(source);
   const tiles = randomTiles(source, Number(values.tiles));
   const mekan = join(root, 'bin', 'mekan.js');
   const contenders: Contender[] = [
-    { name: 'bare node:http + better-sqlite3', args: (archive) => [join(root, 'dist', 'bench', 'bareServer.js'), archive, '0'], logs: false },
+    { name: 'bare node:http + better-sqlite3', args: (archive) => [join(root, 'dist', 'bench', 'bareServer.js'), bareArchiveOf(archive), '0'], logs: false },
     { name: 'mekan serve FILE', args: (archive) => [mekan, 'serve', archive, '--port', '0'], logs: true },
   ];
   if (!values['no-cache-row']) {
     const config = join(work, 'no-tile-cache.json');
     writeFileSync(config, JSON.stringify({ cache: { tilesMb: 0 } }));
     contenders.push({ name: 'mekan serve FILE, tile cache off', args: (archive) => [mekan, 'serve', archive, '--port', '0', '--config', config], logs: true });
+    const baseline = values['baseline-bin'];
+    if (baseline) contenders.push({ name: `baseline build, tile cache off`, args: (archive) => [resolve(baseline), 'serve', archive, '--port', '0', '--config', config], logs: true });
   }
   if (!values['no-workers']) contenders.push({ name: 'mekan serve FILE --workers 2', args: (archive) => [mekan, 'serve', archive, '--port', '0', '--workers', '2'], logs: true });
 
-  const rounds = Number(values.rounds);
+  const rounds = values['only-tail'] ? 0 : Number(values.rounds);
   console.log(
     `wrk -t2 -c${connections} -d${duration}s (after 2 s of warm-up), Accept-Encoding: gzip, ${rounds} rounds in rotating order; Mekan's stderr to a log file; ` +
       `${process.version}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
@@ -291,6 +327,13 @@ async function main(): Promise<void> {
     }
   }
 
+  if (rounds > 0) printTable(archives, contenders, runs);
+  console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  if (!values['no-tail']) await tail(source, archives, tiles, contenders.slice(0, 2), contenders.find((contender) => contender.name.endsWith('--workers 2')));
+}
+
+/** The main table: medians over the rounds, ratios against the bare server's run of the same round. */
+function printTable(archives: Record<string, string>, contenders: Contender[], runs: Map<string, Run[]>): void {
   console.log(`\n| archive | server | req/s | p50 ms | p99 ms | × bare | req/CPU-s | × bare |`);
   console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const id of Object.keys(archives)) {
@@ -305,41 +348,57 @@ async function main(): Promise<void> {
       );
     }
   }
-  console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  if (!values['no-tail']) await tail(source, archives, tiles, contenders.slice(0, 2));
 }
 
 /**
- * Where the p99 comes from: each archive at several connection counts, the bare server, `mekan serve FILE` (its GC
- * pauses counted from --trace-gc) and nginx on the same tiles as files, in rotating order.
+ * Where the p99 comes from: each archive at several connection counts, the bare server, `mekan serve FILE` and with
+ * `--workers 2` (their GC pauses and young garbage counted from --trace-gc) and nginx on the same tiles as files, in
+ * rotating order, --tail-rounds times; the table gives medians over the rounds.
  */
-async function tail(source: string, archives: Record<string, string>, tiles: string[], [bare, mekanServe]: Contender[]): Promise<void> {
+async function tail(source: string, archives: Record<string, string>, tiles: string[], [bare, mekanServe]: Contender[], workers: Contender | undefined): Promise<void> {
   const counts = values['tail-connections'].split(',').map(Number);
+  const tailRounds = Number(values['tail-rounds']);
   const folder = staticTiles(source, Object.keys(archives));
-  console.log(`\ntail: ${counts.join(', ')} connections, ${duration} s each; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  const rows: string[] = [];
-  for (const [id, archive] of Object.entries(archives)) {
-    const lua = join(work, `${id}.lua`);
-    writeLua(lua, tiles.map((tile) => `/tiles/${id}/${tile}.pbf`));
-    for (const [k, count] of counts.entries()) {
-      const servers = [
-        { name: bare.name, run: () => measure(bare, archive, id, lua, count) },
-        { name: mekanServe.name, run: () => measure(mekanServe, archive, id, lua, count, ['--trace-gc']) },
-        { name: 'nginx, static files', run: () => measureNginx(folder, lua, count) },
-      ];
-      for (let i = 0; i < servers.length; i++) {
-        const { name, run } = servers[(i + k) % servers.length];
-        const figures = await run();
-        const gc = figures.gc ? `${figures.gc.count}, ${figures.gc.totalMs.toFixed(1)} ms in all, longest ${figures.gc.longestMs.toFixed(1)} ms` : '';
-        rows.push(`| ${id} | ${count} | ${name} | ${figures.rps.toFixed(0)} | ${figures.p50ms.toFixed(2)} | ${figures.p99ms.toFixed(2)} | ${((count / figures.rps) * 1000).toFixed(2)} | ${gc} |`);
-        console.log(`  ${rows.at(-1)}`);
+  console.log(`\ntail: ${counts.join(', ')} connections, ${duration} s each, ${tailRounds} rounds; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  const runs = new Map<string, Run[]>();
+  for (let round = 0; round < tailRounds; round++) {
+    for (const [id, archive] of Object.entries(archives)) {
+      const lua = join(work, `${id}.lua`);
+      writeLua(lua, tiles.map((tile) => `/tiles/${id}/${tile}.pbf`));
+      for (const [k, count] of counts.entries()) {
+        const servers = [
+          { name: bare.name, run: () => measure(bare, archive, id, lua, count) },
+          { name: mekanServe.name, run: () => measure(mekanServe, archive, id, lua, count, ['--trace-gc']) },
+          ...(workers ? [{ name: workers.name, run: () => measure(workers, archive, id, lua, count, ['--trace-gc']) }] : []),
+          { name: 'nginx, static files', run: () => measureNginx(folder, lua, count) },
+        ];
+        for (let i = 0; i < servers.length; i++) {
+          const { name, run } = servers[(i + k + round) % servers.length];
+          const figures = await run();
+          const key = `${id}\t${count}\t${name}`;
+          runs.set(key, [...(runs.get(key) ?? []), figures]);
+          console.log(`  round ${round + 1}: ${tailRow(id, count, name, [figures])}`);
+        }
       }
     }
   }
-  console.log('\n| archive | connections | server | req/s | p50 ms | p99 ms | connections ÷ req/s, ms | GC pauses in the run |');
-  console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: | --- |');
-  for (const row of rows) console.log(row);
+  console.log('\n| archive | connections | server | req/s | p50 ms | p99 ms | connections ÷ req/s, ms | GC pauses in the run (full) | longest GC ms | young garbage KB/request |');
+  console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |');
+  for (const [key, figures] of runs) {
+    const [id, count, name] = key.split('\t');
+    console.log(tailRow(id, Number(count), name, figures));
+  }
   console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+}
+
+/** One row of the tail table: medians over the runs (one run: its figures). */
+function tailRow(id: string, count: number, name: string, figures: Run[]): string {
+  const of = (pick: (run: Run) => number) => median(figures.map(pick));
+  const rps = of((run) => run.rps);
+  const gc = figures.every((run) => run.gc)
+    ? ` ${of((run) => run.gc!.count).toFixed(0)} (${of((run) => run.gc!.fullCount).toFixed(0)}), ${of((run) => run.gc!.totalMs).toFixed(1)} ms in all | ${of((run) => run.gc!.longestMs).toFixed(1)} | ${of((run) => (run.gc!.freedMb * 1024) / run.requests).toFixed(1)} |`
+    : ' | | |';
+  return `| ${id} | ${count} | ${name} | ${rps.toFixed(0)} | ${of((run) => run.p50ms).toFixed(2)} | ${of((run) => run.p99ms).toFixed(2)} | ${((count / rps) * 1000).toFixed(2)} |${gc}`;
 }
 
 main().catch((error: unknown) => {
