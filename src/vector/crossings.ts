@@ -170,7 +170,8 @@ function meetingPoint(e: Edges, s: number, t: number): [number, number] {
   ]) {
     if (within(ox, oy, px, py, x, y) && !(x === ox && y === oy) && !(x === px && y === py)) return [x, y];
   }
-  return [ax[s], ay[s]];
+  // Collinear edges that only share an end (one running on where the other stops): that end, which adds nothing.
+  return within(ax[t], ay[t], bx[t], by[t], ax[s], ay[s]) ? [ax[s], ay[s]] : [bx[s], by[s]];
 }
 
 function orient(ax: number, ay: number, bx: number, by: number, cx: number, cy: number): number {

@@ -3,7 +3,8 @@
 // does the same with wagyu on every simplified polygon; here only polygons whose rings cross (crossings.ts) pay it.
 import ClipperLib, { type PolyNode } from 'clipper-lib';
 import { nodeRings, ringsCross } from './crossings.js';
-import { cleanRing, containsRing, ringArea, type Ring } from './repair.js';
+import { splitAtPinches, traceFaces } from './faces.js';
+import { containsRing, ringArea, type Ring } from './repair.js';
 
 type Path = { X: number; Y: number }[];
 
@@ -16,7 +17,8 @@ export function untangle(rings: ArrayLike<number>[]): Ring[] {
   let result = union(nodeRings(rings));
   // Each pass's rounding can make a new crossing a unit away; one more pass settles nearly all.
   for (let pass = 1; pass < UNTANGLE_PASSES && ringsCross(result); pass++) result = union(nodeRings(result));
-  return result;
+  // Rings that still meet may meet as GEOS forbids (a hole touching its exterior twice): retraced face by face.
+  return ringsCross(result) ? traceFaces(result) : result;
 }
 
 const UNTANGLE_PASSES = 2;
@@ -34,11 +36,11 @@ function union(rings: ArrayLike<number>[]): Ring[] {
     // (minutes on a continent's coast): pinches are split here instead, in one walk.
     const exteriors: Ring[] = [];
     const holes: Ring[] = [];
-    for (const piece of splitAtPinches(node.Contour())) (ringArea(piece) > 0 ? exteriors : holes).push(piece);
+    for (const piece of splitAtPinches(fromPath(node.Contour()))) (ringArea(piece) > 0 ? exteriors : holes).push(piece);
     const islands: PolyNode[] = [];
     for (const hole of node.Childs()) {
       // A hole pinched against itself is two holes; a loop of it wound the other way is an island in the lake.
-      for (const piece of splitAtPinches(hole.Contour())) (ringArea(piece) < 0 ? holes : exteriors).push(piece);
+      for (const piece of splitAtPinches(fromPath(hole.Contour()))) (ringArea(piece) < 0 ? holes : exteriors).push(piece);
       islands.push(...hole.Childs());
     }
     if (exteriors.length === 1) out.push(exteriors[0], ...holes);
@@ -58,34 +60,17 @@ function union(rings: ArrayLike<number>[]): Ring[] {
   return out;
 }
 
-/**
- * A ring that passes through one point twice, cut there into the loops it makes (an exterior touching itself is two
- * exteriors, or one with a hole), each cleaned; GEOS rejects a ring that touches itself.
- */
-function splitAtPinches(path: Path): Ring[] {
-  const pieces: Ring[] = [];
-  const walk: number[] = [];
-  const seen = new Map<number, number>();
-  const key = (x: number, y: number) => (x + 1e6) * 4e6 + (y + 1e6);
-  for (const { X: x, Y: y } of path) {
-    const at = seen.get(key(x, y));
-    if (at !== undefined) {
-      // The loop since the first visit is a ring of its own; the walk goes on from that point.
-      const loop = walk.splice(at);
-      for (let i = 0; i < loop.length; i += 2) seen.delete(key(loop[i], loop[i + 1]));
-      const ring = cleanRing(loop);
-      if (ring) pieces.push(ring);
-    }
-    seen.set(key(x, y), walk.length);
-    walk.push(x, y);
-  }
-  const ring = cleanRing(walk);
-  if (ring) pieces.push(ring);
-  return pieces;
-}
-
 function toPath(ring: ArrayLike<number>): Path {
   const path: Path = new Array(ring.length / 2);
   for (let i = 0; i < path.length; i++) path[i] = { X: ring[2 * i], Y: ring[2 * i + 1] };
   return path;
+}
+
+function fromPath(path: Path): number[] {
+  const ring: number[] = new Array(2 * path.length);
+  for (let i = 0; i < path.length; i++) {
+    ring[2 * i] = path[i].X;
+    ring[2 * i + 1] = path[i].Y;
+  }
+  return ring;
 }

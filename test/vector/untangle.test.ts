@@ -2,7 +2,8 @@
 // land tiles, repaired and handed to GEOS (GDAL's Python bindings): valid, and the land is still there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ringsCross } from '../../src/vector/crossings.js';
+import { nodeRings, ringsCross } from '../../src/vector/crossings.js';
+import { traceFaces } from '../../src/vector/faces.js';
 import { repairPolygon, ringArea } from '../../src/vector/repair.js';
 import { invalidPolygons } from '../support/tileMap.js';
 import type { DecodedTile } from '../support/vectorTiles.js';
@@ -55,4 +56,57 @@ test('clean rings pass through the check untouched', () => {
   ];
   assert.equal(ringsCross(rings), false);
   assert.deepEqual(repairPolygon(rings, BOX), rings);
+});
+
+// World Natural Earth 10m land, tile 8/150/71, as geojson-vt drew it: a lake on the tile's top edge whose shore,
+// once rounded, touches the coast at two points (3515,-51 and 3518,-46) with land between them. Clipper's union
+// kept it as one hole, and GEOS reported the interior disconnected.
+const TOUCHING_TWICE: number[][] = [
+    [4160, -64, 4160, 4160, -64, 4160, -64, -64, 4160, -64],
+    [3729, 201, 3695, 150, 3580, 72, 3563, 47, 3534, -16, 3518, -46, 3493, -64, 3409, -64, 3380, -33, 3425, -5, 3551, 139, 3590, 201, 3598, 323, 3534, 420, 3399, 523, 3600, 608, 3791, 780, 3806, 797, 3812, 771, 3840, 690, 3852, 642, 3859, 593, 3871, 547, 3899, 503, 3917, 413, 3857, 321, 3729, 201],
+    [3518, -46, 3523, -42, 3529, -38, 3515, -51, 3515, -49, 3517, -47, 3518, -46],
+    [3529, -38, 3539, -33, 3534, -36, 3529, -38],
+    [3515, -51, 3503, -64, 3498, -64, 3515, -51],
+    [4160, 127, 4158, 122, 4152, 67, 4140, 23, 4098, 8, 4138, 8, 4086, -5, 4013, 12, 3948, 63, 3919, 159, 3951, 198, 4106, 323, 4159, 396, 4128, 488, 4086, 552, 4033, 589, 3978, 608, 4029, 657, 4030, 710, 4011, 771, 3999, 844, 4017, 938, 4060, 903, 4102, 822, 4120, 778, 4160, 744, 4160, 127],
+    [1373, 4160, 1284, 3997, 1166, 3919, 1124, 3876, 1152, 3968, 1165, 3997, 1133, 4013, 1112, 4047, 1104, 4096, 1106, 4160, 1097, 4160, 1050, 4139, 1008, 4083, 974, 4004, 945, 3914, 936, 3847, 942, 3798, 941, 3764, 907, 3746, 869, 3755, 849, 3791, 848, 3847, 865, 3914, 790, 3948, 719, 3905, 665, 3901, 645, 4060, 601, 4073, 506, 4053, 410, 3995, 366, 3894, 375, 3663, 364, 3552, 327, 3453, 251, 3379, 154, 3341, -33, 3323, -34, 3319, -64, 3310, -64, 4160, 1373, 4160],
+    [-64, 2231, -7, 2253, 49, 2235, 104, 2202, 240, 2180, 286, 2157, 316, 2104, 394, 1880, 391, 1827, 333, 1677, 298, 1558, 267, 1505, 206, 1445, 142, 1403, 75, 1381, 7, 1374, -16, 1361, -2, 1335, 26, 1306, 48, 1288, 76, 1280, 167, 1288, 126, 1202, 73, 1125, 22, 1099, -11, 1165, -45, 1134, -64, 1132, -64, 2231],
+  ];
+
+test('a hole that touches its exterior at two points leaves the land between them as a polygon of its own', () => {
+  const out = repairPolygon(TOUCHING_TWICE, BOX);
+  assert.deepEqual(geosInvalid([out]), []);
+  assert.ok(out.filter((ring) => ringArea(ring) > 0).length >= 2, 'the land cut off between the touches is its own polygon');
+  // The rings' areas add up to the polygon's area whatever geojson-vt's bridges along the edge: no land lost.
+  assert.equal(area(out), area(TOUCHING_TWICE));
+});
+
+test("Clipper's rings that meet as GEOS forbids are retraced face by face", () => {
+  // Tile 2/1/1: near a rounded crossing Clipper handed back a coast and a 7-point islet overlapping it by a
+  // triangle of one square unit (the coast cut to its points near there and every 40th elsewhere).
+  const coast = [603, 424, 827, 536, 930, 674, 993, 791, 1111, 735, 1173, 662, 1215, 757, 1260, 836, 1248, 940, 1350, 1047, 1447, 1102, 1451, 1157, 1552, 1242, 1416, 1385, 1045, 1473, 1175, 1555, 1192, 1724, 1250, 1810, 1134, 1877, 1188, 1775, 1028, 1824, 925, 1870, 913, 2006, 685, 2170, 624, 2191, 611, 2162, 625, 2262, 631, 2355, 586, 2407, 419, 2545, 427, 2756, 429, 2762, 405, 2914, 256, 2670, 70, 2647, 8, 2699, 65, 1657, 81, 1558, 222, 1060, 486, 1340, 501, 1171, 541, 733, 556, 503];
+  const islet = [431, 2743, 428, 2757, 435, 2775, 429, 2762, 427, 2757, 427, 2756, 428, 2738];
+  assert.equal(geosInvalid([[coast, islet]]).length, 1);
+  const merged = traceFaces([coast, islet]);
+  assert.deepEqual(geosInvalid([merged]), []);
+  assert.equal(merged.filter((ring) => ringArea(ring) > 0).length, 1, 'one coast');
+  assert.equal(area(merged), ringArea(coast) + ringArea(islet) - 1, 'the triangle counted once');
+
+  // Tile 2/0/1: a 3-point lake lying along the coast where both run on the clip edge (y = -64).
+  const edgeCoast = [808, -58, 806, -64, 3252, -64, 3253, -60, 3000, 400, 900, 400];
+  const lake = [2448, -64, 2450, -61, 2458, -64];
+  assert.equal(geosInvalid([[edgeCoast, lake]]).length, 1);
+  const notched = traceFaces([edgeCoast, lake]);
+  assert.deepEqual(geosInvalid([notched]), []);
+  assert.equal(notched.length, 1, 'the lake opens into a notch in the coast');
+  assert.equal(area(notched), ringArea(edgeCoast) + ringArea(lake));
+});
+
+test('edges in line that only share an end are left as they are when rings are noded', () => {
+  // Tile 0/0/0: Clipper split a lake at a pinch into two rings that continue each other along y = 1041; the
+  // noding once put one ring's far end (915,1041) into the other's edge, folding it back over itself.
+  const rings = [
+    [915, 1041, 910, 1041, 912, 1046, 921, 1036, 926, 1041, 926, 1037, 922, 1033],
+    [905, 1042, 897, 1042, 891, 1040, 897, 1045, 905, 1044, 910, 1041, 908, 1041, 905, 1034],
+  ];
+  assert.deepEqual(nodeRings(rings), rings);
 });
