@@ -10,9 +10,10 @@
 // --baseline-bin: another build of Mekan (a checkout of main) measured in the same rotation, tile cache off.
 // SOURCE: a vector MBTiles (default: Natural Earth 10m land, zooms 0–6, built once with ogr2ogr into $TMPDIR/mekan-bench/).
 //
-// The tail table runs each archive at 16, 32 and 64 connections with the bare server, `mekan serve FILE` (with
-// --trace-gc: its GC pauses inside the measured window are counted) and nginx serving the same tiles as static files
-// (one worker, access log on): where the p99 comes from. wrk keeps every connection busy, so by Little's law the mean
+// The tail table runs each archive at 16, 32 and 64 connections with the bare server, the bare server with every tile
+// in memory (the floor of a Node origin), `mekan serve FILE` and `--workers 2` (with --trace-gc: GC pauses and young
+// garbage inside the measured window are counted) and nginx serving the same tiles as static files (one worker,
+// access log on): where the p99 comes from. wrk keeps every connection busy, so by Little's law the mean
 // latency of any server is connections ÷ requests/s; at 64 connections on two cores that is most of 10 ms already.
 //
 // The machine may be shared: runs alternate (bare, then Mekan, in a rotating order, round after round) and the table
@@ -198,28 +199,23 @@ async function measure(contender: Contender, archive: string, id: string, lua: s
   let partLine = '';
   try {
     const base = await new Promise<string>((done, fail) => {
-      let stdout = '';
       child.stdout!.on('data', (chunk: Buffer) => {
-        const text = chunk.toString();
-        // A trace line may be split between chunks: the unfinished tail waits for the next one.
-        const lines = (partLine + text).split('\n');
+        // A line may be split between chunks: the unfinished tail waits for the next one.
+        const lines = (partLine + chunk.toString()).split('\n');
         partLine = lines.pop()!;
-        if (measuring) {
-          for (const line of lines) {
-            const pause = GC_LINE.exec(line);
-            if (!pause) continue;
-            const ms = Number(pause[4]);
-            gc.count++;
-            if (pause[1] === 'Mark-Compact' || pause[1] === 'Mark-Sweep') gc.fullCount++;
-            else gc.freedMb += Number(pause[2]) - Number(pause[3]);
-            gc.totalMs += ms;
-            gc.longestMs = Math.max(gc.longestMs, ms);
-          }
+        for (const line of lines) {
+          // The server's GC trace (--trace-gc, several processes with --workers) comes before and around that line.
+          const port = /(?:listening on http:\/\/[^:]+:|bare server on )(\d+)/.exec(line);
+          if (port) done(`http://127.0.0.1:${port[1]}`);
+          const pause = measuring ? GC_LINE.exec(line) : null;
+          if (!pause) continue;
+          const ms = Number(pause[4]);
+          gc.count++;
+          if (pause[1] === 'Mark-Compact' || pause[1] === 'Mark-Sweep') gc.fullCount++;
+          else gc.freedMb += Number(pause[2]) - Number(pause[3]);
+          gc.totalMs += ms;
+          gc.longestMs = Math.max(gc.longestMs, ms);
         }
-        if (stdout.length > 4096) return;
-        stdout += text;
-        const port = /(?:listening on http:\/\/[^:]+:|bare server on )(\d+)/.exec(stdout);
-        if (port) done(`http://127.0.0.1:${port[1]}`);
       });
       void exited.then((code) => fail(new Error(`${contender.name} exited (${code}) before listening`)));
     });
@@ -351,12 +347,14 @@ function printTable(archives: Record<string, string>, contenders: Contender[], r
 }
 
 /**
- * Where the p99 comes from: each archive at several connection counts, the bare server, `mekan serve FILE` and with
+ * Where the p99 comes from: each archive at several connection counts, the bare server (also with every tile in
+ * memory: the floor of a Node origin, node:http's own cost), `mekan serve FILE` and with
  * `--workers 2` (their GC pauses and young garbage counted from --trace-gc) and nginx on the same tiles as files, in
  * rotating order, --tail-rounds times; the table gives medians over the rounds.
  */
 async function tail(source: string, archives: Record<string, string>, tiles: string[], [bare, mekanServe]: Contender[], workers: Contender | undefined): Promise<void> {
   const counts = values['tail-connections'].split(',').map(Number);
+  const fromMemory: Contender = { name: 'bare node:http, tiles from memory', args: (archive) => [...bare.args(archive), '--memory'], logs: false };
   const tailRounds = Number(values['tail-rounds']);
   const folder = staticTiles(source, Object.keys(archives));
   console.log(`\ntail: ${counts.join(', ')} connections, ${duration} s each, ${tailRounds} rounds; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
@@ -368,6 +366,7 @@ async function tail(source: string, archives: Record<string, string>, tiles: str
       for (const [k, count] of counts.entries()) {
         const servers = [
           { name: bare.name, run: () => measure(bare, archive, id, lua, count) },
+          { name: fromMemory.name, run: () => measure(fromMemory, archive, id, lua, count) },
           { name: mekanServe.name, run: () => measure(mekanServe, archive, id, lua, count, ['--trace-gc']) },
           ...(workers ? [{ name: workers.name, run: () => measure(workers, archive, id, lua, count, ['--trace-gc']) }] : []),
           { name: 'nginx, static files', run: () => measureNginx(folder, lua, count) },
