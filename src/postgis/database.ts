@@ -60,8 +60,13 @@ export class Database {
     });
     // A busy pool queues its requests; one that stays busy for a statement timeout is a database too slow to wait for.
     this.admission = new Admission(options.poolSize, options.queueSize, options.statementTimeoutMs);
-    // An idle connection the server drops (restart, network) must not take the process down.
-    this.pool.on('error', (error) => logger.warn({ source: this.label, reason: messageOf(error) }, `postgres ${this.label}: idle connection lost: ${messageOf(error)}`));
+    // An idle connection the server drops (restart, network) must not take the process down. It also says the
+    // database went away: the next statement that succeeds is a reconnection (a restarted database may have other
+    // tables), even when no request failed meanwhile.
+    this.pool.on('error', (error) => {
+      this.down = true;
+      logger.warn({ source: this.label, reason: messageOf(error) }, `postgres ${this.label}: idle connection lost: ${messageOf(error)}`);
+    });
   }
 
   /** False after a failure that said the database is unreachable, until a statement succeeds again. */

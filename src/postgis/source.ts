@@ -25,6 +25,8 @@ export class PostgisSource {
   private reading: Promise<void> | undefined;
   /** When the catalogue was last read (ms); 0 until it first was. */
   private readAt = 0;
+  /** When a catalogue request last started a read (ms): a read that fails is not retried by every request. */
+  private askedAt = 0;
   /** Readers by tileset id with the layer they were made for: an unchanged layer keeps its reader (and its statements). */
   private readers = new Map<string, { layer: string; tileset: PublishedTileset }>();
 
@@ -33,8 +35,13 @@ export class PostgisSource {
     private readonly logger: Logger,
     private readonly publish: (tilesets: PublishedTileset[]) => void,
   ) {
-    // Back after an outage: tables may have come or gone meanwhile.
-    this.database = new Database(options, logger, () => void this.rediscover('the database is back'));
+    // Back after an outage or a restart: tables may have come or gone meanwhile. Logged before the statement that
+    // found it back is answered, so that the line comes first.
+    this.database = new Database(options, logger, () => {
+      if (this.readAt === 0 || this.closed) return;
+      this.logger.info({ source: this.label }, `postgres ${this.label} answers again; reading its catalogue again`);
+      void this.rediscover('the database is back');
+    });
     this.cache = new TileCache(options.cache.maxBytes, options.cache.ttlMs);
   }
 
@@ -69,14 +76,18 @@ export class PostgisSource {
   }
 
   /**
-   * A catalogue request (/catalog.json, /ogc/collections) reads the catalogue again first when it is older than
-   * `rediscover.onRequestMs`, so that a table created a moment ago is listed; bounded so that a flood of catalogue
-   * requests is not a flood of catalogue queries. Never waits on a database that is down (the retry loop has it).
+   * A catalogue request (/catalog.json, /ogc/collections) starts a new read of the catalogue when the last one is
+   * older than `rediscover.onRequestMs`, and is answered at once from what is published now: a read is an extent
+   * query per table, which a listing must not wait for (a table created a moment ago is listed once the read has
+   * published it; its log line says `added`). Bounded, so that a flood of catalogue requests is not a flood of
+   * catalogue queries; never on a database that is down (the retry loop has it).
    */
-  async freshen(): Promise<void> {
-    if (this.readAt === 0 || !this.database.reachable) return;
-    if (this.reading === undefined && Date.now() - this.readAt < this.options.rediscover.onRequestMs) return;
-    await this.rediscover('a catalogue request');
+  freshen(): void {
+    if (this.readAt === 0 || this.reading !== undefined || !this.database.reachable) return;
+    const now = Date.now();
+    if (now - Math.max(this.readAt, this.askedAt) < this.options.rediscover.onRequestMs) return;
+    this.askedAt = now;
+    void this.rediscover('a catalogue request');
   }
 
   stats(): TileCacheStats {

@@ -145,7 +145,7 @@ export class TilesetRegistry {
   /** Token digests of each private entry, by id (computed once: a digest per request is enough work). */
   private readonly privateDigests = new Map<string, readonly Buffer[]>();
   /** Asks the live source to read its catalogue again if it is due (see `freshen`). */
-  private liveFreshener: (() => Promise<void>) | undefined;
+  private liveFreshener: (() => void) | undefined;
 
   constructor(private readonly options: RegistryOptions) {
     for (const [id, entry] of Object.entries(options.tilesets)) if (entry.private) this.privateDigests.set(id, (entry.tokens ?? []).map(tokenDigest));
@@ -249,13 +249,16 @@ export class TilesetRegistry {
   }
 
   /** The live source's catalogue check, run by `freshen` (a table created after start then shows in listings). */
-  setLiveFreshener(freshen: () => Promise<void>): void {
+  setLiveFreshener(freshen: () => void): void {
     this.liveFreshener = freshen;
   }
 
-  /** Listings (/catalog.json, /ogc/collections) call this first: a live source may have gained tables since it was read. */
-  freshen(): Promise<void> {
-    return this.liveFreshener?.() ?? Promise.resolve();
+  /**
+   * Listings (/catalog.json, /ogc/collections) call this: a live source may have gained tables since it was read. It
+   * starts a new read when one is due and returns at once; the listing shows what is published now.
+   */
+  freshen(): void {
+    this.liveFreshener?.();
   }
 
   close(): void {

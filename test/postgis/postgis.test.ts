@@ -455,12 +455,17 @@ test('more clients than pool connections wait for one (all 200) instead of faili
   }
 });
 
+const added = (id: string) => (line: Record<string, unknown>) => Array.isArray(line.added) && line.added.includes(id);
+
 test('a table created after start is published without a restart: on a catalogue request, and by the periodic check', async () => {
-  const { server } = await serve({ rediscover: { intervalSeconds: 0, onRequestSeconds: 0 } });
+  const { server, waitFor: waitForRead } = await serve({ rediscover: { intervalSeconds: 0, onRequestSeconds: 0 } });
   const { server: periodic, waitFor } = await serve({ rediscover: { intervalSeconds: 0.2, onRequestSeconds: 3600 } });
   try {
     assert.equal((await get(server.url, '/tiles/public.late_roads/0/0/0.pbf')).status, 404);
     db.psql("CREATE TABLE late_roads AS SELECT gid, name, geom FROM place WHERE class = 'city'; CREATE INDEX ON late_roads USING gist (geom)");
+    // The catalogue request starts the read (and is answered from what is published); the read publishes the table.
+    assert.equal((await get(server.url, '/catalog.json')).status, 200);
+    await waitForRead(added('public.late_roads'));
     const ids = (await get(server.url, '/catalog.json')).json<{ tilesets: { id: string }[] }>().tilesets.map((tileset) => tileset.id);
     assert.ok(ids.includes('public.late_roads'), `listed: ${ids.join(', ')}`);
     const collections = (await get(server.url, '/ogc/collections')).json<{ collections: { id: string }[] }>().collections.map((collection) => collection.id);
@@ -470,12 +475,64 @@ test('a table created after start is published without a restart: on a catalogue
     assert.equal(tile.status, 200);
     assert.ok(decode(tile.body).late_roads.length > 0);
     // The other server is asked nothing: its timer finds the table.
-    await waitFor((line) => Array.isArray(line.added) && line.added.includes('public.late_roads'));
+    await waitFor(added('public.late_roads'));
     assert.equal((await get(periodic.url, `/tiles/public.late_roads/5/${baku.x}/${baku.y}.pbf`)).status, 200);
   } finally {
     await server.close();
     await periodic.close();
     db.psql('DROP TABLE late_roads');
+  }
+});
+
+test('a catalogue request does not wait for the catalogue read it starts: it is answered from the published tilesets', async () => {
+  // A table whose extent query waits on a lock another session holds: a read of the catalogue stays there until then.
+  db.psql('CREATE TABLE gate AS SELECT gid, geom FROM place LIMIT 1');
+  // A listing that waited for the read would be answered only when the statement timeout ended it.
+  const { server, waitFor } = await serve({ statementTimeoutMs: 20_000, rediscover: { intervalSeconds: 0, onRequestSeconds: 0 } });
+  const holder = new pg.Client({ connectionString: db.url });
+  await holder.connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE gate IN ACCESS EXCLUSIVE MODE');
+    db.psql("CREATE TABLE late_parcels AS SELECT gid, name, geom FROM place WHERE class = 'city'");
+    for (const path of ['/catalog.json', '/ogc/collections']) {
+      const listing = await get(server.url, path);
+      assert.equal(listing.status, 200, path);
+      assert.match(listing.body.toString(), /public\.place/, `${path} lists what is published`);
+      assert.doesNotMatch(listing.body.toString(), /late_parcels/, `${path} is answered before the read publishes the new table`);
+    }
+    // Only now is the read let through; it publishes the table (a listing that had waited would see it fail).
+    await holder.query('COMMIT');
+    const read = await waitFor((line) => added('public.late_parcels')(line) || /reading the catalogue again .* failed/.test(String(line.msg)));
+    assert.ok(Array.isArray(read.added), `the read went on after the answers: ${String(read.msg)}`);
+    assert.match((await get(server.url, '/catalog.json')).body.toString(), /public\.late_parcels/);
+  } finally {
+    await holder.end();
+    await server.close();
+    db.psql('DROP TABLE gate; DROP TABLE late_parcels');
+  }
+});
+
+test('a restarted database is picked up again: the first statement that succeeds reads its catalogue anew', async () => {
+  // No periodic check and no catalogue requests: only the reconnection can find the new table.
+  const { server, lines, waitFor } = await serve({ rediscover: { intervalSeconds: 0, onRequestSeconds: 3600 } });
+  try {
+    const baku = tileAt(49.87, 40.41, 5);
+    await db.stop();
+    // The shutdown drops the pool's idle connections: the source knows the database went away, with no request failing.
+    await waitFor((line) => /idle connection lost/.test(String(line.msg)));
+    await db.start();
+    db.psql("CREATE TABLE back_roads AS SELECT gid, name, geom FROM place WHERE class = 'city'");
+    assert.equal((await get(server.url, `/tiles/public.place/5/${baku.x}/${baku.y}.pbf`)).status, 200);
+    // Logged before that tile was answered: the statement that found the database back started the read.
+    assert.ok(lines.some((line) => /answers again; reading its catalogue again/.test(String(line.msg))), 'the reconnection starts a catalogue read');
+    await waitFor(added('public.back_roads'));
+    const tile = await get(server.url, `/tiles/public.back_roads/5/${baku.x}/${baku.y}.pbf`);
+    assert.equal(tile.status, 200);
+    assert.ok(decode(tile.body).back_roads.length > 0);
+  } finally {
+    await server.close();
+    db.psql('DROP TABLE IF EXISTS back_roads');
   }
 });
 

@@ -86,8 +86,8 @@ export const ogcModule: RouteModule = {
       if (!tms) throw new InputError(ctx.path, `no tile matrix set "${ctx.params.tms}"`, 404);
       sendJson(ctx, tms);
     });
-    router.get('/ogc/collections', async (ctx) => {
-      await context.registry.freshen();
+    router.get('/ogc/collections', (ctx) => {
+      context.registry.freshen();
       const baseUrl = base(ctx);
       // The list is the cached collection documents put side by side, not each rebuilt.
       const entries = context.registry.list().map((tileset) => tilesetDocument(tileset, 'ogc-collection', baseUrl, documents.collection));

@@ -10,7 +10,7 @@ export function catalogModule(modules: () => readonly RouteModule[]): RouteModul
     register(router, context) {
       router.get('/catalog.json', async (ctx) => {
         const baseUrl = context.publicUrl(ctx.req);
-        await context.registry.freshen();
+        context.registry.freshen();
         const catalog: CatalogSections = {
           tilesets: context.registry.list().map((tileset) => ({
             id: tileset.id,
