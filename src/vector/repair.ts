@@ -29,7 +29,24 @@ export function clipBox(z: number, y: number, buffer: number): ClipBox {
  */
 export function repairPolygon(rings: ArrayLike<number>[], box: ClipBox): Ring[] {
   const rejoined = rejoinPolygon(rings, box);
-  return ringsCross(rejoined) ? untangle(rejoined) : rejoined;
+  return withoutNestedSlivers(ringsCross(rejoined) ? untangle(rejoined) : rejoined);
+}
+
+/**
+ * The rings without tiny exteriors that lie inside another exterior and no hole of it: an islet's lake (or an
+ * island, in an ocean layer) a unit or two across that rounding to the grid wound the other way. GEOS reads it as a
+ * shell nested in a shell; the area it covers is land either way. Only polygons holding such a ring pay the test.
+ */
+function withoutNestedSlivers(rings: Ring[]): Ring[] {
+  const areas = rings.map(ringArea);
+  const slivers = areas.map((area, i) => i > 0 && area > 0 && area < TINY_RING);
+  if (!slivers.includes(true)) return rings;
+  return rings.filter((ring, i) => {
+    if (!slivers[i]) return true;
+    let winding = 0;
+    for (let k = 0; k < rings.length; k++) if (k !== i && containsRing(rings[k], ring)) winding += Math.sign(areas[k]);
+    return winding <= 0;
+  });
 }
 
 /** The rings with geojson-vt's bridges along the box edge replaced by the box edge itself, cleaned and ordered. */

@@ -110,3 +110,23 @@ test('edges in line that only share an end are left as they are when rings are n
   ];
   assert.deepEqual(nodeRings(rings), rings);
 });
+
+test('a lake a unit or two across that rounding wound as land inside land is dropped; an islet in a lake stays', () => {
+  // World Natural Earth 10m ocean, tile 6/57/30: the sea with two islands as holes and a third island, 2 units
+  // across, wound clockwise by rounding: GEOS read a shell nested in a shell.
+  const sea = [-64, -64, 4160, -64, 4160, 4160, -64, 4160];
+  const islands = [
+    [2397, 2813, 2398, 2808, 2392, 2804, 2391, 2810],
+    [2343, 2810, 2341, 2805, 2338, 2812],
+  ];
+  const flipped = [2398, 2822, 2396, 2830, 2398, 2818];
+  assert.ok(ringArea(flipped) > 0 && islands.every((ring) => ringArea(ring) < 0));
+  assert.equal(geosInvalid([[sea, ...islands, flipped]]).length, 1);
+  const out = repairPolygon([sea, ...islands, flipped], BOX);
+  assert.deepEqual(geosInvalid([out]), []);
+  assert.deepEqual(out, [sea, ...islands]);
+  // A tiny ring wound as land inside a hole is an islet in a lake: kept.
+  const lake = [100, 100, 100, 200, 200, 200, 200, 100];
+  const islet = [140, 140, 145, 140, 145, 145, 140, 145];
+  assert.deepEqual(repairPolygon([sea, lake, islet], BOX), [sea, lake, islet]);
+});
