@@ -11,6 +11,66 @@ export function ringsCross(rings: ArrayLike<number>[]): boolean {
 }
 
 /**
+ * Whether rings that meet all meet as OGC allows a polygon's rings to: corner to corner only (no crossing, no
+ * corner on another's edge, no edges along each other), a ring never with itself, two rings at one point at most,
+ * and no rings touching round in a cycle (which would cut the land between them off). Most polygons Clipper hands
+ * back after untangling meet only so (a lake touching the coast at a point); the others need retracing (faces.ts).
+ */
+export function ringsMeetAsAllowed(rings: ArrayLike<number>[]): boolean {
+  const ringOf: number[] = [];
+  rings.forEach((ring, r) => {
+    for (let i = 0; i < ring.length; i += 2) ringOf.push(r);
+  });
+  // Where rings touch: point key -> the rings there.
+  const touches = new Map<number, number[]>();
+  const edges = meetings(rings, (e, s, t) => {
+    const at = sharedCorner(e, s, t);
+    if (at === undefined || ringOf[s] === ringOf[t]) return true;
+    const key = (at[0] + KEY_SHIFT) * 2 ** 23 + (at[1] + KEY_SHIFT);
+    const there = touches.get(key);
+    if (!there) touches.set(key, [ringOf[s], ringOf[t]]);
+    else for (const r of [ringOf[s], ringOf[t]]) if (!there.includes(r)) there.push(r);
+    return false;
+  });
+  if (!edges) return false;
+  // The rings joined by touch points must form a forest: a second path between two rings closes a cycle.
+  const parent = rings.map((_, r) => r);
+  const root = (r: number): number => (parent[r] === r ? r : (parent[r] = root(parent[r])));
+  for (const there of touches.values()) {
+    for (let k = 1; k < there.length; k++) {
+      const a = root(there[0]);
+      const b = root(there[k]);
+      if (a === b) return false;
+      parent[b] = a;
+    }
+  }
+  return true;
+}
+
+/** The point two meeting edges share as an end of both, when that is all they share; else undefined. */
+function sharedCorner(e: Edges, s: number, t: number): [number, number] | undefined {
+  const { ax, ay, bx, by } = e;
+  let x: number;
+  let y: number;
+  let sx: number; // the other ends, to tell edges running along each other
+  let sy: number;
+  let tx: number;
+  let ty: number;
+  if (ax[s] === ax[t] && ay[s] === ay[t]) [x, y, sx, sy, tx, ty] = [ax[s], ay[s], bx[s], by[s], bx[t], by[t]];
+  else if (ax[s] === bx[t] && ay[s] === by[t]) [x, y, sx, sy, tx, ty] = [ax[s], ay[s], bx[s], by[s], ax[t], ay[t]];
+  else if (bx[s] === ax[t] && by[s] === ay[t]) [x, y, sx, sy, tx, ty] = [bx[s], by[s], ax[s], ay[s], bx[t], by[t]];
+  else if (bx[s] === bx[t] && by[s] === by[t]) [x, y, sx, sy, tx, ty] = [bx[s], by[s], ax[s], ay[s], ax[t], ay[t]];
+  else return undefined;
+  const ux = sx - x;
+  const uy = sy - y;
+  const vx = tx - x;
+  const vy = ty - y;
+  // In line and the same way from the corner: they overlap.
+  if (ux * vy - uy * vx === 0 && ux * vx + uy * vy > 0) return undefined;
+  return [x, y];
+}
+
+/**
  * The rings with a vertex added wherever an edge crosses or touches another away from its ends: the crossing
  * rounded to the grid (snap rounding's first step). Clipper rounds the crossings it finds the same way but keeps
  * the edges it does not cut: a corner a unit from another edge then still crosses it in exact arithmetic (GEOS's

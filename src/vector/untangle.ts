@@ -2,7 +2,7 @@
 // positively around it (exteriors count +1, holes -1), traced back as simple rings that touch nowhere. Tippecanoe
 // does the same with wagyu on every simplified polygon; here only polygons whose rings cross (crossings.ts) pay it.
 import ClipperLib, { type PolyNode } from 'clipper-lib';
-import { nodeRings, ringsCross } from './crossings.js';
+import { nodeRings, ringsCross, ringsMeetAsAllowed } from './crossings.js';
 import { splitAtPinches, traceFaces } from './faces.js';
 import { containsRing, ringArea, type Ring } from './repair.js';
 
@@ -18,7 +18,7 @@ export function untangle(rings: ArrayLike<number>[]): Ring[] {
   // Each pass's rounding can make a new crossing a unit away; one more pass settles nearly all.
   for (let pass = 1; pass < UNTANGLE_PASSES && ringsCross(result); pass++) result = union(nodeRings(result));
   // Rings that still meet may meet as GEOS forbids (a hole touching its exterior twice): retraced face by face.
-  return ringsCross(result) ? traceFaces(result) : result;
+  return ringsMeetAsAllowed(result) ? result : traceFaces(result);
 }
 
 const UNTANGLE_PASSES = 2;

@@ -2,7 +2,7 @@
 // land tiles, repaired and handed to GEOS (GDAL's Python bindings): valid, and the land is still there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nodeRings, ringsCross } from '../../src/vector/crossings.js';
+import { nodeRings, ringsCross, ringsMeetAsAllowed } from '../../src/vector/crossings.js';
 import { traceFaces } from '../../src/vector/faces.js';
 import { repairPolygon, ringArea } from '../../src/vector/repair.js';
 import { invalidPolygons } from '../support/tileMap.js';
@@ -129,4 +129,23 @@ test('a lake a unit or two across that rounding wound as land inside land is dro
   const lake = [100, 100, 100, 200, 200, 200, 200, 100];
   const islet = [140, 140, 145, 140, 145, 145, 140, 145];
   assert.deepEqual(repairPolygon([sea, lake, islet], BOX), [sea, lake, islet]);
+});
+
+test('rings that touch only as OGC allows are told apart from rings that need retracing', () => {
+  const coast = [0, 0, 100, 0, 100, 100, 0, 100];
+  const cases: [string, number[][], boolean][] = [
+    ['lake touching the coast at its corner', [coast, [0, 0, 30, 40, 40, 30]], true],
+    ['two lakes touching each other at a corner', [coast, [20, 20, 20, 40, 40, 40], [40, 40, 40, 60, 60, 60]], true],
+    ['lake touching the coast at two corners', [coast, [0, 0, 30, 60, 100, 100, 60, 30]], false],
+    ['three lakes touching round in a cycle', [coast, [20, 20, 20, 40, 40, 40], [40, 40, 40, 60, 60, 60], [40, 40, 60, 20, 20, 20]], false],
+    ['lake along the coast edge', [coast, [0, 40, 0, 60, 30, 50]], false],
+    // Valid for GEOS, but the touch is no corner of the coast: retraced (nodes the coast there), to be safe.
+    ['lake corner on the coast edge', [coast, [0, 50, 30, 60, 30, 40]], false],
+  ];
+  for (const [name, rings, allowed] of cases) {
+    assert.equal(ringsMeetAsAllowed(rings), allowed, name);
+    if (allowed) assert.deepEqual(geosInvalid([rings]), [], name);
+    else assert.deepEqual(geosInvalid([traceFaces(rings)]), [], `${name}, retraced`);
+  }
+  assert.equal(geosInvalid([cases[2][1]]).length + geosInvalid([cases[3][1]]).length + geosInvalid([cases[4][1]]).length, 3);
 });
