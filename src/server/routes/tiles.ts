@@ -88,6 +88,14 @@ function pathOf(url: string): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
+/** The Vary header of a tileset's tiles: for a public vector tileset the constant `Accept-Encoding`, no arrays per request. */
+function varyOf(tileset: Tileset, varyOrigin: boolean): string {
+  let vary = tileset.format === 'pbf' ? 'Accept-Encoding' : '';
+  if (varyOrigin) vary = vary ? `${vary}, Origin` : 'Origin';
+  if (tileset.private) vary = vary ? `${vary}, Authorization` : 'Authorization';
+  return vary;
+}
+
 export function tilesFastPath(context: ServerContext): FastPath {
   const { registry, metrics, cors, logger, options, caches } = context;
   const logRequest = requestLogFilter(options.log);
@@ -151,7 +159,7 @@ export function tilesFastPath(context: ServerContext): FastPath {
       fail(request, response, 400, headers, matrix ? `x must be in 0..${matrix.matrixWidth - 1} and y in 0..${matrix.matrixHeight - 1} at zoom ${z} of ${tileset.grid.id}` : `${tileset.grid.id} has no zoom ${z}`, started);
       return true;
     }
-    const vary = [tileset.format === 'pbf' ? 'Accept-Encoding' : '', varyOrigin ? 'Origin' : '', tileset.private ? 'Authorization' : ''].filter(Boolean).join(', ');
+    const vary = varyOf(tileset, varyOrigin);
     if (vary) headers.push('Vary', vary);
 
     // A hot tile skips the archive: no SQLite read, no hashing (the stored tile keeps its hash).
