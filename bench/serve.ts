@@ -4,7 +4,8 @@
 // tippecanoe's layout (map/images keyed by zoom, FNV ids). wrk loads each with random tiles, Accept-Encoding: gzip.
 //
 // Usage: npm run bench:serve [-- SOURCE.mbtiles] [--duration S] [--rounds N] [--connections N] [--tiles N] [--no-workers] [--no-cache-row]
-//        [--tail-connections 16,32,64] [--tail-rounds N] [--no-tail] [--only-tail] [--pmtiles] [--archives gdal,mekan,…]
+//        [--tail-connections 16,32,64] [--tail-rounds N] [--tail-servers bare,memory,mekan,quiet,workers,nginx]
+//        [--no-tail] [--only-tail] [--pmtiles] [--archives gdal,mekan,…]
 //        [--baseline-bin OTHER/bin/mekan.js]
 // --pmtiles: a fourth archive, Mekan's converted to PMTiles (the bare server reads Mekan's MBTiles: the same tiles).
 // --baseline-bin: another build of Mekan (a checkout of main) measured in the same rotation, tile cache off.
@@ -49,6 +50,7 @@ const { values, positionals } = parseArgs({
     'tail-connections': { type: 'string', default: '16,32,64' },
     'no-tail': { type: 'boolean' },
     'tail-rounds': { type: 'string', default: '1' },
+    'tail-servers': { type: 'string', default: 'bare,memory,mekan,workers,nginx' },
     'only-tail': { type: 'boolean' },
     pmtiles: { type: 'boolean' },
     archives: { type: 'string' },
@@ -355,6 +357,8 @@ function printTable(archives: Record<string, string>, contenders: Contender[], r
 async function tail(source: string, archives: Record<string, string>, tiles: string[], [bare, mekanServe]: Contender[], workers: Contender | undefined): Promise<void> {
   const counts = values['tail-connections'].split(',').map(Number);
   const fromMemory: Contender = { name: 'bare node:http, tiles from memory', args: (archive) => [...bare.args(archive), '--memory'], logs: false };
+  const quiet: Contender = { name: 'mekan serve FILE --quiet (no request log)', args: (archive) => [...mekanServe.args(archive), '--quiet'], logs: true };
+  const chosen = values['tail-servers'].split(',');
   const tailRounds = Number(values['tail-rounds']);
   const folder = staticTiles(source, Object.keys(archives));
   console.log(`\ntail: ${counts.join(', ')} connections, ${duration} s each, ${tailRounds} rounds; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
@@ -365,12 +369,13 @@ async function tail(source: string, archives: Record<string, string>, tiles: str
       writeLua(lua, tiles.map((tile) => `/tiles/${id}/${tile}.pbf`));
       for (const [k, count] of counts.entries()) {
         const servers = [
-          { name: bare.name, run: () => measure(bare, archive, id, lua, count) },
-          { name: fromMemory.name, run: () => measure(fromMemory, archive, id, lua, count) },
-          { name: mekanServe.name, run: () => measure(mekanServe, archive, id, lua, count, ['--trace-gc']) },
-          ...(workers ? [{ name: workers.name, run: () => measure(workers, archive, id, lua, count, ['--trace-gc']) }] : []),
-          { name: 'nginx, static files', run: () => measureNginx(folder, lua, count) },
-        ];
+          { key: 'bare', name: bare.name, run: () => measure(bare, archive, id, lua, count) },
+          { key: 'memory', name: fromMemory.name, run: () => measure(fromMemory, archive, id, lua, count) },
+          { key: 'mekan', name: mekanServe.name, run: () => measure(mekanServe, archive, id, lua, count, ['--trace-gc']) },
+          { key: 'quiet', name: quiet.name, run: () => measure(quiet, archive, id, lua, count, ['--trace-gc']) },
+          ...(workers ? [{ key: 'workers', name: workers.name, run: () => measure(workers, archive, id, lua, count, ['--trace-gc']) }] : []),
+          { key: 'nginx', name: 'nginx, static files', run: () => measureNginx(folder, lua, count) },
+        ].filter((server) => chosen.includes(server.key));
         for (let i = 0; i < servers.length; i++) {
           const { name, run } = servers[(i + k + round) % servers.length];
           const figures = await run();
