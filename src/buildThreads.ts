@@ -5,8 +5,7 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**
  * A worker's young generation: V8's default (up to 48 MB a thread) holds mostly short-lived objects that a
- * scavenge frees anyway. 4 MB: world Natural Earth vector build −10 MB of peak RSS against 8 MB (a few %
- * slower); CBERS pan raster build z10–17 with two warp workers 305 → 252 MB at the same speed.
+ * scavenge frees anyway. 4 MB: CBERS pan raster build z10–17 with two warp workers 305 → 252 MB at the same speed.
  */
 const WORKER_YOUNG_GENERATION_MB = 4;
 
@@ -18,12 +17,25 @@ const WORKER_YOUNG_GENERATION_MB = 4;
  */
 const GROWTH_FLAG = '--semi-space-growth-factor';
 
-export function startBuildWorker(url: URL, options: WorkerOptions = {}): Worker {
+/**
+ * `semiSpaceMb`: the worker's young generation is made of semi-spaces this size from the start (V8 makes a young
+ * generation three semi-spaces). The growth factor held at 1 above is process-wide, so a worker's semi-space
+ * would otherwise never grow past V8's initial 1 MB, whatever its limit.
+ */
+export function startBuildWorker(url: URL, options: WorkerOptions = {}, semiSpaceMb?: number): Worker {
   setFlagsFromString(`${GROWTH_FLAG}=1`);
-  const worker = new Worker(url, { ...options, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, ...options.resourceLimits } });
-  worker.once('online', () => setFlagsFromString(`${GROWTH_FLAG}=1`));
+  if (semiSpaceMb) setFlagsFromString(`${MIN_SEMI_SPACE_FLAG}=${semiSpaceMb}`);
+  const youngGenerationMb = semiSpaceMb ? 3 * semiSpaceMb : WORKER_YOUNG_GENERATION_MB;
+  const worker = new Worker(url, { ...options, resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb, ...options.resourceLimits } });
+  worker.once('online', () => {
+    setFlagsFromString(`${GROWTH_FLAG}=1`);
+    // Read when an isolate's heap is set up: the worker has its own now, and later isolates get V8's default.
+    if (semiSpaceMb) setFlagsFromString(`${MIN_SEMI_SPACE_FLAG}=0`);
+  });
   return worker;
 }
+
+const MIN_SEMI_SPACE_FLAG = '--min-semi-space-size';
 
 /** Gives young generations V8's default growth again, once a build's workers are done. */
 export function buildWorkersDone(): void {

@@ -39,6 +39,13 @@ export function tilingWorkerCount(readingWorkers: number, work: { featuresRead: 
  */
 const HEAP_GROWING_PERCENT = 20;
 
+/**
+ * A tiling worker's semi-spaces (MB; young generation 3×): a tile's clipped, repaired and encoded features
+ * outlive a 1 MB semi-space, so they were copied and promoted, and scavenges took a third of the worker's
+ * time (world Natural Earth z0–8: 5,900 scavenges). 4 MB: 1,370 scavenges, about 10 % less CPU, +10 MB RSS.
+ */
+const TILING_SEMI_SPACE_MB = 4;
+
 type Phase = { onReply(reply: BuildReply): void; fail(error: Error): void };
 
 export class BuildWorkers {
@@ -62,7 +69,7 @@ export class BuildWorkers {
   grow(count: number): void {
     const data = this.data;
     while (this.workers.length < count) {
-      const worker = startBuildWorker(new URL('./buildWorker.js', import.meta.url), { workerData: data });
+      const worker = startBuildWorker(new URL('./buildWorker.js', import.meta.url), { workerData: data }, TILING_SEMI_SPACE_MB);
       worker.on('message', (reply: BuildReply) => this.phase?.onReply(reply));
       worker.on('error', (error) => this.phase?.fail(error));
       worker.on('exit', (code) => {
