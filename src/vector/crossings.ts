@@ -11,6 +11,33 @@ export function ringsCross(rings: ArrayLike<number>[]): boolean {
 }
 
 /**
+ * For each ring, whether it meets itself or another ring (as ringsCross sees it); undefined when none do. The
+ * rings that meet nothing can be left out of a repair: they stay as they are.
+ */
+export function meetingRings(rings: ArrayLike<number>[]): Uint8Array | undefined {
+  const ringOf: number[] = [];
+  rings.forEach((ring, r) => {
+    for (let i = 0; i < ring.length; i += 2) ringOf.push(r);
+  });
+  const meeting = new Uint8Array(rings.length);
+  let any = false;
+  meetings(rings, (_, s, t) => {
+    meeting[ringOf[s]] = 1;
+    meeting[ringOf[t]] = 1;
+    any = true;
+    return false;
+  });
+  return any ? meeting : undefined;
+}
+
+/** Whether a ring of `a` meets a ring of `b` (rings of one set may meet each other). */
+export function setsMeet(a: ArrayLike<number>[], b: ArrayLike<number>[]): boolean {
+  // Edges are numbered ring by ring: those of `a` come first.
+  const split = a.reduce((n, ring) => n + ring.length / 2, 0);
+  return meetings([...a, ...b], (_, s, t) => s < split !== t < split) === undefined;
+}
+
+/**
  * Whether rings that meet all meet as OGC allows a polygon's rings to: corner to corner only (no crossing, no
  * corner on another's edge, no edges along each other), a ring never with itself, two rings at one point at most,
  * and no rings touching round in a cycle (which would cut the land between them off). Most polygons Clipper hands

@@ -2,7 +2,7 @@
 // positively around it (exteriors count +1, holes -1), traced back as simple rings that touch nowhere. Tippecanoe
 // does the same with wagyu on every simplified polygon; here only polygons whose rings cross (crossings.ts) pay it.
 import ClipperLib, { type PolyNode } from 'clipper-lib';
-import { nodeRings, ringsCross, ringsMeetAsAllowed } from './crossings.js';
+import { meetingRings, nodeRings, ringsCross, ringsMeetAsAllowed, setsMeet } from './crossings.js';
 import { splitAtPinches, traceFaces } from './faces.js';
 import { containsRing, ringArea, type Ring } from './repair.js';
 
@@ -14,6 +14,107 @@ type Path = { X: number; Y: number }[];
  * two parts pushed over each other: the first two leave nothing, the last is merged.
  */
 export function untangle(rings: ArrayLike<number>[]): Ring[] {
+  // Only the rings that meet (and the exteriors of holes that do) go through the union: on a continent's tile at
+  // low zoom a few of several hundred rings cross, and Clipper's cost grows faster than its input (its ring
+  // nesting pass is quadratic). The others are put back as they were, each hole in the exterior that holds it.
+  const meeting = meetingRings(rings);
+  if (!meeting) return rings.map((ring) => Array.from(ring));
+  const involved = withTheirExteriors(rings, meeting);
+  if (involved.every(Boolean)) return untangleAll(rings);
+  const untangled = untangleAll(rings.filter((_, r) => involved[r]));
+  // A crossing rounded onto the grid can land on a ring left out: then the whole polygon goes through the union.
+  if (setsMeet(untangled, rings.filter((_, r) => !involved[r]))) return untangleAll(rings);
+  return putBack(untangled, rings, involved) ?? untangleAll(rings);
+}
+
+/** The meeting rings, and for each meeting hole its exterior (the last before it): a hole alone winds negatively and would leave nothing. */
+function withTheirExteriors(rings: ArrayLike<number>[], meeting: Uint8Array): boolean[] {
+  const involved = Array.from(meeting, Boolean);
+  let exterior = -1;
+  rings.forEach((ring, r) => {
+    if (ringArea(ring) > 0) exterior = r;
+    else if (meeting[r] && exterior >= 0) involved[exterior] = true;
+  });
+  return involved;
+}
+
+/**
+ * The untangled rings with the rings left out of the union put back where the union of all would have them: a
+ * ring left out meets nothing, so it bounds that union only where the winding of all the other rings around it
+ * is 0 (an exterior) or 1 (a hole); elsewhere it is inside land or outside it all and goes, as the union would
+ * drop it. Each hole then goes after the smallest exterior that holds it. Undefined when the untangled rings lie
+ * where the rings left out wind (nested in a way only the whole union settles).
+ */
+function putBack(untangled: Ring[], rings: ArrayLike<number>[], involved: boolean[]): Ring[] | undefined {
+  const boxes = rings.map(ringBox);
+  const windingOfLeftOut = (x: number, y: number) => {
+    let sum = 0;
+    for (let r = 0; r < rings.length; r++) if (!involved[r]) sum += winding(rings[r], boxes[r], x, y);
+    return sum;
+  };
+  for (const ring of untangled) if (windingOfLeftOut(ring[0], ring[1]) !== 0) return undefined;
+
+  const groups: Ring[][] = [];
+  for (const ring of untangled) {
+    if (ringArea(ring) > 0 || groups.length === 0) groups.push([ring]);
+    else groups[groups.length - 1].push(ring);
+  }
+  const holes: Ring[] = [];
+  for (let r = 0; r < rings.length; r++) {
+    if (involved[r]) continue;
+    const ring = rings[r];
+    const x = ring[0];
+    const y = ring[1];
+    let around = 0;
+    for (let o = 0; o < rings.length; o++) if (o !== r) around += winding(rings[o], boxes[o], x, y);
+    const exterior = ringArea(ring) > 0;
+    if (exterior && around === 0) groups.push([Array.from(ring)]);
+    else if (!exterior && around === 1) holes.push(Array.from(ring));
+  }
+  if (holes.length) {
+    const homes = groups.map((group) => ({ group, area: ringArea(group[0]), box: ringBox(group[0]) })).sort((a, b) => a.area - b.area);
+    for (const hole of holes) {
+      const box = ringBox(hole);
+      const home = homes.find((h) => h.box[0] <= box[0] && h.box[1] <= box[1] && h.box[2] >= box[2] && h.box[3] >= box[3] && containsRing(h.group[0], hole));
+      home?.group.push(hole);
+    }
+  }
+  return groups.flat();
+}
+
+/** How many times a ring winds around a point off its boundary: +1 inside an exterior (positive area), -1 inside a hole. */
+function winding(ring: ArrayLike<number>, box: Box, x: number, y: number): number {
+  if (y < box[1] || y > box[3] || x > box[2]) return 0;
+  let wn = 0;
+  const n = ring.length;
+  for (let i = 0, j = n - 2; i < n; j = i, i += 2) {
+    const x0 = ring[j];
+    const y0 = ring[j + 1];
+    const x1 = ring[i];
+    const y1 = ring[i + 1];
+    const side = (x1 - x0) * (y - y0) - (x - x0) * (y1 - y0);
+    if (y0 <= y) {
+      if (y1 > y && side > 0) wn++;
+    } else if (y1 <= y && side < 0) wn--;
+  }
+  return wn;
+}
+
+type Box = [number, number, number, number];
+
+function ringBox(ring: ArrayLike<number>): Box {
+  const box: Box = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < ring.length; i += 2) {
+    if (ring[i] < box[0]) box[0] = ring[i];
+    if (ring[i + 1] < box[1]) box[1] = ring[i + 1];
+    if (ring[i] > box[2]) box[2] = ring[i];
+    if (ring[i + 1] > box[3]) box[3] = ring[i + 1];
+  }
+  return box;
+}
+
+/** The union of all the rings, in passes, retraced when rings still meet. */
+function untangleAll(rings: ArrayLike<number>[]): Ring[] {
   let result = union(nodeRings(rings));
   // Each pass's rounding can make a new crossing a unit away; one more pass settles nearly all.
   for (let pass = 1; pass < UNTANGLE_PASSES && ringsCross(result); pass++) result = union(nodeRings(result));
