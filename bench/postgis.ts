@@ -1,5 +1,6 @@
 // Live PostGIS tiles/s at 64 connections: `mekan serve` against a bare node:http + pg + ST_AsMVT server running the
-// very same statement, cold (every request reaches the database: cache off) and warm (the tile cache holds the set).
+// very same statement, cold (every request reaches the database: cache off), warm (the tile cache holds the set), and
+// cold with the cache on (more distinct tiles than a run asks for in a TTL: each miss is also compressed into the cache).
 // Data: Natural Earth 10m admin-1 boundary lines (world, ~7 MB), in a throwaway PostgreSQL 15 + PostGIS cluster.
 // Runs alternate (bare, cold, bare, cold, …, then warm) so that a loaded machine weighs on both sides alike; each
 // ratio is against the bare run next to it, and the median ratio is reported. Requests say `Accept-Encoding: gzip`,
@@ -26,14 +27,15 @@ const seconds = Number(values.seconds);
 const connections = 64;
 const work = mkdtempSync(join(tmpdir(), 'mekan-bench-postgis-'));
 
-function wrk(paths: string[], base: string, duration: number): { rps: number; p50ms: number; p99ms: number; errors: number } {
+/** wrk's two threads start `spread` paths apart in the list (a cache-on cold run: half the list, so neither meets the other's tiles). */
+function wrk(paths: string[], base: string, duration: number, spread = 997): { rps: number; p50ms: number; p99ms: number; errors: number } {
   const lua = join(work, 'paths.lua');
   writeFileSync(
     lua,
     `local paths = {\n${paths.map((path) => `"${path}"`).join(',\n')}\n}
 local counter = 0
 local threads = 0
-setup = function(thread) thread:set("offset", threads * 997); threads = threads + 1 end
+setup = function(thread) thread:set("offset", threads * ${spread}); threads = threads + 1 end
 init = function(args) counter = tonumber(offset) or 0 end
 request = function() counter = counter + 1; return wrk.format("GET", paths[(counter % #paths) + 1], { ["Accept-Encoding"] = "gzip" }) end
 done = function(summary, latency, requests)
@@ -76,7 +78,13 @@ async function fetchAll(base: string, paths: string[]): Promise<void> {
   await Promise.all(Array.from({ length: 16 }, worker));
 }
 
-async function measure(name: string, args: string[], port: number, ready: string, paths: string[], warm: boolean) {
+/** The live tile cache's hit ratio from the server's /metrics: how cold a run with the cache on really was. */
+async function liveHitRatio(base: string): Promise<number> {
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  return Number(/^mekan_live_tile_cache_hit_ratio (\S+)$/m.exec(metrics)?.[1]);
+}
+
+async function measure(name: string, args: string[], port: number, ready: string, paths: string[], warm: boolean, report?: (base: string) => Promise<string>, spread?: number) {
   // Logs go to /dev/null, as to a log file: a slow reader of a pipe would throttle the server.
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'ignore'] });
   try {
@@ -84,13 +92,14 @@ async function measure(name: string, args: string[], port: number, ready: string
     const base = `http://127.0.0.1:${port}`;
     // Warm: every tile fetched once fills the cache; then (cold and warm) a short run warms the JIT and the pool.
     if (warm) await fetchAll(base, paths);
-    wrk(paths, base, 2);
+    wrk(paths, base, 2, spread);
     // CPU per tile of the server process: unlike tiles/s, it hardly moves with what else the machine runs.
     const cpuBefore = cpuSeconds(child.pid!);
-    const result = wrk(paths, base, seconds);
+    const result = wrk(paths, base, seconds, spread);
     const cpuMsPerTile = ((cpuSeconds(child.pid!) - cpuBefore) * 1000) / (result.rps * seconds);
+    const extra = report ? `  ${await report(base)}` : '';
     console.log(
-      `${name.padEnd(48)} ${result.rps.toFixed(0).padStart(7)} tiles/s  p50 ${result.p50ms.toFixed(1)} ms  p99 ${result.p99ms.toFixed(1)} ms  server CPU ${cpuMsPerTile.toFixed(2)} ms/tile${result.errors ? `  errors ${result.errors}` : ''}`,
+      `${name.padEnd(48)} ${result.rps.toFixed(0).padStart(7)} tiles/s  p50 ${result.p50ms.toFixed(1)} ms  p99 ${result.p99ms.toFixed(1)} ms  server CPU ${cpuMsPerTile.toFixed(2)} ms/tile${result.errors ? `  errors ${result.errors}` : ''}${extra}`,
     );
     return { ...result, cpuMsPerTile };
   } finally {
@@ -116,6 +125,24 @@ async function main(): Promise<void> {
       return `/tiles/public.admin1/${z}/${Math.floor(fx)}/${Math.floor(fy)}.pbf`;
     });
     const unique = [...new Set(paths)];
+    // Cold with the cache on (the default TTL): more distinct tiles (z3–14, at any vertex; at most 40,000 points, which
+    // psql prints within execFileSync's 1 MB) than a run asks for within the TTL, so that nearly every request is a
+    // miss whose tile the cache then compresses.
+    const widePoints = db
+      .psql(
+        `SELECT round(ST_X(p)::numeric, 5) || ',' || round(ST_Y(p)::numeric, 5) FROM (SELECT ST_PointN(g, 1 + floor(random() * ST_NPoints(g))::int) AS p FROM (SELECT ST_GeometryN(geom, 1) AS g FROM admin1, generate_series(1, 8)) AS l ORDER BY random() LIMIT ${Math.min(40_000, 13 * Number(values.tiles))}) AS s`,
+      )
+      .split('\n')
+      .map((line) => line.split(',').map(Number));
+    const wide = [
+      ...new Set(
+        widePoints.map(([lon, lat], i) => {
+          const z = 3 + (i % 12);
+          const [fx, fy] = lonLatToTileFraction(lon, Math.max(-85, Math.min(85, lat)), z);
+          return `/tiles/public.admin1/${z}/${Math.floor(fx)}/${Math.floor(fy)}.pbf`;
+        }),
+      ),
+    ];
 
     // The bare server runs the statement mekan builds for this table, so both ask the database the same thing.
     const options = serverOptionsFrom({}, { postgres: { url: db.url } }).postgres!;
@@ -148,9 +175,16 @@ async function main(): Promise<void> {
       lastBare = bare.rps;
     }
     const warm = await measure('mekan serve, warm (cache TTL 600 s)', [mekan, 'serve', '--config', config(600), '--port', '18713'], 18713, ready, unique, true);
+    console.log(`cold with the cache on: ${wide.length} distinct tiles (z3–14)`);
+    const spread = Math.floor(wide.length / 2);
+    const wideBare = await measure('bare node:http + pg + ST_AsMVT', bareArgs, 18711, ready, wide, false, undefined, spread);
+    const wideCached = await measure('mekan serve, cache on (TTL 5 s)', [mekan, 'serve', '--config', config(5), '--port', '18714'], 18714, ready, wide, false, async (base) => `hit ratio ${(await liveHitRatio(base)).toFixed(2)}`, spread);
     console.log(`cold: mekan's process spends ${median(cpuRatios).toFixed(2)}× the bare server's CPU per tile (median of ${cpuRatios.map((r) => r.toFixed(2)).join(', ')})`);
     console.log(
       `cold: ${median(coldRatios).toFixed(2)}× the bare server (median of ${coldRatios.map((r) => r.toFixed(2)).join(', ')}); warm: ${(warm.rps / lastBare).toFixed(1)}× the last bare run (goal ≥ 0.9× cold, far above warm); load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+    );
+    console.log(
+      `cold with the cache on (each miss compressed into the cache after its answer): ${(wideCached.rps / wideBare.rps).toFixed(2)}× the bare server, server CPU ${(wideCached.cpuMsPerTile / wideBare.cpuMsPerTile).toFixed(2)}× per tile (one run each)`,
     );
   } finally {
     await db.destroy();
