@@ -89,3 +89,17 @@ test('log.sampleRate keeps a share of the request lines; log.requests: false non
     assert.match(readFileSync(logFile, 'utf8'), /"msg":"stopped"/);
   }
 });
+
+test('lines logged in the turn a process exits in (process.exit, no flush) are written: the turn batch reaches the file first', async () => {
+  const logFile = join(dir, 'exit.log');
+  const log = openSync(logFile, 'w');
+  const logger = new URL('../../src/server/logger.js', import.meta.url).href;
+  // Three lines in one loop turn, then exit at once: nothing has handed them to the destination yet.
+  const script = `import(${JSON.stringify(logger)}).then(({ createLogger }) => { const log = createLogger('info'); for (let i = 0; i < 3; i++) log.info({ i }, 'line'); process.exit(0); });`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', log] });
+  closeSync(log);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0);
+  const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { i: number; msg: string });
+  assert.deepEqual(lines.map((line) => [line.i, line.msg]), [[0, 'line'], [1, 'line'], [2, 'line']]);
+});
