@@ -3,20 +3,20 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 import type { ServerOptions } from '../config/serverOptions.js';
 
 /**
- * Writes go through sonic-boom asynchronously, one event-loop turn's lines at a time (see TurnBatch); pino flushes it
+ * Writes go through sonic-boom asynchronously, a few milliseconds' lines at a time (see LineBatch); pino flushes it
  * synchronously on exit, and run.ts flushes it before exiting on SIGTERM, so no line is lost.
  */
 export function createLogger(level = 'info'): Logger {
   if (!exitHooked) {
-    // Before pino's own exit hook (which flushes sonic-boom synchronously): the turn's last lines must reach it first.
+    // Before pino's own exit hook (which flushes sonic-boom synchronously): the last batch must reach it first.
     process.prependListener('exit', handOverAll);
     exitHooked = true;
   }
-  return pino({ level, base: { pid: process.pid } }, new TurnBatch(pino.destination({ dest: 2, sync: false })));
+  return pino({ level, base: { pid: process.pid } }, new LineBatch(pino.destination({ dest: 2, sync: false })));
 }
 
 /** Batches with lines not yet handed to their destination. */
-const waiting = new Set<TurnBatch>();
+const waiting = new Set<LineBatch>();
 let exitHooked = false;
 
 function handOverAll(): void {
@@ -26,13 +26,16 @@ function handOverAll(): void {
 type SonicBoom = ReturnType<typeof pino.destination>;
 
 /**
- * The lines of one event-loop turn go to sonic-boom as one string. Line by line, sonic-boom re-measures its whole
- * pending chunk (copying it: quadratic in the chunk's size) and sends one chunk per write: capped at 1 KiB to bound
- * that copying, the writes (one a loop turn or so) fell behind under 64 connections (9,000 lines/s) and every line
- * waited long enough to be promoted to the old generation (147 B a request, a full collection every 5 s). A turn's
- * lines joined once are measured once, and a write carries a whole turn.
+ * Lines go to sonic-boom a batch at a time: those of up to BATCH_MS (nginx's `access_log … buffer= flush=`, in
+ * milliseconds). Line by line, sonic-boom re-measures its whole pending chunk (copying it: quadratic in the chunk's
+ * size) and sends one chunk per write: capped at 1 KiB to bound that copying, the writes fell behind under 64
+ * connections (9,000 lines/s) and every line waited long enough to be promoted to the old generation (147 B a
+ * request, a full collection every 5 s). Joined once, a batch is measured once. Batched by event-loop turn only, a
+ * server answering PostGIS tiles (a few lines a turn) still paid a thread-pool write, a wake-up and a futex per line.
  */
-class TurnBatch implements DestinationStream {
+const BATCH_MS = 10;
+
+class LineBatch implements DestinationStream {
   private lines: string[] = [];
   private scheduled = false;
 
@@ -43,10 +46,10 @@ class TurnBatch implements DestinationStream {
     if (this.scheduled) return;
     this.scheduled = true;
     waiting.add(this);
-    setImmediate(this.atTurnEnd);
+    setTimeout(this.atBatchEnd, BATCH_MS).unref();
   }
 
-  private readonly atTurnEnd = (): void => {
+  private readonly atBatchEnd = (): void => {
     this.handOver();
   };
 

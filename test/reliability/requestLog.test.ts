@@ -90,7 +90,7 @@ test('log.sampleRate keeps a share of the request lines; log.requests: false non
   }
 });
 
-test('lines logged in the turn a process exits in (process.exit, no flush) are written: the turn batch reaches the file first', async () => {
+test('lines logged in the turn a process exits in (process.exit, no flush) are written: the pending batch reaches the file first', async () => {
   const logFile = join(dir, 'exit.log');
   const log = openSync(logFile, 'w');
   const logger = new URL('../../src/server/logger.js', import.meta.url).href;
