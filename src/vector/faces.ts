@@ -193,6 +193,17 @@ function boundsLand(ring: Ring, winding: (x: number, y: number) => number): bool
 }
 
 /**
+ * What an edge from (x0, y0) to (x1, y1) adds to a point's winding number (Sunday's rule): +1 when it crosses the
+ * point's row towards greater y with the point on its positive side (cross product), -1 when it crosses back with the
+ * point on its negative side, else 0. The one rule of untangle.ts and of the retrace here.
+ */
+export function edgeWinding(x0: number, y0: number, x1: number, y1: number, px: number, py: number): number {
+  const side = (x1 - x0) * (py - y0) - (px - x0) * (y1 - y0);
+  if (y0 <= py) return y1 > py && side > 0 ? 1 : 0;
+  return y1 <= py && side < 0 ? -1 : 0;
+}
+
+/**
  * The winding number of a point over the rings (exteriors, positive area, count +1 around what they hold). Edges
  * are filed by horizontal bands, so a point reads only the edges that span its y: a tile's coast has thousands.
  */
@@ -230,13 +241,7 @@ function windingOf(rings: Ring[]): (px: number, py: number) => number {
   return (px, py) => {
     if (py < minY || py > maxY) return 0;
     let w = 0;
-    for (const edge of bands[band(py)]) {
-      const y0 = ay[edge];
-      const y1 = by[edge];
-      if (y0 <= py) {
-        if (y1 > py && (bx[edge] - ax[edge]) * (py - y0) - (y1 - y0) * (px - ax[edge]) > 0) w++;
-      } else if (y1 <= py && (bx[edge] - ax[edge]) * (py - y0) - (y1 - y0) * (px - ax[edge]) < 0) w--;
-    }
+    for (const edge of bands[band(py)]) w += edgeWinding(ax[edge], ay[edge], bx[edge], by[edge], px, py);
     return w;
   };
 }

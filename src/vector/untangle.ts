@@ -3,7 +3,7 @@
 // does the same with wagyu on every simplified polygon; here only polygons whose rings cross (crossings.ts) pay it.
 import ClipperLib, { type PolyNode } from 'clipper-lib';
 import { meetingRings, nodeRings, ringsCross, ringsMeetAsAllowed, setsMeet } from './crossings.js';
-import { splitAtPinches, traceFaces } from './faces.js';
+import { edgeWinding, splitAtPinches, traceFaces } from './faces.js';
 import { containsRing, ringArea, type Ring } from './repair.js';
 
 type Path = { X: number; Y: number }[];
@@ -87,16 +87,7 @@ function winding(ring: ArrayLike<number>, box: Box, x: number, y: number): numbe
   if (y < box[1] || y > box[3] || x > box[2]) return 0;
   let wn = 0;
   const n = ring.length;
-  for (let i = 0, j = n - 2; i < n; j = i, i += 2) {
-    const x0 = ring[j];
-    const y0 = ring[j + 1];
-    const x1 = ring[i];
-    const y1 = ring[i + 1];
-    const side = (x1 - x0) * (y - y0) - (x - x0) * (y1 - y0);
-    if (y0 <= y) {
-      if (y1 > y && side > 0) wn++;
-    } else if (y1 <= y && side < 0) wn--;
-  }
+  for (let i = 0, j = n - 2; i < n; j = i, i += 2) wn += edgeWinding(ring[j], ring[j + 1], ring[i], ring[i + 1], x, y);
   return wn;
 }
 
