@@ -25,6 +25,8 @@ export class TileCache {
   /** Absent when the TTL or the budget is 0: every request reaches the database (still one query per tile at a time). */
   private readonly entries: LRUCache<string, StoredTile> | undefined;
   private readonly pending = new Map<string, Promise<StoredTile | undefined>>();
+  /** Keys whose compression is queued: a burst of hits in one turn queues one, not one a hit. */
+  private readonly compressing = new Set<string>();
   private hits = 0;
   private misses = 0;
 
@@ -55,7 +57,10 @@ export class TileCache {
       // A tile asked for again is worth keeping gzipped (about half the bytes for every later answer): compressed on
       // the next turn of the event loop, after this answer is written. A tile asked for once never is: compressing
       // every miss of a cold cache made the server's CPU per tile 2.41× the bare server's (bench/postgis).
-      if (!entry.gzipped) setImmediate(() => this.compress(key, entry));
+      if (!entry.gzipped && !this.compressing.has(key)) {
+        this.compressing.add(key);
+        setImmediate(() => this.compress(key, entry));
+      }
       return entry;
     }
     const pending = this.pending.get(key);
@@ -83,6 +88,7 @@ export class TileCache {
 
   /** Replaces a plain entry by its gzipped form, unless it expired, was pushed out, replaced or compressed meanwhile. */
   private compress(key: string, plain: StoredTile): void {
+    this.compressing.delete(key);
     if (this.entries?.peek(key) !== plain) return;
     // Its TTL still counts from the read: an edit shows no later for the compression.
     this.entries.set(key, compressedLiveTile(plain), { noUpdateTTL: true });
