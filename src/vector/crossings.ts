@@ -149,57 +149,67 @@ interface Edges {
 /**
  * Calls `meet` for each pair of edges that share a point other than the vertex joining consecutive edges of one
  * ring (or that fold back along each other) until it returns true; returns the edges when it never did, else
- * undefined. A sweep along x over the edges sorted by their left end, each tested only against the edges still
- * open there whose y ranges overlap.
+ * undefined. A sweep along x over the edges sorted by their left end (ties by edge number), each tested only
+ * against the edges still open there whose y ranges overlap.
  */
 function meetings(rings: ArrayLike<number>[], meet: (edges: Edges, s: number, t: number) => boolean): Edges | undefined {
   let count = 0;
   for (const ring of rings) count += ring.length / 2;
-  const { ax, ay, bx, by, first, size, keys } = scratchFor(count);
+  const { ax, ay, bx, by, first, size, left, right, low, high, order, open } = scratchFor(count);
   const edges: Edges = { ax, ay, bx, by };
   if (count < 4) return edges;
   let e = 0;
+  let minLeft = Infinity;
+  let maxLeft = -Infinity;
   for (const ring of rings) {
     const n = ring.length / 2;
     const start = e;
     for (let i = 0; i < n; i++, e++) {
       const j = i + 1 === n ? 0 : i + 1;
-      ax[e] = ring[2 * i];
-      ay[e] = ring[2 * i + 1];
-      bx[e] = ring[2 * j];
-      by[e] = ring[2 * j + 1];
+      const x0 = ring[2 * i];
+      const y0 = ring[2 * i + 1];
+      const x1 = ring[2 * j];
+      const y1 = ring[2 * j + 1];
+      ax[e] = x0;
+      ay[e] = y0;
+      bx[e] = x1;
+      by[e] = y1;
       first[e] = start;
       size[e] = n;
-      // Sorted by left end with the edge's number in the low bits: a plain numeric sort, no comparator calls.
-      keys[e] = (Math.floor(ax[e] < bx[e] ? ax[e] : bx[e]) + KEY_SHIFT) * KEY_SPAN + e;
+      // Edges are ordered by their left end's floor (tile coordinates are whole units; a fraction only widens this).
+      const l = Math.floor(x0 < x1 ? x0 : x1);
+      left[e] = l;
+      right[e] = x0 < x1 ? x1 : x0;
+      low[e] = y0 < y1 ? y0 : y1;
+      high[e] = y0 < y1 ? y1 : y0;
+      if (l < minLeft) minLeft = l;
+      if (l > maxLeft) maxLeft = l;
     }
   }
-  const order = keys.subarray(0, count).sort();
-  const open: number[] = [];
+  sortByLeft(count, minLeft, maxLeft);
+  let openCount = 0;
   for (let k = 0; k < count; k++) {
-    const s = order[k] % KEY_SPAN;
-    // Edges come in order of their left end's floor (tile coordinates are whole units; a fraction only widens this).
-    const x = Math.floor(ax[s] < bx[s] ? ax[s] : bx[s]);
-    const sMinY = ay[s] < by[s] ? ay[s] : by[s];
-    const sMaxY = ay[s] < by[s] ? by[s] : ay[s];
+    const s = order[k];
+    const x = left[s];
+    const sMinY = low[s];
+    const sMaxY = high[s];
     let kept = 0;
-    for (let m = 0; m < open.length; m++) {
+    for (let m = 0; m < openCount; m++) {
       const t = open[m];
-      if ((ax[t] > bx[t] ? ax[t] : bx[t]) < x) continue; // closed before this edge starts
+      if (right[t] < x) continue; // closed before this edge starts
       open[kept++] = t;
-      if ((ay[t] < by[t] ? by[t] : ay[t]) < sMinY || (ay[t] < by[t] ? ay[t] : by[t]) > sMaxY) continue;
+      if (high[t] < sMinY || low[t] > sMaxY) continue;
       if (edgesMeet(s, t) && meet(edges, s, t)) return undefined;
     }
-    open.length = kept;
-    open.push(s);
+    open[kept] = s;
+    openCount = kept + 1;
   }
   return edges;
 
   function edgesMeet(s: number, t: number): boolean {
     const n = size[s];
-    const sameRing = first[s] === first[t];
     // Consecutive edges of a ring share a vertex by construction; they are wrong only when they fold back.
-    if (sameRing && n > 2) {
+    if (n > 2 && first[s] === first[t]) {
       const i = s - first[s];
       const j = t - first[t];
       if ((i + 1) % n === j) return foldsBack(s, t);
@@ -218,18 +228,63 @@ function meetings(rings: ArrayLike<number>[], meet: (edges: Edges, s: number, t:
   }
 }
 
+/**
+ * Fills scratch.order[0, count) with the edge numbers sorted by their left end, ties by number: a counting sort
+ * into about one bucket per edge (stable, linear), then insertion within buckets. A typed-array sort of numeric
+ * keys cost a fifth of the sweep.
+ */
+function sortByLeft(count: number, minLeft: number, maxLeft: number): void {
+  const { left, order } = scratch;
+  if (count > 16) {
+    // Buckets a power of two wide, so that an edge's bucket is a shift: at most about two per edge.
+    let shift = 0;
+    while ((count << shift) < maxLeft - minLeft + 1) shift++;
+    const bucketCount = ((maxLeft - minLeft) >> shift) + 1;
+    if (scratch.buckets.length < bucketCount + 1) scratch.buckets = new Int32Array(2 * bucketCount + 2);
+    const { buckets } = scratch;
+    buckets.fill(0, 0, bucketCount + 1);
+    for (let e = 0; e < count; e++) buckets[((left[e] - minLeft) >> shift) + 1]++;
+    for (let b = 1; b <= bucketCount; b++) buckets[b] += buckets[b - 1];
+    for (let e = 0; e < count; e++) order[buckets[(left[e] - minLeft) >> shift]++] = e;
+  } else for (let e = 0; e < count; e++) order[e] = e;
+  // Insertion, stable: equal left ends keep their (ascending) edge numbers. Edges crowded into a few buckets
+  // would make it quadratic: past a budget of moves, numeric keys (left end, then number) are sorted instead.
+  let moves = 16 * count;
+  for (let k = 1; k < count; k++) {
+    const e = order[k];
+    const l = left[e];
+    let m = k;
+    while (m > 0 && left[order[m - 1]] > l) {
+      order[m] = order[m - 1];
+      m--;
+    }
+    order[m] = e;
+    moves -= k - m;
+    if (moves < 0) {
+      const keys = new Float64Array(count);
+      for (let e = 0; e < count; e++) keys[e] = (left[e] + KEY_SHIFT) * KEY_SPAN + e;
+      keys.sort();
+      for (let k = 0; k < count; k++) order[k] = keys[k] % KEY_SPAN;
+      return;
+    }
+  }
+}
+
 // Sort keys: tile coordinates stay well within ±2^20 (the buffer included), and a tile's polygon within 2^22 edges.
 const KEY_SHIFT = 2 ** 20;
 const KEY_SPAN = 2 ** 22;
 
+function newScratch(n: number) {
+  const floats = () => new Float64Array(n);
+  const ints = () => new Int32Array(n);
+  return { ax: floats(), ay: floats(), bx: floats(), by: floats(), right: floats(), low: floats(), high: floats(), left: ints(), first: ints(), size: ints(), order: ints(), open: ints(), buckets: new Int32Array(n + 1) };
+}
+
 /** Arrays reused from call to call (a worker checks one polygon at a time): allocating them each time fed the GC. */
-let scratch = { ax: new Float64Array(0), ay: new Float64Array(0), bx: new Float64Array(0), by: new Float64Array(0), first: new Uint32Array(0), size: new Uint32Array(0), keys: new Float64Array(0) };
+let scratch = newScratch(1024);
 
 function scratchFor(count: number): typeof scratch {
-  if (scratch.ax.length < count) {
-    const n = Math.max(count, 2 * scratch.ax.length, 1024);
-    scratch = { ax: new Float64Array(n), ay: new Float64Array(n), bx: new Float64Array(n), by: new Float64Array(n), first: new Uint32Array(n), size: new Uint32Array(n), keys: new Float64Array(n) };
-  }
+  if (scratch.ax.length < count) scratch = { ...newScratch(Math.max(count, 2 * scratch.ax.length)), buckets: scratch.buckets };
   return scratch;
 }
 
