@@ -107,6 +107,16 @@ export function cleanRing(input: ArrayLike<number>): Ring | undefined {
   let n = input.length;
   if (n >= 4 && input[0] === input[n - 2] && input[1] === input[n - 1]) n -= 2;
   for (let i = 0; i < n; i += 2) push(out, input[i], input[i + 1]);
+  return closeRing(out);
+}
+
+/**
+ * A ring built by push (no repeats, spikes or straight runs between consecutive points) cleaned around its closing
+ * corner too, in place, as cleanRing would clean it; undefined when fewer than three corners or no area are left.
+ */
+function closeRing(out: number[]): Ring | undefined {
+  const n = out.length;
+  if (n >= 4 && out[0] === out[n - 2] && out[1] === out[n - 1]) out.length -= 2;
   // Around the closing corner too: the first points may be collinear with the last ones.
   for (let changed = true; changed && out.length >= 6; ) {
     changed = false;
@@ -169,18 +179,29 @@ function perimeter(x: number, y: number, box: ClipBox): number {
   return 2 * width + height + (maxY - y);
 }
 
+/** A run of a ring's vertices from the box edge through the inside back to the edge: `length` vertices from `from`, wrapping. */
 interface Chain {
-  points: number[];
+  ring: Ring;
+  from: number;
+  length: number;
   entry: number;
   exit: number;
   used: boolean;
+}
+
+/** Vertex k of the chain, as its index in the ring's flat coordinates. */
+function chainAt(chain: Chain, k: number): number {
+  const count = chain.ring.length / 2;
+  const i = chain.from + k;
+  return 2 * (i < count ? i : i - count);
 }
 
 /**
  * Cuts every ring that touches the box into chains (from the box edge through the inside back to the edge),
  * drops what ran along the edge, and joins the chains again: from each chain's exit, clockwise along the edge
  * (corners included) to the nearest entry. Rings clear of the edge stay as they are; holes go to the exterior
- * that holds them.
+ * that holds them. Chains point into their rings rather than copy them: rejoining was a third of the repair, most
+ * of it copying points.
  */
 function rejoinAlongBox(rings: { ring: Ring; area: number }[], box: ClipBox): { ring: Ring; area: number }[] {
   const chains: Chain[] = [];
@@ -190,32 +211,35 @@ function rejoinAlongBox(rings: { ring: Ring; area: number }[], box: ClipBox): { 
     const { ring } = item;
     const count = ring.length / 2;
     let start = -1;
-    for (let i = 0; i < count; i++) if (start < 0 && onBox(ring[2 * i], ring[2 * i + 1], box)) start = i;
+    for (let i = 0; i < count; i++) {
+      if (onBox(ring[2 * i], ring[2 * i + 1], box)) {
+        start = i;
+        break;
+      }
+    }
     if (start < 0) {
       inside.push(item);
       continue;
     }
-    let current: number[] | undefined;
+    // Walking on from the first vertex on the edge: a chain starts at a vertex on the edge whose next edge does not
+    // run along it, and ends at the next vertex on the edge.
+    let from = -1;
+    let fromStep = 0;
     let produced = false;
-    for (let k = 0; k <= count; k++) {
-      const i = (start + k) % count;
+    let p = start;
+    for (let k = 1; k <= count; k++) {
+      const i = p + 1 === count ? 0 : p + 1;
       const x = ring[2 * i];
       const y = ring[2 * i + 1];
-      if (k > 0) {
-        const p = (start + k - 1) % count;
-        const px = ring[2 * p];
-        const py = ring[2 * p + 1];
-        if (!current) {
-          if (alongBox(px, py, x, y, box)) continue;
-          current = [px, py];
-        }
-        current.push(x, y);
-        if (onBox(x, y, box)) {
-          chains.push({ points: current, entry: perimeter(current[0], current[1], box), exit: perimeter(x, y, box), used: false });
-          produced = true;
-          current = undefined;
-        }
+      if (from < 0 && !alongBox(ring[2 * p], ring[2 * p + 1], x, y, box)) [from, fromStep] = [p, k - 1];
+      if (from >= 0 && onBox(x, y, box)) {
+        // A ring on the edge at one vertex only runs all the way round, back to it: count + 1 vertices.
+        const length = k - fromStep + 1;
+        chains.push({ ring, from, length, entry: perimeter(ring[2 * from], ring[2 * from + 1], box), exit: perimeter(x, y, box), used: false });
+        produced = true;
+        from = -1;
       }
+      p = i;
     }
     if (!produced) edgeOnly += Math.sign(item.area);
   }
@@ -234,7 +258,7 @@ function rejoinAlongBox(rings: { ring: Ring; area: number }[], box: ClipBox): { 
   const outers: { ring: Ring; area: number }[] = [];
   if (chains.length === 0) {
     // The box is all inside (or all in a hole): only rings along its edge were left.
-    if (edgeOnly > 0) outers.push({ ring: corners.flatMap(([x, y]) => [x, y]), area: width * height });
+    if (edgeOnly > 0) outers.push({ ring: [minX, minY, maxX, minY, maxX, maxY, minX, maxY], area: width * height });
   }
   for (const first of chains) {
     if (first.used) continue;
@@ -242,7 +266,11 @@ function rejoinAlongBox(rings: { ring: Ring; area: number }[], box: ClipBox): { 
     let chain = first;
     for (let guard = 0; guard <= chains.length; guard++) {
       chain.used = true;
-      for (let i = 0; i < chain.points.length; i += 2) push(ring, chain.points[i], chain.points[i + 1]);
+      const points = chain.ring;
+      for (let k = 0; k < chain.length; k++) {
+        const at = chainAt(chain, k);
+        push(ring, points[at], points[at + 1]);
+      }
       // The nearest entry clockwise from this exit (this chain's own entry included, which closes the ring).
       let next = first;
       let best = Infinity;
@@ -251,7 +279,7 @@ function rejoinAlongBox(rings: { ring: Ring; area: number }[], box: ClipBox): { 
         let distance = (candidate.entry - chain.exit + total) % total;
         // An entry at this very exit continues the ring only if the polygon does not also cover the edge just
         // clockwise of the point (a ring touching the edge at a vertex); else that entry closes the edge's far side.
-        if (distance === 0 && coversEdgeAfter(chain.points, candidate.points, box)) distance = total;
+        if (distance === 0 && coversEdgeAfter(chain, candidate, box)) distance = total;
         if (distance < best) [best, next] = [distance, candidate];
       }
       // The corners passed on the way, in the order met.
@@ -264,7 +292,8 @@ function rejoinAlongBox(rings: { ring: Ring; area: number }[], box: ClipBox): { 
       if (next === first) break;
       chain = next;
     }
-    const cleaned = cleanRing(ring);
+    // Built by push already: only the closing corner is left to clean.
+    const cleaned = closeRing(ring);
     if (cleaned) outers.push({ ring: cleaned, area: ringArea(cleaned) });
   }
 
@@ -272,29 +301,54 @@ function rejoinAlongBox(rings: { ring: Ring; area: number }[], box: ClipBox): { 
   // smallest exterior that holds it.
   const exteriors = [...outers, ...inside.filter((item) => item.area > 0)].filter((item) => item.area > 0);
   const holes = new Map<{ ring: Ring; area: number }, { ring: Ring; area: number }[]>(exteriors.map((e) => [e, []]));
+  let bounds: Bounds[] | undefined;
   for (const item of [...outers, ...inside]) {
     if (item.area > 0) continue;
+    // An exterior whose box does not hold the hole's first vertex does not hold the hole: most tests end there.
+    bounds ??= exteriors.map((exterior) => ringBounds(exterior.ring));
+    const x = item.ring[0];
+    const y = item.ring[1];
     let home: { ring: Ring; area: number } | undefined;
-    for (const exterior of exteriors) {
-      if ((!home || exterior.area < home.area) && containsRing(exterior.ring, item.ring)) home = exterior;
+    for (let e = 0; e < exteriors.length; e++) {
+      const exterior = exteriors[e];
+      if (home && exterior.area >= home.area) continue;
+      const [bx0, by0, bx1, by1] = bounds[e];
+      if (x < bx0 || x > bx1 || y < by0 || y > by1) continue;
+      if (containsRing(exterior.ring, item.ring)) home = exterior;
     }
     if (home) holes.get(home)?.push(item);
   }
   return exteriors.flatMap((exterior) => [exterior, ...(holes.get(exterior) ?? [])]);
 }
 
+type Bounds = [number, number, number, number];
+
+/** [minX, minY, maxX, maxY] of a ring. */
+function ringBounds(ring: Ring): Bounds {
+  const bounds: Bounds = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < ring.length; i += 2) {
+    if (ring[i] < bounds[0]) bounds[0] = ring[i];
+    if (ring[i + 1] < bounds[1]) bounds[1] = ring[i + 1];
+    if (ring[i] > bounds[2]) bounds[2] = ring[i];
+    if (ring[i + 1] > bounds[3]) bounds[3] = ring[i + 1];
+  }
+  return bounds;
+}
+
 /**
  * Whether the polygon's interior (right of travel) covers the box edge just clockwise of the point where `arriving`
  * ends and `leaving` starts: the interior wedge between the two segments there holds the edge's clockwise direction.
  */
-function coversEdgeAfter(arriving: number[], leaving: number[], box: ClipBox): boolean {
-  const n = arriving.length;
-  const cx = arriving[n - 2];
-  const cy = arriving[n - 1];
-  const ux = cx - arriving[n - 4];
-  const uy = cy - arriving[n - 3];
-  const vx = leaving[2] - cx;
-  const vy = leaving[3] - cy;
+function coversEdgeAfter(arriving: Chain, leaving: Chain, box: ClipBox): boolean {
+  const end = chainAt(arriving, arriving.length - 1);
+  const before = chainAt(arriving, arriving.length - 2);
+  const after = chainAt(leaving, 1);
+  const cx = arriving.ring[end];
+  const cy = arriving.ring[end + 1];
+  const ux = cx - arriving.ring[before];
+  const uy = cy - arriving.ring[before + 1];
+  const vx = leaving.ring[after] - cx;
+  const vy = leaving.ring[after + 1] - cy;
   const [minX, minY, maxX, maxY] = box;
   // The clockwise direction along the edge at the point (y down): east on top, south on the right, and so on.
   const [tx, ty] = cy === minY && cx < maxX ? [1, 0] : cx === maxX && cy < maxY ? [0, 1] : cy === maxY && cx > minX ? [-1, 0] : [0, -1];
