@@ -32,9 +32,35 @@ export function meetingRings(rings: ArrayLike<number>[]): Uint8Array | undefined
 
 /** Whether a ring of `a` meets a ring of `b` (rings of one set may meet each other). */
 export function setsMeet(a: ArrayLike<number>[], b: ArrayLike<number>[]): boolean {
+  // Only rings of `b` within the box around `a` can meet it: on a continent's tile most are far off.
+  const [minX, minY, maxX, maxY] = boundsOf(a);
+  const near = b.filter((ring) => {
+    const [x0, y0, x1, y1] = boundsOf([ring]);
+    return x0 <= maxX && x1 >= minX && y0 <= maxY && y1 >= minY;
+  });
+  if (near.length === 0) return false;
   // Edges are numbered ring by ring: those of `a` come first.
   const split = a.reduce((n, ring) => n + ring.length / 2, 0);
-  return meetings([...a, ...b], (_, s, t) => s < split !== t < split) === undefined;
+  return meetings([...a, ...near], (_, s, t) => s < split !== t < split) === undefined;
+}
+
+/** [minX, minY, maxX, maxY] around all the rings. */
+function boundsOf(rings: ArrayLike<number>[]): [number, number, number, number] {
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (const ring of rings) {
+    for (let i = 0; i < ring.length; i += 2) {
+      const x = ring[i];
+      const y = ring[i + 1];
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+    }
+  }
+  return [minX, minY, maxX, maxY];
 }
 
 /**
@@ -104,18 +130,26 @@ function sharedCorner(e: Edges, s: number, t: number): [number, number] | undefi
  * view). Once every meeting is a shared vertex, the union has nothing left to round.
  */
 export function nodeRings(rings: ArrayLike<number>[]): number[][] {
+  return nodedWhereMeeting(rings) ?? rings.map((ring) => Array.from(ring));
+}
+
+/** nodeRings' rings, or undefined when no two edges meet at all (ringsCross false): one sweep answers both. */
+export function nodedWhereMeeting(rings: ArrayLike<number>[]): number[][] | undefined {
+  let met = false;
   const added = new Map<number, number[]>();
   const add = (edge: number, x: number, y: number) => {
     const list = added.get(edge);
     if (list) list.push(x, y);
     else added.set(edge, [x, y]);
   };
-  const edges = meetings(rings, (e, s, t) => {
+  meetings(rings, (e, s, t) => {
+    met = true;
     const [px, py] = meetingPoint(e, s, t);
     for (const u of [s, t]) if (!(px === e.ax[u] && py === e.ay[u]) && !(px === e.bx[u] && py === e.by[u])) add(u, px, py);
     return false;
   });
-  if (!edges || added.size === 0) return rings.map((ring) => Array.from(ring));
+  if (!met) return undefined;
+  if (added.size === 0) return rings.map((ring) => Array.from(ring));
   const out: number[][] = [];
   let e = 0;
   for (const ring of rings) {

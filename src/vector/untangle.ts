@@ -2,7 +2,7 @@
 // positively around it (exteriors count +1, holes -1), traced back as simple rings that touch nowhere. Tippecanoe
 // does the same with wagyu on every simplified polygon; here only polygons whose rings cross (crossings.ts) pay it.
 import ClipperLib, { type PolyNode } from 'clipper-lib';
-import { meetingRings, nodeRings, ringsCross, ringsMeetAsAllowed, setsMeet } from './crossings.js';
+import { meetingRings, nodedWhereMeeting, nodeRings, ringsMeetAsAllowed, setsMeet } from './crossings.js';
 import { edgeWinding, splitAtPinches, traceFaces } from './faces.js';
 import { containsRing, ringArea, type Ring } from './repair.js';
 
@@ -84,7 +84,8 @@ function putBack(untangled: Ring[], rings: ArrayLike<number>[], involved: boolea
 
 /** How many times a ring winds around a point off its boundary: +1 inside an exterior (positive area), -1 inside a hole. */
 function winding(ring: ArrayLike<number>, box: Box, x: number, y: number): number {
-  if (y < box[1] || y > box[3] || x > box[2]) return 0;
+  // Off the ring's box the point is outside it, whichever side (Sunday's sum is exactly 0 there).
+  if (y < box[1] || y > box[3] || x > box[2] || x < box[0]) return 0;
   let wn = 0;
   const n = ring.length;
   for (let i = 0, j = n - 2; i < n; j = i, i += 2) wn += edgeWinding(ring[j], ring[j + 1], ring[i], ring[i + 1], x, y);
@@ -107,8 +108,13 @@ function ringBox(ring: ArrayLike<number>): Box {
 /** The union of all the rings, in passes, retraced when rings still meet. */
 function untangleAll(rings: ArrayLike<number>[]): Ring[] {
   let result = union(nodeRings(rings));
-  // Each pass's rounding can make a new crossing a unit away; one more pass settles nearly all.
-  for (let pass = 1; pass < UNTANGLE_PASSES && ringsCross(result); pass++) result = union(nodeRings(result));
+  // Each pass's rounding can make a new crossing a unit away; one more pass settles nearly all. Rings that meet
+  // nowhere need no more passes and no check of how they meet.
+  for (let pass = 1; pass < UNTANGLE_PASSES; pass++) {
+    const noded = nodedWhereMeeting(result);
+    if (!noded) return result;
+    result = union(noded);
+  }
   // Rings that still meet may meet as GEOS forbids (a hole touching its exterior twice): retraced face by face.
   return ringsMeetAsAllowed(result) ? result : traceFaces(result);
 }
