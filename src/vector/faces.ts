@@ -143,6 +143,11 @@ function faceWalks(graph: EdgeGraph): number[][] {
  * is an exterior with a hole there, or two exteriors), each cleaned; GEOS rejects a ring that touches itself.
  */
 export function splitAtPinches(path: ArrayLike<number>): Ring[] {
+  // Most rings pass no point twice: a typed hash of the points tells so without a Map entry a point.
+  if (!repeatsPoint(path)) {
+    const ring = cleanRing(path);
+    return ring ? [ring] : [];
+  }
   const pieces: Ring[] = [];
   const walk: number[] = [];
   const seen = new Map<number, number>();
@@ -164,6 +169,40 @@ export function splitAtPinches(path: ArrayLike<number>): Ring[] {
   if (ring) pieces.push(ring);
   return pieces;
 }
+
+/**
+ * Whether the path passes through one point twice (or holds a coordinate off the 32-bit grid, which the hash does
+ * not take: then it says yes and the caller walks it the long way).
+ */
+function repeatsPoint(path: ArrayLike<number>): boolean {
+  const count = path.length / 2;
+  let size = 64;
+  while (size < 2 * count) size *= 2;
+  if (hashX.length < size) [hashX, hashY, hashUsed] = [new Int32Array(size), new Int32Array(size), new Uint32Array(size)];
+  // A slot is taken when hashUsed holds this call's stamp: no clearing between calls.
+  stamp = stamp === 0xffffffff ? 1 : stamp + 1;
+  if (stamp === 1) hashUsed.fill(0);
+  const mask = size - 1;
+  for (let i = 0; i < path.length; i += 2) {
+    const x = path[i];
+    const y = path[i + 1];
+    if ((x | 0) !== x || (y | 0) !== y) return true;
+    let slot = (Math.imul(x, 0x9e3779b1) ^ Math.imul(y, 0x85ebca77)) & mask;
+    while (hashUsed[slot] === stamp) {
+      if (hashX[slot] === x && hashY[slot] === y) return true;
+      slot = (slot + 1) & mask;
+    }
+    hashUsed[slot] = stamp;
+    hashX[slot] = x;
+    hashY[slot] = y;
+  }
+  return false;
+}
+
+let hashX = new Int32Array(0);
+let hashY = new Int32Array(0);
+let hashUsed = new Uint32Array(0);
+let stamp = 0;
 
 /**
  * Whether the ring separates land (positive winding of all the pieces) on its right from no land on its left,

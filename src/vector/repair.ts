@@ -318,7 +318,12 @@ function rejoinAlongBox(rings: { ring: Ring; area: number }[], box: ClipBox): { 
     }
     if (home) holes.get(home)?.push(item);
   }
-  return exteriors.flatMap((exterior) => [exterior, ...(holes.get(exterior) ?? [])]);
+  const out: { ring: Ring; area: number }[] = [];
+  for (const exterior of exteriors) {
+    out.push(exterior);
+    for (const hole of holes.get(exterior) ?? []) out.push(hole);
+  }
+  return out;
 }
 
 type Bounds = [number, number, number, number];
@@ -378,6 +383,8 @@ function pointInRing(ring: Ring, x: number, y: number): number {
     const yi = ring[i + 1];
     const xj = ring[j];
     const yj = ring[j + 1];
+    // An edge wholly above or below the point neither holds it nor crosses its row: most edges of a coast.
+    if ((yi < y && yj < y) || (yi > y && yj > y)) continue;
     const cross = (xj - xi) * (y - yi) - (yj - yi) * (x - xi);
     if (cross === 0 && Math.min(xi, xj) <= x && x <= Math.max(xi, xj) && Math.min(yi, yj) <= y && y <= Math.max(yi, yj)) return 0;
     if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
