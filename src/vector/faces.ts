@@ -246,7 +246,7 @@ export function edgeWinding(x0: number, y0: number, x1: number, y1: number, px: 
  * The winding number of a point over the rings (exteriors, positive area, count +1 around what they hold). Edges
  * are filed by horizontal bands, so a point reads only the edges that span its y: a tile's coast has thousands.
  */
-function windingOf(rings: Ring[]): (px: number, py: number) => number {
+export function windingOf(rings: ArrayLike<number>[]): (px: number, py: number) => number {
   let count = 0;
   let minY = Infinity;
   let maxY = -Infinity;

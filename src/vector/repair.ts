@@ -41,10 +41,11 @@ function withoutNestedSlivers(rings: Ring[]): Ring[] {
   const areas = rings.map(ringArea);
   const slivers = areas.map((area, i) => i > 0 && area > 0 && area < TINY_RING);
   if (!slivers.includes(true)) return rings;
+  const contains = containsRingTester();
   return rings.filter((ring, i) => {
     if (!slivers[i]) return true;
     let winding = 0;
-    for (let k = 0; k < rings.length; k++) if (k !== i && containsRing(rings[k], ring)) winding += Math.sign(areas[k]);
+    for (let k = 0; k < rings.length; k++) if (k !== i && contains(rings[k], ring)) winding += Math.sign(areas[k]);
     return winding <= 0;
   });
 }
@@ -302,6 +303,7 @@ function rejoinAlongBox(rings: { ring: Ring; area: number }[], box: ClipBox): { 
   const exteriors = [...outers, ...inside.filter((item) => item.area > 0)].filter((item) => item.area > 0);
   const holes = new Map<{ ring: Ring; area: number }, { ring: Ring; area: number }[]>(exteriors.map((e) => [e, []]));
   let bounds: Bounds[] | undefined;
+  const contains = containsRingTester();
   for (const item of [...outers, ...inside]) {
     if (item.area > 0) continue;
     // An exterior whose box does not hold the hole's first vertex does not hold the hole: most tests end there.
@@ -314,7 +316,7 @@ function rejoinAlongBox(rings: { ring: Ring; area: number }[], box: ClipBox): { 
       if (home && exterior.area >= home.area) continue;
       const [bx0, by0, bx1, by1] = bounds[e];
       if (x < bx0 || x > bx1 || y < by0 || y > by1) continue;
-      if (containsRing(exterior.ring, item.ring)) home = exterior;
+      if (contains(exterior.ring, item.ring)) home = exterior;
     }
     if (home) holes.get(home)?.push(item);
   }
@@ -374,20 +376,80 @@ export function containsRing(outer: Ring, ring: Ring): boolean {
   return false;
 }
 
+/**
+ * containsRing for many rings tested against the same few exteriors (the lakes of a coast): an exterior asked more
+ * than once, with a few hundred points or more, has its edges filed by horizontal bands, so that a point reads
+ * only the edges that span its row. Same answers as containsRing.
+ */
+export function containsRingTester(): (outer: Ring, ring: Ring) => boolean {
+  const seen = new Map<Ring, number | ((x: number, y: number) => number)>();
+  return (outer, ring) => {
+    let banded = seen.get(outer) ?? 0;
+    if (typeof banded === 'number') {
+      if (outer.length < 2 * BANDED_RING || banded === 0) {
+        seen.set(outer, banded + 1);
+        return containsRing(outer, ring);
+      }
+      banded = bandedPointInRing(outer);
+      seen.set(outer, banded);
+    }
+    for (let k = 0; k < ring.length; k += 2) {
+      const side = banded(ring[k], ring[k + 1]);
+      if (side !== 0) return side > 0;
+    }
+    return false;
+  };
+}
+
+const BANDED_RING = 256;
+
+/** pointInRing over the ring's edges filed by the horizontal bands their closed y range spans. */
+function bandedPointInRing(ring: Ring): (x: number, y: number) => number {
+  const n = ring.length;
+  let minY = Infinity;
+  let maxY = -Infinity;
+  for (let i = 1; i < n; i += 2) {
+    if (ring[i] < minY) minY = ring[i];
+    if (ring[i] > maxY) maxY = ring[i];
+  }
+  const bandCount = Math.max(1, Math.min(1024, Math.ceil(Math.sqrt(n / 2))));
+  const height = (maxY - minY) / bandCount || 1;
+  const band = (y: number) => Math.min(bandCount - 1, Math.max(0, Math.floor((y - minY) / height)));
+  const bands: number[][] = Array.from({ length: bandCount }, () => []);
+  for (let i = 0, j = n - 2; i < n; j = i, i += 2) {
+    const last = band(Math.max(ring[i + 1], ring[j + 1]));
+    for (let b = band(Math.min(ring[i + 1], ring[j + 1])); b <= last; b++) bands[b].push(i);
+  }
+  return (x, y) => {
+    if (y < minY || y > maxY) return -1;
+    let inside = false;
+    for (const i of bands[band(y)]) {
+      const j = i === 0 ? n - 2 : i - 2;
+      const side = edgeSide(ring[i], ring[i + 1], ring[j], ring[j + 1], x, y);
+      if (side === 0) return 0;
+      if (side > 0) inside = !inside;
+    }
+    return inside ? 1 : -1;
+  };
+}
+
+/** 0 when (x, y) lies on the edge from (xj, yj) to (xi, yi); 1 when the edge crosses the point's row right of it (even-odd); else -1. */
+function edgeSide(xi: number, yi: number, xj: number, yj: number, x: number, y: number): number {
+  // An edge wholly above or below the point neither holds it nor crosses its row: most edges of a coast.
+  if ((yi < y && yj < y) || (yi > y && yj > y)) return -1;
+  const cross = (xj - xi) * (y - yi) - (yj - yi) * (x - xi);
+  if (cross === 0 && Math.min(xi, xj) <= x && x <= Math.max(xi, xj) && Math.min(yi, yj) <= y && y <= Math.max(yi, yj)) return 0;
+  return yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi ? 1 : -1;
+}
+
 /** 1 inside, -1 outside, 0 on the boundary. */
 function pointInRing(ring: Ring, x: number, y: number): number {
   let inside = false;
   const n = ring.length;
   for (let i = 0, j = n - 2; i < n; j = i, i += 2) {
-    const xi = ring[i];
-    const yi = ring[i + 1];
-    const xj = ring[j];
-    const yj = ring[j + 1];
-    // An edge wholly above or below the point neither holds it nor crosses its row: most edges of a coast.
-    if ((yi < y && yj < y) || (yi > y && yj > y)) continue;
-    const cross = (xj - xi) * (y - yi) - (yj - yi) * (x - xi);
-    if (cross === 0 && Math.min(xi, xj) <= x && x <= Math.max(xi, xj) && Math.min(yi, yj) <= y && y <= Math.max(yi, yj)) return 0;
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+    const side = edgeSide(ring[i], ring[i + 1], ring[j], ring[j + 1], x, y);
+    if (side === 0) return 0;
+    if (side > 0) inside = !inside;
   }
   return inside ? 1 : -1;
 }

@@ -3,8 +3,8 @@
 // does the same with wagyu on every simplified polygon; here only polygons whose rings cross (crossings.ts) pay it.
 import ClipperLib, { type PolyNode } from 'clipper-lib';
 import { meetingRings, nodedWhereMeeting, nodeRings, ringsMeetAsAllowed, setsMeet } from './crossings.js';
-import { edgeWinding, splitAtPinches, traceFaces } from './faces.js';
-import { containsRing, ringArea, type Ring } from './repair.js';
+import { edgeWinding, splitAtPinches, traceFaces, windingOf } from './faces.js';
+import { containsRingTester, ringArea, type Ring } from './repair.js';
 
 type Path = { X: number; Y: number }[];
 
@@ -47,9 +47,19 @@ function withTheirExteriors(rings: ArrayLike<number>[], meeting: Uint8Array): bo
  */
 function putBack(untangled: Ring[], rings: ArrayLike<number>[], involved: boolean[]): Ring[] | undefined {
   const boxes = rings.map(ringBox);
+  // A coast's exterior is asked about every island in its box: past a few hundred points its edges are filed by
+  // horizontal bands (faces.ts), so that a point reads only the edges that span its row.
+  const banded: ((x: number, y: number) => number)[] = [];
+  const windingAt = (r: number, x: number, y: number) => {
+    const ring = rings[r];
+    const box = boxes[r];
+    if (ring.length < 2 * BANDED_RING || !inBox(box, x, y)) return winding(ring, box, x, y);
+    banded[r] ??= windingOf([ring]);
+    return banded[r](x, y);
+  };
   const windingOfLeftOut = (x: number, y: number) => {
     let sum = 0;
-    for (let r = 0; r < rings.length; r++) if (!involved[r]) sum += winding(rings[r], boxes[r], x, y);
+    for (let r = 0; r < rings.length; r++) if (!involved[r]) sum += windingAt(r, x, y);
     return sum;
   };
   for (const ring of untangled) if (windingOfLeftOut(ring[0], ring[1]) !== 0) return undefined;
@@ -66,26 +76,33 @@ function putBack(untangled: Ring[], rings: ArrayLike<number>[], involved: boolea
     const x = ring[0];
     const y = ring[1];
     let around = 0;
-    for (let o = 0; o < rings.length; o++) if (o !== r) around += winding(rings[o], boxes[o], x, y);
+    for (let o = 0; o < rings.length; o++) if (o !== r) around += windingAt(o, x, y);
     const exterior = ringArea(ring) > 0;
     if (exterior && around === 0) groups.push([Array.from(ring)]);
     else if (!exterior && around === 1) holes.push(Array.from(ring));
   }
   if (holes.length) {
     const homes = groups.map((group) => ({ group, area: ringArea(group[0]), box: ringBox(group[0]) })).sort((a, b) => a.area - b.area);
+    const contains = containsRingTester();
     for (const hole of holes) {
       const box = ringBox(hole);
-      const home = homes.find((h) => h.box[0] <= box[0] && h.box[1] <= box[1] && h.box[2] >= box[2] && h.box[3] >= box[3] && containsRing(h.group[0], hole));
+      const home = homes.find((h) => h.box[0] <= box[0] && h.box[1] <= box[1] && h.box[2] >= box[2] && h.box[3] >= box[3] && contains(h.group[0], hole));
       home?.group.push(hole);
     }
   }
   return groups.flat();
 }
 
+const BANDED_RING = 256;
+
+function inBox(box: Box, x: number, y: number): boolean {
+  return y >= box[1] && y <= box[3] && x <= box[2] && x >= box[0];
+}
+
 /** How many times a ring winds around a point off its boundary: +1 inside an exterior (positive area), -1 inside a hole. */
 function winding(ring: ArrayLike<number>, box: Box, x: number, y: number): number {
   // Off the ring's box the point is outside it, whichever side (Sunday's sum is exactly 0 there).
-  if (y < box[1] || y > box[3] || x > box[2] || x < box[0]) return 0;
+  if (!inBox(box, x, y)) return 0;
   let wn = 0;
   const n = ring.length;
   for (let i = 0, j = n - 2; i < n; j = i, i += 2) wn += edgeWinding(ring[j], ring[j + 1], ring[i], ring[i + 1], x, y);
@@ -146,8 +163,9 @@ function union(rings: ArrayLike<number>[]): Ring[] {
       // Each hole after the smallest exterior that holds it.
       const homes = new Map<Ring, Ring[]>(exteriors.map((exterior) => [exterior, []]));
       const bySize = [...exteriors].sort((a, b) => ringArea(a) - ringArea(b));
+      const contains = containsRingTester();
       for (const hole of holes) {
-        const home = bySize.find((exterior) => containsRing(exterior, hole));
+        const home = bySize.find((exterior) => contains(exterior, hole));
         if (home) homes.get(home)?.push(hole);
       }
       for (const exterior of exteriors) out.push(exterior, ...(homes.get(exterior) ?? []));
