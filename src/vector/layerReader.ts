@@ -4,7 +4,7 @@ import { InputError } from '../errors.js';
 import type { FeatureProblem, FeatureSource, PropertyValue } from '../sources/types.js';
 import { compileAttributeRules, FieldTypes } from './attributes.js';
 import { compileFilter, type FilterGeometryType } from './filter.js';
-import { clipGeometry, geometryBox, projectGeometry, projectX, projectY, shiftGeometry, simplifyGeometry, weighGeometry, type ProjectedBox, type ProjectedGeometry } from './geometry.js';
+import { clipGeometry, clipStripe, geometryBox, projectGeometry, projectX, projectY, shiftGeometry, simplifyGeometry, weighGeometry, type ProjectedBox, type ProjectedGeometry } from './geometry.js';
 import { EXTENT, type BuildPlan, type LayerPlan } from './plan.js';
 import { PointSelection } from './pointSelection.js';
 import { encodeRecord, PartitionSpill, type SpilledAttributes, type SpillSegment } from './spill.js';
@@ -84,9 +84,9 @@ export async function readLayer(
   };
 
   // Descends the quadtree from the world tile to the band's first zoom, clipping only where a geometry spans
-  // several children: every vertex is clipped once per level, not once per partition it touches. Features are
-  // cut a little wider than their partition tile (twice the tile buffer at that zoom), so geojson-vt sees
-  // everything any tile of the partition draws in its buffer.
+  // several children: every vertex is clipped once per level, not once per partition it touches; a column of
+  // children shares its clip on x. Features are cut a little wider than their partition tile (twice the tile
+  // buffer at that zoom), so geojson-vt sees everything any tile of the partition draws in its buffer.
   const distribute = (band: Band, minzoom: number, props: SpilledAttributes, geometry: ProjectedGeometry, part: ProjectedBox, z: number, x: number, y: number) => {
     if (z === band.start) {
       placeRecord(band, x, y, encodeRecord(layerIndex, minzoom, props, geometry), part);
@@ -94,14 +94,21 @@ export async function readLayer(
     }
     const margin = (2 * plan.buffer) / EXTENT / 2 ** band.start;
     const childSize = 1 / 2 ** (z + 1);
+    // Each column's clip on x, made when a child of it first needs one (null: not yet; undefined: nothing left).
+    const columns: (ProjectedGeometry | undefined | null)[] = [null, null];
     for (let child = 0; child < 4; child++) {
       const cx = 2 * x + (child & 1);
       const cy = 2 * y + (child >> 1);
       const clip: ProjectedBox = [cx * childSize - margin, cy * childSize - margin, (cx + 1) * childSize + margin, (cy + 1) * childSize + margin];
       if (part[2] < clip[0] || part[0] > clip[2] || part[3] < clip[1] || part[1] > clip[3]) continue;
-      const inside = part[0] >= clip[0] && part[2] <= clip[2] && part[1] >= clip[1] && part[3] <= clip[3];
-      const clipped = inside ? geometry : clipGeometry(geometry, clip);
-      if (clipped) distribute(band, minzoom, props, clipped, inside ? part : geometryBox(clipped), z + 1, cx, cy);
+      if (part[0] >= clip[0] && part[2] <= clip[2] && part[1] >= clip[1] && part[3] <= clip[3]) {
+        distribute(band, minzoom, props, geometry, part, z + 1, cx, cy);
+        continue;
+      }
+      let column = columns[child & 1];
+      if (column === null) column = columns[child & 1] = clipStripe(geometry, clip[0], clip[2], 0);
+      const clipped = column && clipStripe(column, clip[1], clip[3], 1);
+      if (clipped) distribute(band, minzoom, props, clipped, geometryBox(clipped), z + 1, cx, cy);
     }
   };
 

@@ -30,63 +30,103 @@ const HEADER = 28;
 const WEIGHED = 0x10;
 const align = (n: number, to: number) => Math.ceil(n / to) * to;
 
+/**
+ * Where records are encoded: one buffer for the thread, with typed views for the coordinates, sizes and weights
+ * (records are 8-byte aligned in it). A record a buffer of its own cost an allocation, a zero-fill and a Buffer
+ * view for each of its arrays: for every piece of every feature in every band. A larger record gets a buffer
+ * of its own, so that the thread keeps none larger into the tiling phase.
+ */
+const ENCODING_BYTES = 1 << 18;
+const encoding = encodingBuffer(ENCODING_BYTES);
+
+function encodingBuffer(bytes: number) {
+  const buffer = new ArrayBuffer(bytes);
+  return { bytes: Buffer.from(buffer), f64: new Float64Array(buffer), f32: new Float32Array(buffer) };
+}
+
+/**
+ * One record, encoded into the thread's encoding buffer: the view returned is valid until the next call (hand
+ * it to PartitionSpill.add, which copies it, at once).
+ */
 export function encodeRecord(layer: number, minzoom: number, attributes: SpilledAttributes, geometry: ProjectedGeometry): Buffer {
   const propertiesJson = attributes.json;
-  const structure: number[] = [];
-  const arrays: Float64Array[] = [];
-  const shapes: Shape[] = [];
+  // Counts first, so the record is written in one pass without gathering its arrays.
+  let structureLength = 0;
+  let coordCount = 0;
+  let parts = 0;
+  let weighed = false;
   if (geometry.kind === 1) {
-    arrays.push(geometry.points);
+    coordCount = geometry.points.length;
   } else if (geometry.kind === 2) {
-    structure.push(geometry.lines.length);
-    for (const line of geometry.lines) {
-      structure.push(line.length / 2);
-      arrays.push(line);
-    }
-    if (geometry.shape) shapes.push(...geometry.shape);
+    structureLength = 1 + geometry.lines.length;
+    for (const line of geometry.lines) coordCount += line.length;
+    parts = geometry.lines.length;
+    weighed = geometry.shape !== undefined && geometry.shape.length > 0;
   } else {
-    structure.push(geometry.polygons.length);
+    structureLength = 1;
     for (const polygon of geometry.polygons) {
-      structure.push(polygon.length);
-      for (const ring of polygon) {
-        structure.push(ring.length / 2);
-        arrays.push(ring);
-      }
+      structureLength += 1 + polygon.length;
+      for (const ring of polygon) coordCount += ring.length;
+      parts += polygon.length;
     }
-    if (geometry.shape) for (const polygon of geometry.shape) shapes.push(...polygon);
+    weighed = geometry.shape !== undefined && geometry.shape.some((polygon) => polygon.length > 0);
   }
-  const weighed = shapes.length > 0;
-  const coordCount = arrays.reduce((n, a) => n + a.length, 0);
   const structureAt = align(HEADER + propertiesJson.length, 4);
-  const coordsAt = align(structureAt + structure.length * 4, 8);
+  const structureEnd = structureAt + structureLength * 4;
+  const coordsAt = align(structureEnd, 8);
   const sizesAt = coordsAt + coordCount * 8;
-  const weightsAt = sizesAt + (weighed ? arrays.length * 8 : 0);
-  const length = align(weightsAt + (weighed ? (coordCount / 2) * 4 : 0), 8);
-  const record = Buffer.alloc(length);
-  record.writeUInt32LE(length, 0);
-  record.writeUInt16LE(layer, 4);
-  record.writeUInt8(geometry.kind + (weighed ? WEIGHED : 0), 6);
-  record.writeUInt8(minzoom, 7);
-  record.writeUInt32LE(propertiesJson.length, 8);
-  record.writeUInt32LE(structure.length, 12);
-  record.writeUInt32LE(coordCount, 16);
-  record.writeDoubleLE(attributes.id ?? -1, 20);
-  propertiesJson.copy(record, HEADER);
-  for (let i = 0; i < structure.length; i++) record.writeUInt32LE(structure[i], structureAt + 4 * i);
-  let at = coordsAt;
-  for (const array of arrays) {
-    Buffer.from(array.buffer, array.byteOffset, array.byteLength).copy(record, at);
-    at += array.byteLength;
+  const weightsAt = sizesAt + (weighed ? parts * 8 : 0);
+  const end = weightsAt + (weighed ? (coordCount / 2) * 4 : 0);
+  const length = align(end, 8);
+  const { bytes, f64, f32 } = length <= ENCODING_BYTES ? encoding : encodingBuffer(length);
+  bytes.writeUInt32LE(length, 0);
+  bytes.writeUInt16LE(layer, 4);
+  bytes.writeUInt8(geometry.kind + (weighed ? WEIGHED : 0), 6);
+  bytes.writeUInt8(minzoom, 7);
+  bytes.writeUInt32LE(propertiesJson.length, 8);
+  bytes.writeUInt32LE(structureLength, 12);
+  bytes.writeUInt32LE(coordCount, 16);
+  bytes.writeDoubleLE(attributes.id ?? -1, 20);
+  propertiesJson.copy(bytes, HEADER);
+  // The padding is zeroed: a record's bytes depend on it alone, not on what the buffer held before.
+  bytes.fill(0, HEADER + propertiesJson.length, structureAt);
+  bytes.fill(0, structureEnd, coordsAt);
+  bytes.fill(0, end, length);
+  let structureNext = structureAt;
+  const structure = (value: number) => {
+    bytes.writeUInt32LE(value, structureNext);
+    structureNext += 4;
+  };
+  let coordNext = coordsAt / 8;
+  let partNext = sizesAt / 8;
+  let weightNext = weightsAt / 4;
+  const part = (flat: Float64Array, shape: Shape | undefined) => {
+    f64.set(flat, coordNext);
+    coordNext += flat.length;
+    if (!weighed || !shape) return;
+    f64[partNext++] = shape.size;
+    f32.set(shape.weights, weightNext);
+    weightNext += shape.weights.length;
+  };
+  if (geometry.kind === 1) {
+    part(geometry.points, undefined);
+  } else if (geometry.kind === 2) {
+    structure(geometry.lines.length);
+    geometry.lines.forEach((line, i) => {
+      structure(line.length / 2);
+      part(line, geometry.shape?.[i]);
+    });
+  } else {
+    structure(geometry.polygons.length);
+    geometry.polygons.forEach((polygon, p) => {
+      structure(polygon.length);
+      polygon.forEach((ring, r) => {
+        structure(ring.length / 2);
+        part(ring, geometry.shape?.[p][r]);
+      });
+    });
   }
-  if (weighed) {
-    shapes.forEach((shape, i) => record.writeDoubleLE(shape.size, sizesAt + 8 * i));
-    at = weightsAt;
-    for (const { weights } of shapes) {
-      Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength).copy(record, at);
-      at += weights.byteLength;
-    }
-  }
-  return record;
+  return bytes.subarray(0, length);
 }
 
 const READ_BUFFER_BYTES = 1 << 20;
@@ -261,7 +301,10 @@ export class PartitionSpill {
     private readonly memoryLimit = 2 * 1024 * 1024,
   ) {}
 
+  /** Keeps a record (copied when it lies in the encoding buffer) for the partition `key`. */
   add(key: string, record: Buffer): void {
+    // A copy at its size, from Node's pool when small: many records share one allocation.
+    if (record.buffer === encoding.bytes.buffer) record = Buffer.from(record);
     let chunks = this.buffers.get(key);
     if (!chunks) this.buffers.set(key, (chunks = []));
     chunks.push(record);
