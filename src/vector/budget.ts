@@ -5,20 +5,24 @@ import type { RankRule } from './plan.js';
 import type { TileFeature, TileLayer } from './encode.js';
 import { simplifyFlat } from './geometry.js';
 import { repairPolygon, ringArea, type ClipBox } from './repair.js';
+import type { PackedTile } from './tileGzip.js';
 
 export interface RankedLayer extends TileLayer {
   rank?: RankRule;
 }
 
 export interface BudgetResult {
-  /** The bytes to store, or undefined when not even one feature fits (the tile is left out). */
-  data: Uint8Array | undefined;
+  /** The tile to store, or undefined when not even one feature fits (the tile is left out). */
+  data: PackedTile | undefined;
   reduced: boolean;
   featuresDropped: number;
 }
 
-/** Encodes and compresses a tile; `pack` returns undefined for an empty tile. */
-export type PackTile = (layers: TileLayer[]) => Uint8Array | undefined;
+/**
+ * Encodes a tile; `pack` returns undefined for an empty tile. Bytes left uncompressed must be known to fit the
+ * budget once gzipped (tileGzip.ts): their length is at most the budget, and the checks below hold for both.
+ */
+export type PackTile = (layers: TileLayer[]) => PackedTile | undefined;
 
 // Tolerances (tile units of 4096) tried before any feature is dropped: 1 then 4 pixels of a 512 px tile.
 const SIMPLIFY_STEPS = [8, 32];
@@ -27,7 +31,7 @@ const MAX_DROP_ROUNDS = 16;
 /** `box`: what the polygons were clipped to (tile units), where simplified rings are repaired again. */
 export function fitTile(layers: RankedLayer[], maxBytes: number, pack: PackTile, box: ClipBox): BudgetResult {
   let data = pack(layers);
-  if (!data || data.length <= maxBytes) return { data, reduced: false, featuresDropped: 0 };
+  if (!data || data.bytes.length <= maxBytes) return { data, reduced: false, featuresDropped: 0 };
 
   let simplified: RankedLayer[] = layers;
   // Points have nothing to simplify.
@@ -35,13 +39,13 @@ export function fitTile(layers: RankedLayer[], maxBytes: number, pack: PackTile,
   for (const tolerance of shapes ? SIMPLIFY_STEPS : []) {
     simplified = layers.map((layer) => ({ ...layer, features: layer.features.map((f) => simplifyFeature(f, tolerance, box)).filter((f) => f.rings.length > 0) }));
     data = pack(simplified);
-    if (!data || data.length <= maxBytes) return { data, reduced: true, featuresDropped: 0 };
+    if (!data || data.bytes.length <= maxBytes) return { data, reduced: true, featuresDropped: 0 };
   }
 
   const ordered = simplified.map((layer) => ({ ...layer, features: byPriority(layer) }));
   const total = ordered.reduce((n, layer) => n + layer.features.length, 0);
   let fraction = 1;
-  let size = data.length;
+  let size = data.bytes.length;
   for (let round = 0; round < MAX_DROP_ROUNDS; round++) {
     // Aim a little under the budget: compressed size shrinks less than linearly with the feature count.
     fraction *= Math.min(0.9, (maxBytes / size) * 0.85);
@@ -49,8 +53,8 @@ export function fitTile(layers: RankedLayer[], maxBytes: number, pack: PackTile,
     const keptCount = kept.reduce((n, layer) => n + layer.features.length, 0);
     data = pack(kept);
     if (!data) return { data: undefined, reduced: true, featuresDropped: total };
-    if (data.length <= maxBytes) return { data, reduced: true, featuresDropped: total - keptCount };
-    size = data.length;
+    if (data.bytes.length <= maxBytes) return { data, reduced: true, featuresDropped: total - keptCount };
+    size = data.bytes.length;
   }
   return { data: undefined, reduced: true, featuresDropped: total };
 }

@@ -16,6 +16,7 @@ import { emptyBox, extendBox, readLayer, type Band, type LayerReadResult } from 
 import type { BuildPlan } from './plan.js';
 import { crowdedPartition, estimateTiles, partitionTasks, zoomBands } from './partitions.js';
 import type { BuildSummary } from './summary.js';
+import { gzipTile } from './tileGzip.js';
 import { BuildWorkers, defaultWorkerCount, tilingWorkerCount } from './workerPool.js';
 import type { BuildRequest } from './buildWorker.js';
 
@@ -118,7 +119,8 @@ export async function buildVectorTiles(plan: BuildPlan, options: BuildOptions = 
       (reply) => {
         if (reply.type === 'tiles') {
           for (const tile of reply.tiles) {
-            archive.putTile(tile.z, tile.x, tile.y, Buffer.from(tile.data));
+            const data = tile.gzipped ? Buffer.from(tile.data) : gzipTile(new Uint8Array(tile.data), cut.gzipLevel);
+            archive.putTile(tile.z, tile.x, tile.y, data);
             tilesPerZoom.set(tile.z, (tilesPerZoom.get(tile.z) ?? 0) + 1);
             progress.advance();
           }
@@ -128,6 +130,7 @@ export async function buildVectorTiles(plan: BuildPlan, options: BuildOptions = 
           tilesLeftOut += reply.stats.tilesLeftOut;
         }
       },
+      2,
     );
     progress.end();
 

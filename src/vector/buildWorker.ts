@@ -8,11 +8,14 @@ import { openSource } from '../sources/open.js';
 import { cutPartition, type CutSettings, type CutStats, type PartitionTask } from './cutPartition.js';
 import { readLayer, type Band, type LayerReadResult } from './layerReader.js';
 import type { BuildPlan } from './plan.js';
+import { handOver } from './tileGzip.js';
 
 export interface BuildWorkerData {
   plan: BuildPlan;
   spillFolder: string;
   cut: CutSettings;
+  /** Tile bytes sent to the main thread and not yet written (tileGzip.ts). */
+  tilesInFlight: Int32Array;
 }
 
 /** A layer to read into partition spills cut by `bands`, or a partition to cut into tiles. */
@@ -20,10 +23,19 @@ export type BuildRequest = { type: 'read'; id: number; layer: number; bands: Ban
 
 export type BuildReply =
   | { type: 'progress'; id: number; count: number }
-  | { type: 'tiles'; id: number; tiles: { z: number; x: number; y: number; data: ArrayBuffer }[] }
+  | { type: 'tiles'; id: number; tiles: HandedTile[]; bytes: number }
   | { type: 'read'; id: number; result: LayerReadResult }
   | { type: 'cut'; id: number; stats: CutStats }
   | { type: 'error'; id: number; message: string; input?: { subject: string; reason: string; status: number }; stack?: string };
+
+/** A tile's bytes: gzipped, or encoded for the main thread to gzip (tileGzip.ts). */
+export interface HandedTile {
+  z: number;
+  x: number;
+  y: number;
+  data: ArrayBuffer;
+  gzipped: boolean;
+}
 
 const BATCH = 64;
 /** Heap in use after a job above which the worker collects at once (bytes). */
@@ -35,13 +47,19 @@ const COLLECT_ABOVE = 64 * 1024 * 1024;
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as (() => void) | undefined;
 
-const { plan, spillFolder, cut } = workerData as BuildWorkerData;
+const { plan, spillFolder, cut, tilesInFlight } = workerData as BuildWorkerData;
 const port = parentPort;
 if (!port) throw new Error('buildWorker must run as a worker thread');
 const reply = (message: BuildReply, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
+// Jobs run one after the other: the pool may send the next before this one ends (workerPool.ts).
+let jobs: Promise<void> = Promise.resolve();
 port.on('message', (request: BuildRequest) => {
-  run(request)
+  jobs = jobs.then(() => runJob(request));
+});
+
+function runJob(request: BuildRequest): Promise<void> {
+  return run(request)
     .catch((error: unknown) => {
       if (isInputError(error)) {
         const reason = error.subject ? error.message.slice(error.subject.length + 2) : error.message;
@@ -55,7 +73,7 @@ port.on('message', (request: BuildRequest) => {
       // enter the tiling phase at its reading size.
       if (collectGarbage && (request.type === 'read' || getHeapStatistics().used_heap_size > COLLECT_ABOVE)) collectGarbage();
     });
-});
+}
 
 async function run(request: BuildRequest): Promise<void> {
   const id = request.id;
@@ -64,16 +82,22 @@ async function run(request: BuildRequest): Promise<void> {
     reply({ type: 'read', id, result });
     return;
   }
-  let batch: { z: number; x: number; y: number; data: ArrayBuffer }[] = [];
+  let batch: HandedTile[] = [];
+  let bytes = 0;
   const send = () => {
     if (batch.length === 0) return;
-    reply({ type: 'tiles', id, tiles: batch }, batch.map((tile) => tile.data));
+    handOver(tilesInFlight, bytes);
+    reply({ type: 'tiles', id, tiles: batch, bytes }, batch.map((tile) => tile.data));
     batch = [];
+    bytes = 0;
   };
   const stats = cutPartition(request.task, cut, (tile) => {
-    // A copy with its own ArrayBuffer: zlib's result may share a larger one, which cannot be transferred alone.
-    const data = tile.data.buffer.slice(tile.data.byteOffset, tile.data.byteOffset + tile.data.byteLength) as ArrayBuffer;
-    batch.push({ z: tile.z, x: tile.x, y: tile.y, data });
+    // A copy with its own ArrayBuffer: zlib's result and the encoder's may share a larger one, which cannot be
+    // transferred alone.
+    const { bytes: view, gzipped } = tile.data;
+    const data = view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength) as ArrayBuffer;
+    batch.push({ z: tile.z, x: tile.x, y: tile.y, data, gzipped });
+    bytes += data.byteLength;
     if (batch.length >= BATCH) send();
   });
   send();

@@ -1,6 +1,6 @@
 // Cuts one partition's spilled features into finished tiles: a geojson-vt index per layer over this partition
-// only, walked depth-first from the partition tile, each tile encoded, gzipped and held to the size budget.
-import { gzipSync } from 'node:zlib';
+// only, walked depth-first from the partition tile, each tile encoded and held to the size budget (gzipped here
+// only when its gzipped size decides that; else by the thread that writes it).
 import GeoJSONVT, { type RawFeature, type RawTile } from 'geojson-vt';
 import { AttributeTable, type FeatureTags } from './attributeTable.js';
 import { fitTile, type RankedLayer } from './budget.js';
@@ -9,6 +9,7 @@ import { fillIndex, IndexFeatureConverter, type IndexFeature } from './indexFeat
 import { EXTENT, type RankRule } from './plan.js';
 import { clipBox, repairPolygon } from './repair.js';
 import { SpillReader, type SpilledFeature, type SpillSegment } from './spill.js';
+import { packTile, type PackedTile } from './tileGzip.js';
 
 /** What a worker needs to know about the layers (the same for every partition of a build). */
 export interface CutSettings {
@@ -37,7 +38,7 @@ export interface CutTile {
   z: number;
   x: number;
   y: number;
-  data: Uint8Array;
+  data: PackedTile;
 }
 
 export interface CutStats {
@@ -60,7 +61,7 @@ export function cutPartition(task: PartitionTask, settings: CutSettings, emit: (
   if (indexes.length === 0) return stats;
   const pack = (layers: TileLayer[]) => {
     const encoded = encodeTile(layers, EXTENT);
-    return encoded && gzipSync(encoded, { level: settings.gzipLevel });
+    return encoded && packTile(encoded, settings.maxTileBytes, settings.gzipLevel);
   };
 
   const visit = (z: number, x: number, y: number): void => {

@@ -2,13 +2,16 @@
 // the previous archive untouched.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import type { Feature, FeatureCollection, Point } from 'geojson';
 import { InputError } from '../../src/errors.js';
 import { silentProgress, type Progress } from '../../src/progress.js';
 import { buildVectorTiles } from '../../src/vector/build.js';
 import { quickPlan } from '../../src/vector/quickPlan.js';
+import { gzipBound, packTile } from '../../src/vector/tileGzip.js';
 import { recipeToPlan } from '../../src/vector/recipe.js';
 import { makeTempDir } from '../support/tempDir.js';
 import { assertPreviousArchiveKept, makeBuildFolders } from '../support/unfinishedBuild.js';
@@ -48,6 +51,24 @@ test('a tiny budget reduces tiles until they fit, keeping the highest-ranked fea
   const smallestKept = Math.min(...keptFeatures.map(population));
   const largestDropped = Math.max(...dropped.map(population));
   assert.ok(smallestKept >= largestDropped, `kept down to ${smallestKept} but dropped ${largestDropped}`);
+});
+
+test('a tile handed over encoded fits the budget once gzipped, even when gzip cannot shrink it', () => {
+  // Random bytes are gzip's worst case: it stores them, adding its block headers and wrapper.
+  for (const size of [0, 1, 100, 1000, 16_384, 65_535, 65_536, 300_000]) {
+    const bytes = randomBytes(size);
+    for (const level of [1, 6, 9]) {
+      const gzipped = gzipSync(bytes, { level }).length;
+      assert.ok(gzipped <= gzipBound(size), `${size} bytes at level ${level}: gzip made ${gzipped}, bound ${gzipBound(size)}`);
+    }
+    const handedOver = packTile(bytes, gzipBound(size), 6);
+    assert.equal(handedOver.gzipped, false);
+    assert.equal(handedOver.bytes, bytes);
+    // One byte of budget less and the size must be known: gzipped where the budget is checked.
+    const checked = packTile(bytes, gzipBound(size) - 1, 6);
+    assert.equal(checked.gzipped, true);
+    assert.deepEqual(gunzipSync(checked.bytes), bytes);
+  }
 });
 
 test('a tiny budget on polygons simplifies and drops the smallest shapes first', async () => {
