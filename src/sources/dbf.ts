@@ -48,12 +48,16 @@ export class DbfReader {
     }
   }
 
-  /** The attributes of the next record, or undefined when the table has no more (or the file is cut short). */
+  /**
+   * The attributes of the next record, or undefined when the table has no more (or the file is cut short). The
+   * values are as a vector tile carries them (text, finite numbers, booleans, null): nothing to flatten.
+   */
   next(): Record<string, PropertyValue> | undefined {
     const record = this.reader.take(this.recordLength);
     if (!record || record[0] === 0x1a) return undefined;
     const properties: Record<string, PropertyValue> = {};
-    for (const field of this.fields) properties[field.name] = this.value(field, record.subarray(field.offset, field.offset + field.length));
+    // Fields are read in place (offsets into the record): a Buffer view a field was most of the reading's cost.
+    for (const field of this.fields) properties[field.name] = this.value(field, record, field.offset, field.offset + field.length);
     return properties;
   }
 
@@ -61,46 +65,47 @@ export class DbfReader {
     this.reader.close();
   }
 
-  private value(field: Field, bytes: Buffer): PropertyValue {
+  private value(field: Field, record: Buffer, start: number, end: number): PropertyValue {
     switch (field.type) {
       case 'C':
-        return this.text(field, bytes);
+        return this.text(field, record, start, end);
       case 'N':
       case 'F': {
-        const text = bytes.toString('latin1').trim();
+        const text = record.toString('latin1', start, end).trim();
         if (text === '' || text[0] === '*') return null;
         const value = Number(text);
         return Number.isFinite(value) ? value : null;
       }
       case 'L': {
-        const flag = String.fromCharCode(bytes[0]).toUpperCase();
+        const flag = String.fromCharCode(record[start]).toUpperCase();
         return flag === 'T' || flag === 'Y' ? true : flag === 'F' || flag === 'N' ? false : null;
       }
       case 'D': {
-        const text = bytes.toString('latin1').trim();
+        const text = record.toString('latin1', start, end).trim();
         return /^\d{8}$/.test(text) && text !== '00000000' ? `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6, 8)}` : null;
       }
       case 'I':
       case '+':
-        return bytes.length >= 4 ? bytes.readInt32LE(0) : null;
-      case 'O':
-        return bytes.length >= 8 ? bytes.readDoubleLE(0) : null;
+        return end - start >= 4 ? record.readInt32LE(start) : null;
+      case 'O': {
+        if (end - start < 8) return null;
+        const value = record.readDoubleLE(start);
+        return Number.isFinite(value) ? value : null;
+      }
       default:
         return null; // memo pointers and binary fields carry nothing a tile can use
     }
   }
 
-  private text(field: Field, bytes: Buffer): string | null {
-    let end = bytes.length;
-    while (end > 0 && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0)) end--;
-    if (end === 0) return null;
-    const trimmed = bytes.subarray(0, end);
+  private text(field: Field, record: Buffer, start: number, end: number): string | null {
+    while (end > start && (record[end - 1] === 0x20 || record[end - 1] === 0)) end--;
+    if (end === start) return null;
     // Plain ASCII, the common case, decodes the same in every code page and needs no TextDecoder.
     let ascii = true;
-    for (let i = 0; i < end; i++) if (trimmed[i] >= 0x80) { ascii = false; break; }
-    if (ascii) return trimmed.toString('latin1');
+    for (let i = start; i < end; i++) if (record[i] >= 0x80) { ascii = false; break; }
+    if (ascii) return record.toString('latin1', start, end);
     try {
-      return this.decoder.decode(trimmed);
+      return this.decoder.decode(record.subarray(start, end));
     } catch {
       throw new DbfEncodingError(field.name);
     }

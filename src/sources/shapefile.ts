@@ -53,7 +53,7 @@ function shapefileCrs(path: string, prjPath: string, bounds: [number, number, nu
 }
 
 async function* readFeatures(path: string, dbfPath: string | undefined, shxPath: string | undefined, encoding: string, crs: ResolvedCrs, onProblem: (problem: FeatureProblem) => void): AsyncGenerator<SourceFeature> {
-  const gate = featureGate(path, crs, onProblem);
+  const gate = featureGate(path, crs, onProblem, { flatProperties: true });
   const shapes = new BlockReader(path);
   let table: DbfReader | undefined;
   let index: BlockReader | undefined;

@@ -17,7 +17,12 @@ class GeometryProblem extends Error {}
 // proj4 can land a hair outside ±180/±90 for points on the edge; this much is rounding, not bad data.
 const EDGE_TOLERANCE = 1e-7;
 
-export function featureGate(file: string, crs: ResolvedCrs, onProblem: (problem: FeatureProblem) => void): FeatureGate {
+/**
+ * `flatProperties`: the reader's attributes are already as a tile carries them (scalars, finite numbers), as a
+ * dBASE table's are: they are passed on as they are, not copied.
+ */
+export function featureGate(file: string, crs: ResolvedCrs, onProblem: (problem: FeatureProblem) => void, options: { flatProperties?: boolean } = {}): FeatureGate {
+  const properties = options.flatProperties ? (raw: unknown) => raw as Record<string, PropertyValue> : flattenProperties;
   const project = crs.isWgs84 ? undefined : toWgs84(crs);
   const projected = crs.isWgs84 ? '' : ` (after reprojection from ${crs.label})`;
 
@@ -107,7 +112,7 @@ export function featureGate(file: string, crs: ResolvedCrs, onProblem: (problem:
 
   return (rawGeometry, rawProperties, where, rawId) => {
     try {
-      const feature: SourceFeature = { geometry: geometry(rawGeometry), properties: flattenProperties(rawProperties), where };
+      const feature: SourceFeature = { geometry: geometry(rawGeometry), properties: properties(rawProperties), where };
       const id = tileFeatureId(rawId);
       if (id !== undefined) feature.id = id;
       return feature;
