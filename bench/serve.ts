@@ -404,9 +404,9 @@ async function tail(source: string, archives: Record<string, string>, tiles: str
     }
   }
   console.log(
-    '\n| archive | connections | server | req/s | p50 ms | p99 ms | connections ÷ req/s, ms | GC pauses in the run (full), answering processes | longest GC ms | young garbage KB/request | full GCs of the cluster primary |',
+    '\n| archive | connections | server | req/s | p50 ms | p99 ms | connections ÷ req/s, ms | req/CPU-s | GC pauses in the run (full), answering processes | longest GC ms | young garbage KB/request | full GCs of the cluster primary |',
   );
-  console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |');
+  console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |');
   for (const [key, figures] of runs) {
     const [id, count, name] = key.split('\t');
     console.log(tailRow(id, Number(count), name, figures));
@@ -454,7 +454,7 @@ function tailRow(id: string, count: number, name: string, figures: Run[]): strin
   const gc = figures.every((run) => run.gc)
     ? ` ${of((run) => run.gc!.count).toFixed(0)} (${of((run) => run.gc!.fullCount).toFixed(0)}), ${of((run) => run.gc!.totalMs).toFixed(1)} ms in all | ${of((run) => run.gc!.longestMs).toFixed(1)} | ${of((run) => (run.gc!.freedMb * 1024) / run.requests).toFixed(1)} | ${name.includes('--workers') ? of((run) => run.gc!.primaryFullCount).toFixed(0) : ''} |`
     : ' | | | |';
-  return `| ${id} | ${count} | ${name} | ${rps.toFixed(0)} | ${of((run) => run.p50ms).toFixed(2)} | ${of((run) => run.p99ms).toFixed(2)} | ${((count / rps) * 1000).toFixed(2)} |${gc}`;
+  return `| ${id} | ${count} | ${name} | ${rps.toFixed(0)} | ${of((run) => run.p50ms).toFixed(2)} | ${of((run) => run.p99ms).toFixed(2)} | ${((count / rps) * 1000).toFixed(2)} | ${of((run) => run.perCpuSecond).toFixed(0)} |${gc}`;
 }
 
 main().catch((error: unknown) => {
