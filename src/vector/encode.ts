@@ -30,34 +30,53 @@ export function encodeTile(layers: TileLayer[], extent: number): Uint8Array | un
   const pbf = new PbfWriter();
   let written = 0;
   for (const layer of layers) {
-    const encoded = encodeLayerFeatures(layer);
-    if (encoded.features.length === 0) continue;
-    pbf.writeMessage(3, writeLayer, { name: layer.name, extent, ...encoded });
-    written++;
+    const start = pbf.pos;
+    const state: LayerState = { layer, extent, features: 0 };
+    pbf.writeMessage(3, writeLayer, state);
+    // A layer without a drawable feature is taken back: nothing after `pos` is part of the tile.
+    if (state.features === 0) pbf.pos = start;
+    else written++;
   }
   return written ? pbf.finish() : undefined;
 }
 
-interface EncodedLayer {
-  name: string;
+interface LayerState {
+  layer: TileLayer;
   extent: number;
-  features: { type: number; tags: number[]; geometry: number[]; id?: number }[];
-  keys: string[];
-  values: (string | number | boolean)[];
+  /** Features written. */
+  features: number;
 }
 
-/** The layer's features with tile-local key and value tables, built from the partition's attribute table. */
-function encodeLayerFeatures(layer: TileLayer): Omit<EncodedLayer, 'name' | 'extent'> {
+/**
+ * Geometry commands, a tile's kept ring points and feature tags are built in these buffers, reused for every
+ * feature, and written to the tile from there: the encoder made a JS array of each (per feature, per ring), and its
+ * garbage was a good part of the worker's collections.
+ */
+let commands: Float64Array = new Float64Array(1024);
+let ringPoints: Float64Array = new Float64Array(1024);
+let tagIndexes: Float64Array = new Float64Array(64);
+
+function grown(buffer: Float64Array, needed: number): Float64Array {
+  if (needed <= buffer.length) return buffer;
+  const bigger = new Float64Array(Math.max(needed, 2 * buffer.length));
+  bigger.set(buffer);
+  return bigger;
+}
+
+/** Version, name, features, then the tile-local key and value tables built from the partition's attribute table. */
+function writeLayer(state: LayerState, pbf: PbfWriter): void {
+  const { layer } = state;
+  pbf.writeVarintField(15, 2);
+  pbf.writeStringField(1, layer.name);
   const table = layer.attributes;
   const keys: string[] = [];
-  const values: EncodedLayer['values'] = [];
+  const values: (string | number | boolean)[] = [];
   const keyIndex = new Map<number, number>();
   const valueIndex = new Map<number, number>();
-  const features: EncodedLayer['features'] = [];
   for (const feature of layer.features) {
-    const geometry = encodeGeometry(feature);
-    if (geometry.length === 0) continue;
-    const tags: number[] = [];
+    const commandCount = encodeGeometry(feature);
+    if (commandCount === 0) continue;
+    tagIndexes = grown(tagIndexes, 2 * feature.tags.count);
     for (let pair = 0; pair < feature.tags.count; pair++) {
       const key = table.keyAt(feature.tags, pair);
       let k = keyIndex.get(key);
@@ -71,27 +90,32 @@ function encodeLayerFeatures(layer: TileLayer): Omit<EncodedLayer, 'name' | 'ext
         v = values.push(table.values[value]) - 1;
         valueIndex.set(value, v);
       }
-      tags.push(k, v);
+      tagIndexes[2 * pair] = k;
+      tagIndexes[2 * pair + 1] = v;
     }
-    features.push({ type: feature.type, tags, geometry, id: feature.id });
+    writingFeature.feature = feature;
+    writingFeature.commands = commandCount;
+    pbf.writeMessage(2, writeFeature, writingFeature);
+    state.features++;
   }
-  return { features, keys, values };
+  for (const key of keys) pbf.writeStringField(3, key);
+  for (const value of values) pbf.writeMessage(4, writeValue, value);
+  pbf.writeVarintField(5, state.extent);
 }
 
-function writeLayer(layer: EncodedLayer, pbf: PbfWriter): void {
-  pbf.writeVarintField(15, 2);
-  pbf.writeStringField(1, layer.name);
-  for (const feature of layer.features) pbf.writeMessage(2, writeFeature, feature);
-  for (const key of layer.keys) pbf.writeStringField(3, key);
-  for (const value of layer.values) pbf.writeMessage(4, writeValue, value);
-  pbf.writeVarintField(5, layer.extent);
-}
+/** The feature being written, its commands in `commands` and its tags (2 × count) in `tagIndexes`. */
+const writingFeature: { feature: TileFeature | undefined; commands: number } = { feature: undefined, commands: 0 };
 
-function writeFeature(feature: EncodedLayer['features'][number], pbf: PbfWriter): void {
+function writeFeature(writing: typeof writingFeature, pbf: PbfWriter): void {
+  const feature = writing.feature as TileFeature;
   if (feature.id !== undefined) pbf.writeVarintField(1, feature.id);
-  if (feature.tags.length) pbf.writePackedVarint(2, feature.tags);
+  if (feature.tags.count) pbf.writeMessage(2, writeVarints, tagIndexes.subarray(0, 2 * feature.tags.count));
   pbf.writeVarintField(3, feature.type);
-  pbf.writePackedVarint(4, feature.geometry);
+  pbf.writeMessage(4, writeVarints, commands.subarray(0, writing.commands));
+}
+
+function writeVarints(numbers: Float64Array, pbf: PbfWriter): void {
+  for (let i = 0; i < numbers.length; i++) pbf.writeVarint(numbers[i]);
 }
 
 function writeValue(value: string | number | boolean, pbf: PbfWriter): void {
@@ -104,51 +128,63 @@ function writeValue(value: string | number | boolean, pbf: PbfWriter): void {
   }
 }
 
-/** Geometry commands; consecutive repeated points are dropped, and parts that collapse are left out. */
-function encodeGeometry(feature: TileFeature): number[] {
-  const out: number[] = [];
+/**
+ * Writes the feature's geometry commands into `commands` and returns how many; consecutive repeated points are
+ * dropped, and parts that collapse are left out (0: nothing to draw).
+ */
+function encodeGeometry(feature: TileFeature): number {
+  let n = 0;
   let cx = 0;
   let cy = 0;
-  const emit = (x: number, y: number) => {
-    out.push(zigzag(x - cx), zigzag(y - cy));
-    cx = x;
-    cy = y;
-  };
   if (feature.type === 1) {
     const points = feature.rings[0];
     const count = points.length / 2;
-    if (count === 0) return out;
-    out.push(command(MOVE_TO, count));
-    for (let i = 0; i < points.length; i += 2) emit(points[i], points[i + 1]);
-    return out;
+    if (count === 0) return 0;
+    commands = grown(commands, 1 + points.length);
+    commands[n++] = command(MOVE_TO, count);
+    for (let i = 0; i < points.length; i += 2) {
+      commands[n++] = zigzag(points[i] - cx);
+      commands[n++] = zigzag(points[i + 1] - cy);
+      cx = points[i];
+      cy = points[i + 1];
+    }
+    return n;
   }
+  const closed = feature.type === 3;
   for (const ring of feature.rings) {
-    const closed = feature.type === 3;
     const kept = distinctPoints(ring, closed);
     // Polygons come in valid and wound by the spec (repair.ts); a ring or line that collapsed is left out.
-    if (kept.length < (closed ? 6 : 4)) continue;
-    out.push(command(MOVE_TO, 1));
-    emit(kept[0], kept[1]);
-    out.push(command(LINE_TO, kept.length / 2 - 1));
-    for (let i = 2; i < kept.length; i += 2) emit(kept[i], kept[i + 1]);
-    if (closed) out.push(command(CLOSE_PATH, 1));
+    if (kept < (closed ? 6 : 4)) continue;
+    commands = grown(commands, n + kept + 3);
+    commands[n++] = command(MOVE_TO, 1);
+    for (let i = 0; i < kept; i += 2) {
+      if (i === 2) commands[n++] = command(LINE_TO, kept / 2 - 1);
+      const x = ringPoints[i];
+      const y = ringPoints[i + 1];
+      commands[n++] = zigzag(x - cx);
+      commands[n++] = zigzag(y - cy);
+      cx = x;
+      cy = y;
+    }
+    if (closed) commands[n++] = command(CLOSE_PATH, 1);
   }
-  return out;
+  return n;
 }
 
-function distinctPoints(ring: ArrayLike<number>, closed: boolean): number[] {
-  const kept: number[] = [];
+/** Copies the ring's points into `ringPoints` without consecutive repeats (nor, closed, a repeated start); their count × 2. */
+function distinctPoints(ring: ArrayLike<number>, closed: boolean): number {
   const n = closed && ring.length >= 4 && ring[0] === ring[ring.length - 2] && ring[1] === ring[ring.length - 1] ? ring.length - 2 : ring.length;
+  ringPoints = grown(ringPoints, n);
+  let kept = 0;
   for (let i = 0; i < n; i += 2) {
     const x = ring[i];
     const y = ring[i + 1];
-    const m = kept.length;
-    if (m >= 2 && kept[m - 2] === x && kept[m - 1] === y) continue;
-    kept.push(x, y);
+    if (kept >= 2 && ringPoints[kept - 2] === x && ringPoints[kept - 1] === y) continue;
+    ringPoints[kept++] = x;
+    ringPoints[kept++] = y;
   }
   if (closed) {
-    while (kept.length >= 4 && kept[0] === kept[kept.length - 2] && kept[1] === kept[kept.length - 1]) kept.length -= 2;
+    while (kept >= 4 && ringPoints[0] === ringPoints[kept - 2] && ringPoints[1] === ringPoints[kept - 1]) kept -= 2;
   }
   return kept;
 }
-
