@@ -75,6 +75,32 @@ test('clipping keeps the part of a shape inside a box, and simplification keeps 
   assert.equal(simpler.lines[0].length, 4); // two ends left
 });
 
+test('a ring too long for the clip buffer is clipped exactly as a short one (the world land ring has 81,538 points)', () => {
+  // A circle around (0.5, 0.5) cut at x = 0.3: every point right of the cut in order, the two crossings on it, closed.
+  // 5,000 points fit the thread's clip buffer; 50,000 overflow it and are clipped again into arrays of their size.
+  for (const count of [5_000, 50_000]) {
+    const ring = new Float64Array(2 * count + 2);
+    for (let i = 0; i < count; i++) {
+      ring[2 * i] = 0.5 + 0.3 * Math.cos((2 * Math.PI * i) / count);
+      ring[2 * i + 1] = 0.5 + 0.3 * Math.sin((2 * Math.PI * i) / count);
+    }
+    ring[2 * count] = ring[0];
+    ring[2 * count + 1] = ring[1];
+    const clipped = clipGeometry({ kind: 3, polygons: [[ring]] }, [0.3, 0, 1, 1]);
+    assert.ok(clipped && clipped.kind === 3 && clipped.polygons.length === 1);
+    const out = clipped.polygons[0][0];
+    const expected: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const [ax, ay, bx, by] = [ring[2 * i], ring[2 * i + 1], ring[2 * i + 2], ring[2 * i + 3]];
+      if (ax >= 0.3) expected.push(ax, ay);
+      if (ax >= 0.3 !== bx >= 0.3) expected.push(0.3, ay + ((by - ay) * (0.3 - ax)) / (bx - ax));
+    }
+    expected.push(expected[0], expected[1]);
+    assert.equal(out.length, expected.length, `${count} points: ${out.length / 2} points out, ${expected.length / 2} expected`);
+    for (let i = 0; i < out.length; i++) assert.ok(Math.abs(out[i] - expected[i]) < 1e-12, `${count} points: coordinate ${i} is ${out[i]}, expected ${expected[i]}`);
+  }
+});
+
 test('spill records come back exactly, across runs and through refills of the read buffer', () => {
   const spill = new PartitionSpill(dir, 2, 1); // a tiny limit: every record makes a run of its own
   // A line of 100,000 points is larger than the reader's 1 MiB buffer, which must grow for it.
