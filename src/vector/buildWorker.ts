@@ -1,8 +1,8 @@
 // Worker thread of a vector build: reads layers into the partition spill, then cuts partitions into tiles,
 // whichever the main thread asks for; tiles go back as transferred buffers.
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
+import { garbageCollector } from '../buildThreads.js';
 import { isInputError } from '../errors.js';
 import { openSource } from '../sources/open.js';
 import { cutPartition, type CutSettings, type CutStats, type PartitionTask } from './cutPartition.js';
@@ -44,8 +44,7 @@ const COLLECT_ABOVE = 64 * 1024 * 1024;
 // A job's data is all garbage once it is done, but V8 lets a busy worker's heap grow to several times what is
 // alive before it collects (on the world Natural Earth set ~150 MB a worker with 5 MB live). Collecting between
 // jobs when the heap is large keeps the build's RSS down at little cost.
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as (() => void) | undefined;
+const collectGarbage = garbageCollector();
 
 const { plan, spillFolder, cut, tilesInFlight } = workerData as BuildWorkerData;
 const port = parentPort;
@@ -71,7 +70,7 @@ function runJob(request: BuildRequest): Promise<void> {
     .finally(() => {
       // After reading, always: what a layer's reading left is garbage, and the worker's heap would otherwise
       // enter the tiling phase at its reading size.
-      if (collectGarbage && (request.type === 'read' || getHeapStatistics().used_heap_size > COLLECT_ABOVE)) collectGarbage();
+      if (request.type === 'read' || getHeapStatistics().used_heap_size > COLLECT_ABOVE) collectGarbage();
     });
 }
 

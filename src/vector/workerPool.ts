@@ -2,9 +2,8 @@
 // jobs are queued, biggest first, and each reply is handed to the phase that asked; the first failure fails it.
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { Worker } from 'node:worker_threads';
-import { buildWorkersDone, startBuildWorker } from '../buildThreads.js';
+import { buildWorkersDone, garbageCollector, startBuildWorker, type CollectGarbage } from '../buildThreads.js';
 import { InputError } from '../errors.js';
 import type { BuildReply, BuildRequest, BuildWorkerData } from './buildWorker.js';
 import { handedOverDone, tilesInFlightCounter } from './tileGzip.js';
@@ -56,10 +55,10 @@ const TILING_SEMI_SPACE_MB = 4;
  * four runs, against 160–195 MB in five without (loaded machine).
  */
 function collectTileBuffers(): void {
-  collectYoung ??= (setFlagsFromString('--expose-gc'), runInNewContext('gc') as (options: { type: 'minor' }) => void);
+  collectYoung ??= garbageCollector();
   collectYoung({ type: 'minor' });
 }
-let collectYoung: ((options: { type: 'minor' }) => void) | undefined;
+let collectYoung: CollectGarbage | undefined;
 
 type Phase = { onReply(reply: BuildReply): void; fail(error: Error): void };
 
