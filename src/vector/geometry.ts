@@ -204,34 +204,31 @@ function clipInto(coords: Float64Array, weights: Float32Array): void {
  * tiling phase of the world Natural Earth build). A slab is freed when the last piece in it is.
  */
 const SLAB_BYTES = 1 << 20;
-let coordSlab = new Float64Array(SLAB_BYTES / 8);
-let coordSlabUsed = 0;
-let weightSlab = new Float32Array(SLAB_BYTES / 4);
-let weightSlabUsed = 0;
 
-function slabCoords(from: Float64Array, length: number): Float64Array {
-  if (length > coordSlab.length / 8) return from.slice(0, length);
-  if (coordSlabUsed + length > coordSlab.length) {
-    coordSlab = new Float64Array(SLAB_BYTES / 8);
-    coordSlabUsed = 0;
+class Slab<T extends Float64Array | Float32Array> {
+  private slab: T;
+  private used = 0;
+
+  constructor(private readonly make: (length: number) => T) {
+    this.slab = make(SLAB_BYTES / make(0).BYTES_PER_ELEMENT);
   }
-  const at = coordSlabUsed;
-  for (let i = 0; i < length; i++) coordSlab[at + i] = from[i];
-  coordSlabUsed = at + length;
-  return coordSlab.subarray(at, at + length);
+
+  /** The first `length` values of `from` in the slab; a piece over an eighth of a slab gets an array of its own. */
+  copy(from: T, length: number): T {
+    if (length > this.slab.length / 8) return from.slice(0, length) as T;
+    if (this.used + length > this.slab.length) {
+      this.slab = this.make(this.slab.length);
+      this.used = 0;
+    }
+    const at = this.used;
+    for (let i = 0; i < length; i++) this.slab[at + i] = from[i];
+    this.used = at + length;
+    return this.slab.subarray(at, at + length) as T;
+  }
 }
 
-function slabWeights(from: Float32Array, length: number): Float32Array {
-  if (length > weightSlab.length / 8) return from.slice(0, length);
-  if (weightSlabUsed + length > weightSlab.length) {
-    weightSlab = new Float32Array(SLAB_BYTES / 4);
-    weightSlabUsed = 0;
-  }
-  const at = weightSlabUsed;
-  for (let i = 0; i < length; i++) weightSlab[at + i] = from[i];
-  weightSlabUsed = at + length;
-  return weightSlab.subarray(at, at + length);
-}
+const coordSlab = new Slab<Float64Array>((length) => new Float64Array(length));
+const weightSlab = new Slab<Float32Array>((length) => new Float32Array(length));
 
 function addPoint(x: number, y: number, weight: number): void {
   const at = clipped.length;
@@ -273,8 +270,8 @@ function linePass(line: Float64Array, k1: number, k2: number, axis: 0 | 1, piece
   const emit = () => {
     if (clipped.length > longest) longest = clipped.length;
     if (clipped.length >= 4 && clipped.length <= coords.length) {
-      pieces.push(slabCoords(coords, clipped.length));
-      if (shape) shapes?.push({ weights: slabWeights(weights, clipped.length / 2), size: shape.size });
+      pieces.push(coordSlab.copy(coords, clipped.length));
+      if (shape) shapes?.push({ weights: weightSlab.copy(weights, clipped.length / 2), size: shape.size });
     }
     clipped.length = 0;
   };
@@ -318,7 +315,7 @@ function clipRing(ring: Float64Array, k1: number, k2: number, axis: 0 | 1, w?: F
   clipInto(clipBuffer.coords, clipBuffer.weights);
   ringPass(ring, k1, k2, axis, w);
   if (clipped.length < 8) return undefined;
-  if (clipped.length <= CLIP_BUFFER_COORDS) return { coords: slabCoords(clipped.coords, clipped.length), weights: slabWeights(clipped.weights, clipped.length / 2) };
+  if (clipped.length <= CLIP_BUFFER_COORDS) return { coords: coordSlab.copy(clipped.coords, clipped.length), weights: weightSlab.copy(clipped.weights, clipped.length / 2) };
   // It did not fit: again, into arrays of its size (the count may be one point over: the closing point was
   // judged on points that were not written).
   const counted = clipped.length;
