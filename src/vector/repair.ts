@@ -302,12 +302,12 @@ function rejoinAlongBox(rings: { ring: Ring; area: number }[], box: ClipBox): { 
   // smallest exterior that holds it.
   const exteriors = [...outers, ...inside.filter((item) => item.area > 0)].filter((item) => item.area > 0);
   const holes = new Map<{ ring: Ring; area: number }, { ring: Ring; area: number }[]>(exteriors.map((e) => [e, []]));
-  let bounds: Bounds[] | undefined;
+  let bounds: RingBox[] | undefined;
   const contains = containsRingTester();
   for (const item of [...outers, ...inside]) {
     if (item.area > 0) continue;
     // An exterior whose box does not hold the hole's first vertex does not hold the hole: most tests end there.
-    bounds ??= exteriors.map((exterior) => ringBounds(exterior.ring));
+    bounds ??= exteriors.map((exterior) => ringBox(exterior.ring));
     const x = item.ring[0];
     const y = item.ring[1];
     let home: { ring: Ring; area: number } | undefined;
@@ -328,18 +328,18 @@ function rejoinAlongBox(rings: { ring: Ring; area: number }[], box: ClipBox): { 
   return out;
 }
 
-type Bounds = [number, number, number, number];
+export type RingBox = [number, number, number, number];
 
 /** [minX, minY, maxX, maxY] of a ring. */
-function ringBounds(ring: Ring): Bounds {
-  const bounds: Bounds = [Infinity, Infinity, -Infinity, -Infinity];
+export function ringBox(ring: ArrayLike<number>): RingBox {
+  const box: RingBox = [Infinity, Infinity, -Infinity, -Infinity];
   for (let i = 0; i < ring.length; i += 2) {
-    if (ring[i] < bounds[0]) bounds[0] = ring[i];
-    if (ring[i + 1] < bounds[1]) bounds[1] = ring[i + 1];
-    if (ring[i] > bounds[2]) bounds[2] = ring[i];
-    if (ring[i + 1] > bounds[3]) bounds[3] = ring[i + 1];
+    if (ring[i] < box[0]) box[0] = ring[i];
+    if (ring[i + 1] < box[1]) box[1] = ring[i + 1];
+    if (ring[i] > box[2]) box[2] = ring[i];
+    if (ring[i + 1] > box[3]) box[3] = ring[i + 1];
   }
-  return bounds;
+  return box;
 }
 
 /**

@@ -4,7 +4,7 @@
 import ClipperLib, { type PolyNode } from 'clipper-lib';
 import { meetingRings, nodedWhereMeeting, nodeRings, ringsMeetAsAllowed, setsMeet } from './crossings.js';
 import { edgeWinding, splitAtPinches, traceFaces, windingOf } from './faces.js';
-import { containsRingTester, ringArea, type Ring } from './repair.js';
+import { containsRingTester, ringArea, ringBox, type Ring, type RingBox } from './repair.js';
 
 type Path = { X: number; Y: number }[];
 
@@ -95,12 +95,12 @@ function putBack(untangled: Ring[], rings: ArrayLike<number>[], involved: boolea
 
 const BANDED_RING = 256;
 
-function inBox(box: Box, x: number, y: number): boolean {
+function inBox(box: RingBox, x: number, y: number): boolean {
   return y >= box[1] && y <= box[3] && x <= box[2] && x >= box[0];
 }
 
 /** How many times a ring winds around a point off its boundary: +1 inside an exterior (positive area), -1 inside a hole. */
-function winding(ring: ArrayLike<number>, box: Box, x: number, y: number): number {
+function winding(ring: ArrayLike<number>, box: RingBox, x: number, y: number): number {
   // Off the ring's box the point is outside it, whichever side (Sunday's sum is exactly 0 there).
   if (!inBox(box, x, y)) return 0;
   let wn = 0;
@@ -109,18 +109,6 @@ function winding(ring: ArrayLike<number>, box: Box, x: number, y: number): numbe
   return wn;
 }
 
-type Box = [number, number, number, number];
-
-function ringBox(ring: ArrayLike<number>): Box {
-  const box: Box = [Infinity, Infinity, -Infinity, -Infinity];
-  for (let i = 0; i < ring.length; i += 2) {
-    if (ring[i] < box[0]) box[0] = ring[i];
-    if (ring[i + 1] < box[1]) box[1] = ring[i + 1];
-    if (ring[i] > box[2]) box[2] = ring[i];
-    if (ring[i + 1] > box[3]) box[3] = ring[i + 1];
-  }
-  return box;
-}
 
 /** The union of all the rings, in passes, retraced when rings still meet. */
 function untangleAll(rings: ArrayLike<number>[]): Ring[] {
