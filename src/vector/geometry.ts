@@ -2,6 +2,7 @@
 // bbox, clipping to a box and Douglas–Peucker, for partitioning and pre-simplification before geojson-vt.
 import type { Geometry, Position } from 'geojson';
 import { clampLatitude } from '../grid/webMercator.js';
+import { ringArea } from './repair.js';
 
 export type ProjectedGeometry =
   | { kind: 1; points: Float64Array }
@@ -485,13 +486,6 @@ function lineSpan(line: Float64Array): number {
     maxY = Math.max(maxY, line[i + 1]);
   }
   return Math.hypot(maxX - minX, maxY - minY);
-}
-
-/** Signed shoelace area of a flat ring. */
-export function ringArea(ring: ArrayLike<number>): number {
-  let sum = 0;
-  for (let i = 0, n = ring.length - 2; i < n; i += 2) sum += ring[i] * ring[i + 3] - ring[i + 2] * ring[i + 1];
-  return sum / 2;
 }
 
 export function simplifyFlat(flat: Float64Array, sqTolerance: number): Float64Array {

@@ -91,7 +91,11 @@ function ordered(rings: { ring: Ring; area: number }[]): Ring[] {
   return out;
 }
 
-/** Signed area of an open flat ring (positive: clockwise on screen, an exterior in MVT 2.1). */
+/**
+ * Signed area of a flat ring, open or closed (positive: clockwise on screen, an exterior in MVT 2.1). The one
+ * place that computes it. A closed ring's closing edge comes first and is a point to itself, adding exactly 0:
+ * its sum runs over the same edges in the same order as a loop over its points alone.
+ */
 export function ringArea(ring: ArrayLike<number>): number {
   let sum = 0;
   const n = ring.length;
