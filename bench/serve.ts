@@ -6,9 +6,12 @@
 // Usage: npm run bench:serve [-- SOURCE.mbtiles] [--duration S] [--rounds N] [--connections N] [--tiles N] [--no-workers] [--no-cache-row]
 //        [--tail-connections 16,32,64] [--tail-rounds N] [--tail-servers bare,memory,mekan,quiet,workers,bare-workers,nginx]
 //        [--no-tail] [--only-tail] [--pmtiles] [--archives gdal,mekan,…]
-//        [--baseline-bin OTHER/bin/mekan.js]
+//        [--baseline-bin OTHER/bin/mekan.js] [--cold-connections]
 // --pmtiles: a fourth archive, Mekan's converted to PMTiles (the bare server reads Mekan's MBTiles: the same tiles).
 // --baseline-bin: another build of Mekan (a checkout of main) measured in the same rotation, tile cache off.
+// --cold-connections: time from the moment wrk opens its connections. By default each connection's first request waits
+// until all are open (50 ms; loadRig.ts holdFirstRequests): Node accepts one connection per event-loop turn, and wrk's
+// coordinated-omission correction turns the wait of the last connections accepted into the p99 of the whole run.
 // SOURCE: a vector MBTiles (default: Natural Earth 10m land, zooms 0–6, built once with ogr2ogr into $TMPDIR/mekan-bench/).
 //
 // The tail table runs each archive at 16, 32 and 64 connections with the bare server, the bare server with every tile
@@ -56,10 +59,13 @@ const { values, positionals } = parseArgs({
     pmtiles: { type: 'boolean' },
     archives: { type: 'string' },
     'baseline-bin': { type: 'string' },
+    'cold-connections': { type: 'boolean' },
   },
 });
 const duration = Number(values.duration);
 const connections = Number(values.connections);
+/** How long wrk holds each connection's first request so that the server has accepted them all (0: not at all). */
+const openConnectionsMs = values['cold-connections'] ? 0 : 50;
 
 /** Tiles inside the grid: GDAL's MVT driver also writes rows and columns no client can ask for. */
 const IN_GRID = 'tile_row >= 0 AND tile_row < (1 << zoom_level) AND tile_column >= 0 AND tile_column < (1 << zoom_level)';
@@ -320,14 +326,14 @@ async function main(): Promise<void> {
 
   const rounds = values['only-tail'] ? 0 : Number(values.rounds);
   console.log(
-    `wrk -t2 -c${connections} -d${duration}s (after 2 s of warm-up), Accept-Encoding: gzip, ${rounds} rounds in rotating order; Mekan's stderr to a log file; ` +
+    `wrk -t2 -c${connections} -d${duration}s (after 2 s of warm-up; ${openConnectionsMs > 0 ? `first requests held ${openConnectionsMs} ms until every connection is open` : 'timed from the connections\' opening'}), Accept-Encoding: gzip, ${rounds} rounds in rotating order; Mekan's stderr to a log file; ` +
       `${process.version}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
   );
   const runs = new Map<string, Run[]>();
   for (let round = 0; round < rounds; round++) {
     for (const [id, archive] of Object.entries(archives)) {
       const lua = join(work, `${id}.lua`);
-      writeLua(lua, tiles.map((tile) => `/tiles/${id}/${tile}.pbf`));
+      writeLua(lua, tiles.map((tile) => `/tiles/${id}/${tile}.pbf`), { openConnectionsMs });
       // Rotate who goes first, so that a busy moment of the machine does not always hit the same server.
       const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
       for (const contender of order) {
@@ -382,7 +388,7 @@ async function tail(source: string, archives: Record<string, string>, tiles: str
   for (let round = 0; round < tailRounds; round++) {
     for (const [id, archive] of Object.entries(archives)) {
       const lua = join(work, `${id}.lua`);
-      writeLua(lua, tiles.map((tile) => `/tiles/${id}/${tile}.pbf`));
+      writeLua(lua, tiles.map((tile) => `/tiles/${id}/${tile}.pbf`), { openConnectionsMs });
       for (const [k, count] of counts.entries()) {
         const servers = [
           { key: 'bare', name: bare.name, run: () => measure(bare, archive, id, lua, count) },

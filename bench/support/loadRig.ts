@@ -49,12 +49,39 @@ export async function startMekan(folder: string, extra: string[] = []): Promise<
   };
 }
 
-/** A wrk script that walks `paths` in a random order per thread and reports counts wrk does not print by itself. */
-export function writeLua(file: string, paths: string[]): void {
+/**
+ * wrk's `delay` hook holding every connection's first request until `ms` after the first one was ready (LuaJIT's ffi
+ * reads a monotonic clock), so that the server has accepted every connection before the load starts. Why: Node (libuv
+ * 1.45 and later) accepts one connection per event-loop turn, so 64 connections opened at once against a server
+ * already answering the first few wait one loaded turn (5–8 ms) each, up to 250–380 ms for the last; wrk then
+ * "corrects" each of those waits for coordinated omission by adding a sample every mean interval below it (650–1,800
+ * samples, 1.3–4 % of a 5-second run), which alone sets the p99 it prints. Idle, the server accepts all 64 in 7–9 ms.
+ */
+function holdFirstRequests(ms: number): string {
+  return `local ffi = require("ffi")
+ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } bench_timespec; int clock_gettime(int, bench_timespec *); ]]
+local now_ts = ffi.new("bench_timespec")
+local function now_ms() ffi.C.clock_gettime(1, now_ts); return tonumber(now_ts.tv_sec) * 1000 + tonumber(now_ts.tv_nsec) / 1e6 end
+local open_until
+delay = function()
+  local now = now_ms()
+  if open_until == nil then open_until = now + ${ms} end
+  if now < open_until then return math.ceil(open_until - now) end
+  return 0
+end
+`;
+}
+
+/**
+ * A wrk script that walks `paths` in a random order per thread and reports counts wrk does not print by itself.
+ * `openConnectionsMs`: hold every connection's first request that long (see holdFirstRequests), so that the
+ * latencies are those of open connections, not of the server accepting a burst of new ones.
+ */
+export function writeLua(file: string, paths: string[], { openConnectionsMs = 0 }: { openConnectionsMs?: number } = {}): void {
   writeFileSync(
     file,
     `local paths = {\n${paths.map((path) => JSON.stringify(path)).join(',\n')}\n}
-local threads = 0
+${openConnectionsMs > 0 ? holdFirstRequests(openConnectionsMs) : ''}local threads = 0
 setup = function(thread) thread:set("seed", threads * 7919 + 17); threads = threads + 1 end
 init = function(args) math.randomseed(tonumber(seed)) end
 request = function()
