@@ -5,7 +5,7 @@ import type { TileArchiveReader } from '../archive/types.js';
 import { InputError } from '../errors.js';
 import { parseBBox } from '../grid/bbox.js';
 import { extractTiles, type ExtractSummary } from '../packages/extract.js';
-import type { Region } from '../packages/ranges.js';
+import { zoomsInOrder } from '../packages/ranges.js';
 import { formatBytes, parseCommandArgs, parseZoomOption, type Command } from './command.js';
 
 const usage = `Usage: mekan extract ARCHIVE… --bbox W,S,E,N [--minzoom Z] [--maxzoom Z] -o OUT
@@ -59,8 +59,7 @@ export const extractCommand: Command = {
       output: { type: 'string', short: 'o' },
     });
     const output = requireOutput(values.output, positionals, 'extract');
-    const region: Region = { bbox: parseBBox(values.bbox, '--bbox'), minzoom: parseZoomOption('--minzoom', values.minzoom), maxzoom: parseZoomOption('--maxzoom', values.maxzoom) };
-    if (region.minzoom !== undefined && region.maxzoom !== undefined && region.minzoom > region.maxzoom) throw new InputError('--minzoom', `${region.minzoom} is above --maxzoom ${region.maxzoom}`);
+    const region = zoomsInOrder({ bbox: parseBBox(values.bbox, '--bbox'), minzoom: parseZoomOption('--minzoom', values.minzoom), maxzoom: parseZoomOption('--maxzoom', values.maxzoom) }, '--');
     const sources = openInputs(positionals, 'extract');
     const started = performance.now();
     try {

@@ -2,6 +2,7 @@
 import { InputError } from '../errors.js';
 import { parseBBox } from '../grid/bbox.js';
 import { writePackage } from '../packages/package.js';
+import { zoomsInOrder } from '../packages/ranges.js';
 import { formatBytes, parseCommandArgs, parseZoomOption, type Command } from './command.js';
 import { defaultServePaths } from './serve.js';
 
@@ -34,12 +35,14 @@ export const packageCommand: Command = {
     });
     if (!values.style) throw new InputError('mekan package', 'expected --style STYLE');
     if (!values.output) throw new InputError('mekan package', 'expected -o DIR or -o FILE.zip');
-    const region = {
-      bbox: values.bbox === undefined ? undefined : parseBBox(values.bbox, '--bbox'),
-      minzoom: parseZoomOption('--minzoom', values.minzoom),
-      maxzoom: parseZoomOption('--maxzoom', values.maxzoom),
-    };
-    if (region.minzoom !== undefined && region.maxzoom !== undefined && region.minzoom > region.maxzoom) throw new InputError('--minzoom', `${region.minzoom} is above --maxzoom ${region.maxzoom}`);
+    const region = zoomsInOrder(
+      {
+        bbox: values.bbox === undefined ? undefined : parseBBox(values.bbox, '--bbox'),
+        minzoom: parseZoomOption('--minzoom', values.minzoom),
+        maxzoom: parseZoomOption('--maxzoom', values.maxzoom),
+      },
+      '--',
+    );
     const paths = positionals.length ? positionals : defaultServePaths();
     const started = performance.now();
     const summary = await writePackage({ style: values.style, paths, region, output: values.output, onStage: (line) => process.stderr.write(`${line}\n`) });

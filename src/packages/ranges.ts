@@ -1,5 +1,6 @@
 // Which tiles a region covers in an archive, and reading or measuring them by range (the index, never a scan).
 import type { RangeMeasure, RangeTile, TileArchiveReader } from '../archive/types.js';
+import { InputError } from '../errors.js';
 import { intersectBBox } from '../grid/bbox.js';
 import { bboxToTileRange, MAX_LATITUDE, tilesInRange, type BBox, type TileRange } from '../grid/webMercator.js';
 
@@ -10,6 +11,17 @@ export interface Region {
   bbox?: BBox;
   minzoom?: number;
   maxzoom?: number;
+}
+
+/**
+ * The region, refused when its zooms run backwards, naming the options or parameters as the user wrote them:
+ * `prefix` '--' for the command line's --minzoom and --maxzoom, '' for a request's minzoom and maxzoom.
+ */
+export function zoomsInOrder(region: Region, prefix: '--' | ''): Region {
+  if (region.minzoom !== undefined && region.maxzoom !== undefined && region.minzoom > region.maxzoom) {
+    throw new InputError(`${prefix}minzoom`, `${region.minzoom} is above ${prefix}maxzoom ${region.maxzoom}`);
+  }
+  return region;
 }
 
 /** The box and zooms an extract of `region` from archives of `bounds` and zooms `minzoom..maxzoom` holds; undefined when they do not meet. */

@@ -89,6 +89,14 @@ test('a .zip package unpacks (Info-ZIP) to the same files, its manifest verifyin
   assert.deepEqual(readdirSync(dir).filter((name) => name.includes('.tmp-')), [], 'no temp files left');
 });
 
+test('zooms that run backwards are refused in one line naming --minzoom, before anything is written', () => {
+  const output = join(dir, 'never');
+  const failed = mekan('package', '--style', 'standard', '--minzoom', '9', '--maxzoom', '3', archives, '-o', output);
+  assert.equal(failed.status, 1, failed.stdout);
+  assert.equal(failed.stderr, 'mekan: --minzoom: 9 is above --maxzoom 3\n');
+  assert.equal(existsSync(output), false);
+});
+
 test('mekan serve DIR serves the package as it is: MapLibre draws its style with glyphs and sprites, no request leaves the server', { skip: withoutChromium }, async () => {
   server = await startServer([packageDir]);
   browser = await launchChromium();

@@ -8,7 +8,7 @@ import { parseBBox } from '../../grid/bbox.js';
 import { MAX_ZOOM } from '../../grid/webMercator.js';
 import { estimateExtract, type Estimate } from '../../packages/estimate.js';
 import { planStreamedExtract } from '../../packages/streamExtract.js';
-import type { Region } from '../../packages/ranges.js';
+import { zoomsInOrder, type Region } from '../../packages/ranges.js';
 import { STYLES_DIR } from '../assets.js';
 import type { RouteModule, ServerContext } from '../module.js';
 import type { Tileset } from '../registry.js';
@@ -34,9 +34,7 @@ function zoomParameter(ctx: Context, name: string): number | undefined {
 
 /** The box and zooms of a request; 400 naming the parameter for anything malformed. */
 function regionOf(ctx: Context): Region {
-  const region: Region = { bbox: parseBBox(single(ctx, 'bbox'), 'bbox'), minzoom: zoomParameter(ctx, 'minzoom'), maxzoom: zoomParameter(ctx, 'maxzoom') };
-  if (region.minzoom !== undefined && region.maxzoom !== undefined && region.minzoom > region.maxzoom) throw new InputError('minzoom', `${region.minzoom} is above maxzoom ${region.maxzoom}`);
-  return region;
+  return zoomsInOrder({ bbox: parseBBox(single(ctx, 'bbox'), 'bbox'), minzoom: zoomParameter(ctx, 'minzoom'), maxzoom: zoomParameter(ctx, 'maxzoom') }, '');
 }
 
 /** A tileset the request may see: a private one without its token is as unknown as a missing one (404). */
