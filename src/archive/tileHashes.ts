@@ -1,6 +1,7 @@
 // Content hashes (strong ETags) of tiles from archives that store none: computed once per tile, kept in a bounded LRU.
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import type { CacheFigures } from './types.js';
 
 /**
  * The hash of a tile's bytes: SHA-1, which this machine's SHA extensions run 2.5× faster than MD5
@@ -30,15 +31,6 @@ const ENTRY_OVERHEAD = 190;
 export interface TileHashOptions {
   /** Without it, tiles are hashed on every read. */
   tileHashes?: TileHashes;
-}
-
-export interface TileHashStats {
-  entries: number;
-  /** Estimated heap bytes held, within `maxBytes`. */
-  bytes: number;
-  maxBytes: number;
-  hits: number;
-  misses: number;
 }
 
 /**
@@ -83,7 +75,7 @@ export class TileHashes {
     for (const key of [...this.cache.keys()]) if (key.startsWith(scope)) this.cache.delete(key);
   }
 
-  stats(): TileHashStats {
+  stats(): CacheFigures {
     return { entries: this.cache?.size ?? 0, bytes: this.cache?.calculatedSize ?? 0, maxBytes: this.maxBytes, hits: this.hits, misses: this.misses };
   }
 }

@@ -57,6 +57,16 @@ export interface StoredTile {
 /** A value now, or later from an async source (a remote PMTiles, PostGIS): callers await only a promise. */
 export type MaybePromise<T> = T | Promise<T>;
 
+/** One in-memory cache's figures, as /metrics reports them: hot tiles, tile hashes (ETags), live PostGIS tiles. */
+export interface CacheFigures {
+  entries: number;
+  /** Estimated heap bytes held, within `maxBytes`. */
+  bytes: number;
+  maxBytes: number;
+  hits: number;
+  misses: number;
+}
+
 /** One tile as stored, with its XYZ position: what converting, extracting and merging stream through. */
 export interface ArchiveTile {
   z: number;

@@ -1,13 +1,13 @@
 // A PostGIS database as a source of live tilesets: reads its catalogue (again and again while the database is
 // down, so that the server starts anyway and picks the tables up when it comes back) and publishes readers.
 import type { Logger } from 'pino';
-import type { TileArchiveReader } from '../archive/types.js';
+import type { CacheFigures, TileArchiveReader } from '../archive/types.js';
 import type { PostgresOptions } from '../config/serverOptions.js';
 import { messageOf } from '../errors.js';
 import { readCatalogue } from './catalog.js';
 import { Database } from './database.js';
 import { FunctionReader, TableReader } from './readers.js';
-import { TileCache, type TileCacheStats } from './tileCache.js';
+import { TileCache } from './tileCache.js';
 
 export interface PublishedTileset {
   id: string;
@@ -90,7 +90,7 @@ export class PostgisSource {
     void this.rediscover('a catalogue request');
   }
 
-  stats(): TileCacheStats {
+  stats(): CacheFigures {
     return this.cache.stats();
   }
 

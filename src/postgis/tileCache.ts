@@ -1,16 +1,8 @@
 // Live tiles kept in memory for a short time (lru-cache: a byte budget, least recently used go first, and a TTL so
 // that edits show), and one database query for many simultaneous requests of the same tile.
 import { LRUCache } from 'lru-cache';
-import type { MaybePromise, StoredTile } from '../archive/types.js';
+import type { CacheFigures, MaybePromise, StoredTile } from '../archive/types.js';
 import { compressedLiveTile } from './liveTile.js';
-
-export interface TileCacheStats {
-  entries: number;
-  bytes: number;
-  maxBytes: number;
-  hits: number;
-  misses: number;
-}
 
 /**
  * Heap bytes of one entry beyond the tile's bytes, estimated like the archive tile cache's (src/server/tileCache.ts):
@@ -94,7 +86,7 @@ export class TileCache {
     this.entries.set(key, compressedLiveTile(plain), { noUpdateTTL: true });
   }
 
-  stats(): TileCacheStats {
+  stats(): CacheFigures {
     return { entries: this.entries?.size ?? 0, bytes: this.entries?.calculatedSize ?? 0, maxBytes: this.maxBytes, hits: this.hits, misses: this.misses };
   }
 

@@ -1,4 +1,5 @@
 // Request counts, latency histogram and tiles served, kept in plain maps and written as Prometheus text.
+import type { CacheFigures } from '../archive/types.js';
 
 /** Upper bounds of the latency buckets, seconds. Tiles are answered in well under a millisecond. */
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -15,15 +16,6 @@ export interface MetricsSnapshot {
   latency: [route: string, histogram: Histogram][];
   tiles: [tileset: string, counter: { count: number; bytes: number }][];
   caches?: CacheSnapshot;
-}
-
-/** One in-memory cache's figures (see tileCache.ts, archive/tileHashes.ts). */
-export interface CacheFigures {
-  entries: number;
-  bytes: number;
-  maxBytes: number;
-  hits: number;
-  misses: number;
 }
 
 /** `tiles`: hot tiles; `etags`: hashes of tiles from archives that store none; `live`: PostGIS tiles (short TTL), when a database is served. */

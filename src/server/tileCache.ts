@@ -1,7 +1,6 @@
 // Hot tiles kept in memory, bounded in bytes: a hit skips the archive read (and its hashing) entirely.
 import { LRUCache } from 'lru-cache';
-import type { StoredTile } from '../archive/types.js';
-import type { CacheFigures } from './metrics.js';
+import type { CacheFigures, StoredTile } from '../archive/types.js';
 import type { Tileset } from './registry.js';
 
 /** Heap bytes of one entry beyond the tile's bytes, estimated (not measured): the Buffer and StoredTile objects, the key and ETag strings, the LRU's slots. */
