@@ -1,20 +1,14 @@
 // GET /fonts/{fontstack}/{start}-{end}.pbf: glyph ranges, a comma-separated stack combined font by font.
 import { join } from 'node:path';
-import { STYLES_DIR } from '../assets.js';
+import { libraryPerFolder, STYLES_DIR } from '../assets.js';
 import { FontLibrary, parseGlyphRange } from '../glyphs/fontLibrary.js';
 import type { RouteModule, ServerContext } from '../module.js';
 import { sendAsset } from './sendAsset.js';
 
 export function createFontsModule(fontsDir?: string): RouteModule {
-  // One library per folder (the module serves every app of a process; an offline package brings its own fonts),
-  // read on first use so that servers without glyph requests never scan it.
-  const libraries = new Map<string, FontLibrary>();
-  const fonts = (context: ServerContext) => {
-    const dir = fontsDir ?? context.options.fontsDir ?? join(STYLES_DIR, 'fonts');
-    let library = libraries.get(dir);
-    if (!library) libraries.set(dir, (library = new FontLibrary(dir)));
-    return library;
-  };
+  // Read on first use, so that servers without glyph requests never scan the folder.
+  const libraries = libraryPerFolder((dir) => new FontLibrary(dir));
+  const fonts = (context: ServerContext) => libraries(fontsDir ?? context.options.fontsDir ?? join(STYLES_DIR, 'fonts'));
   return {
     name: 'fonts',
     register(router, context) {

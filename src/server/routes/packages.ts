@@ -9,7 +9,7 @@ import { MAX_ZOOM } from '../../grid/webMercator.js';
 import { estimateExtract, type Estimate } from '../../packages/estimate.js';
 import { planStreamedExtract } from '../../packages/streamExtract.js';
 import { zoomsInOrder, type Region } from '../../packages/ranges.js';
-import { STYLES_DIR } from '../assets.js';
+import { libraryPerFolder, STYLES_DIR } from '../assets.js';
 import type { RouteModule, ServerContext } from '../module.js';
 import type { Tileset } from '../registry.js';
 import { templateTilesets } from '../styles/resolveStyle.js';
@@ -56,18 +56,14 @@ function enforceCaps(context: ServerContext, what: string, estimate: { tiles: nu
 }
 
 export function createPackagesModule(stylesDir?: string): RouteModule {
-  const libraries = new Map<string, StyleLibrary>();
+  const libraries = libraryPerFolder((dir) => new StyleLibrary(dir));
   return {
     name: 'packages',
     register(router, context) {
       /** Downloads under way on this server. */
       let downloads = 0;
       const dir = stylesDir ?? context.options.stylesDir ?? STYLES_DIR;
-      const styles = () => {
-        let library = libraries.get(dir);
-        if (!library) libraries.set(dir, (library = new StyleLibrary(dir)));
-        return library;
-      };
+      const styles = () => libraries(dir);
       router.get('/packages/estimate', async (ctx) => {
         const tilesetId = single(ctx, 'tileset');
         const styleId = single(ctx, 'style');

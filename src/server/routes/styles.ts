@@ -1,7 +1,7 @@
 // GET /styles/{style}/style.json[?lang=az|en|ru] and /styles/{style}/sprite[@2x].{png,json}; styles in /catalog.json.
 import { InputError } from '../../errors.js';
 import { withToken } from '../access.js';
-import { STYLES_DIR } from '../assets.js';
+import { libraryPerFolder, STYLES_DIR } from '../assets.js';
 import type { RouteModule, ServerContext } from '../module.js';
 import { LANGUAGES, parseLanguage } from '../styles/languages.js';
 import { resolveStyle, templateTilesets } from '../styles/resolveStyle.js';
@@ -9,14 +9,8 @@ import { StyleLibrary } from '../styles/styleLibrary.js';
 import { sendAsset } from './sendAsset.js';
 
 export function createStylesModule(stylesDir?: string): RouteModule {
-  // One library per folder: the module serves every app of a process, and an offline package brings its own styles.
-  const libraries = new Map<string, StyleLibrary>();
-  const libraryFor = (context: ServerContext) => {
-    const dir = stylesDir ?? context.options.stylesDir ?? STYLES_DIR;
-    let library = libraries.get(dir);
-    if (!library) libraries.set(dir, (library = new StyleLibrary(dir)));
-    return library;
-  };
+  const libraries = libraryPerFolder((dir) => new StyleLibrary(dir));
+  const libraryFor = (context: ServerContext) => libraries(stylesDir ?? context.options.stylesDir ?? STYLES_DIR);
   return {
     name: 'styles',
     register(router, context) {
