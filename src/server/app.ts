@@ -12,7 +12,7 @@ import { isInputError, messageOf } from '../errors.js';
 import { currentAccess, redactUrl, withRequestAccess } from './access.js';
 import { makeCors } from './cors.js';
 import { drainable } from './drain.js';
-import { createLogger, requestLogFilter } from './logger.js';
+import { createLogger, requestLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import type { FastPath, RouteModule, ServerContext } from './module.js';
 import { defaultModules } from './modules.js';
@@ -104,7 +104,7 @@ export function createApp({ options, logger = createLogger(options.log.level), m
   void postgis?.start();
 
   const hasPrivate = registry.hasPrivate();
-  const logRequest = requestLogFilter(options.log);
+  const logRequest = requestLogger(logger, options.log);
   const koa = new Koa();
   koa.silent = true;
   const router = new Router();
@@ -162,7 +162,7 @@ export function createApp({ options, logger = createLogger(options.log.level), m
         const seconds = (performance.now() - started) / 1000;
         const route = ctx.method === 'OPTIONS' ? 'preflight' : typeof ctx._matchedRoute === 'string' ? ctx._matchedRoute : 'unmatched';
         context.metrics.observe(route, ctx.status, seconds);
-        if (logRequest(ctx.status)) logger.info({ method: ctx.method, url: redactUrl(ctx.url), status: ctx.status, ms: Math.round(seconds * 1e6) / 1e3 }, 'request');
+        logRequest(ctx.method, redactUrl(ctx.url), ctx.status, Math.round(seconds * 1e6) / 1e3);
       }
     }
   });

@@ -12,8 +12,14 @@ export function createLogger(level = 'info'): Logger {
     process.prependListener('exit', handOverAll);
     exitHooked = true;
   }
-  return pino({ level, base: { pid: process.pid } }, new LineBatch(pino.destination({ dest: 2, sync: false })));
+  const batch = new LineBatch(pino.destination({ dest: 2, sync: false }));
+  const logger = pino({ level, base: { pid: process.pid } }, batch);
+  batches.set(logger, batch);
+  return logger;
 }
+
+/** The batch under each logger createLogger made: request lines are handed to it directly (see requestLogger). */
+const batches = new WeakMap<Logger, LineBatch>();
 
 /** Batches with lines not yet handed to their destination. */
 const waiting = new Set<LineBatch>();
@@ -83,9 +89,38 @@ class LineBatch implements DestinationStream {
  * Whether an answered request gets a line in the request log: none when request logs are off; server errors always;
  * the others at the configured sample rate (1: every one).
  */
-export function requestLogFilter(log: ServerOptions['log']): (status: number) => boolean {
+function requestLogFilter(log: ServerOptions['log']): (status: number) => boolean {
   if (!log.requests) return () => false;
   const rate = log.sampleRate;
   if (rate >= 1) return () => true;
   return (status) => status >= 500 || Math.random() < rate;
+}
+
+/** Logs one answered request (`url` already redacted, `ms` rounded), if request logs, their sampling and the level let it. */
+export type RequestLogger = (method: string | undefined, url: string | undefined, status: number, ms: number) => void;
+
+/**
+ * The request log: the line `logger.info({ method, url, status, ms }, 'request')` writes. Under a logger createLogger
+ * made, the line is written out here, byte for byte what pino writes (its bindings included), and handed to the
+ * batch: through pino's generic serializer (a walk of the object's keys, an escaping test per string) a line cost
+ * 4.01 µs and 1,271 B of garbage, written out 2.00 µs and 556 B (npm run bench:log-cost, 5 alternated runs of
+ * 200,000 lines). Other loggers (tests' own) get logger.info.
+ */
+export function requestLogger(logger: Logger, log: ServerOptions['log']): RequestLogger {
+  const logs = requestLogFilter(log);
+  if (!log.requests || !logger.isLevelEnabled('info')) return () => {};
+  const batch = batches.get(logger);
+  const viaPino: RequestLogger = (method, url, status, ms) => {
+    if (logs(status)) logger.info({ method, url, status, ms }, 'request');
+  };
+  if (batch === undefined) return viaPino;
+  // `,"pid":123` (and a child logger's bindings): what pino puts after the time.
+  const bindings = (logger as unknown as Record<symbol, string>)[pino.symbols.chindingsSym];
+  const head = `{"level":${logger.levels.values.info},"time":`;
+  return (method, url, status, ms) => {
+    if (!logs(status)) return;
+    // pino leaves out a missing value; node:http always has both, so that rare case may take the slow road.
+    if (method === undefined || url === undefined) return viaPino(method, url, status, ms);
+    batch.write(`${head}${Date.now()}${bindings},"method":${JSON.stringify(method)},"url":${JSON.stringify(url)},"status":${status},"ms":${ms},"msg":"request"}\n`);
+  };
 }

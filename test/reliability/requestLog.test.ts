@@ -103,3 +103,25 @@ test('lines logged in the turn a process exits in (process.exit, no flush) are w
   const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { i: number; msg: string });
   assert.deepEqual(lines.map((line) => [line.i, line.msg]), [[0, 'line'], [1, 'line'], [2, 'line']]);
 });
+
+test('a request line is what pino writes for logger.info({ method, url, status, ms }, "request"), escaping included', async () => {
+  const logFile = join(dir, 'format.log');
+  const log = openSync(logFile, 'w');
+  const logger = new URL('../../src/server/logger.js', import.meta.url).href;
+  // A URL with what JSON must escape: a quote, a backslash, a control character, and non-ASCII.
+  const url = '/tiles/a"b\\\u0001é/1/2/3.pbf?token=[redacted]';
+  const script = `import(${JSON.stringify(logger)}).then(({ createLogger, requestLogger }) => {
+    const log = createLogger('info');
+    requestLogger(log, { level: 'info', requests: true, sampleRate: 1 })('GET', ${JSON.stringify(url)}, 404, 0.125);
+    log.info({ method: 'GET', url: ${JSON.stringify(url)}, status: 404, ms: 0.125 }, 'request');
+    process.exit(0);
+  });`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', log] });
+  closeSync(log);
+  assert.equal(await new Promise<number | null>((resolve) => child.on('exit', resolve)), 0);
+  const [ours, pinos] = readFileSync(logFile, 'utf8').trim().split('\n');
+  const withoutTime = (line: string) => line.replace(/"time":\d+,/, '');
+  assert.equal(withoutTime(ours), withoutTime(pinos));
+  assert.deepEqual(JSON.parse(ours), { ...JSON.parse(pinos), time: (JSON.parse(ours) as { time: number }).time });
+  assert.equal((JSON.parse(ours) as { url: string }).url, url);
+});

@@ -8,7 +8,7 @@ import { MAX_ZOOM } from '../../grid/webMercator.js';
 import { isInMatrix } from '../../grid/tileMatrixSets.js';
 import { redactUrl } from '../access.js';
 import { acceptsGzip, CorruptTileError, encodeTile, matchesEtag } from '../encoding.js';
-import { requestLogFilter } from '../logger.js';
+import { requestLogger } from '../logger.js';
 import type { FastPath, RouteModule, ServerContext } from '../module.js';
 import type { Tileset } from '../registry.js';
 
@@ -98,7 +98,7 @@ function varyOf(tileset: Tileset, varyOrigin: boolean): string {
 
 export function tilesFastPath(context: ServerContext): FastPath {
   const { registry, metrics, cors, logger, options, caches } = context;
-  const logRequest = requestLogFilter(options.log);
+  const logRequest = requestLogger(logger, options.log);
   const tileCache = caches.tiles;
 
   // Headers go out in one writeHead with a flat [name, value, …] list: no per-header bookkeeping on the hot path.
@@ -108,7 +108,7 @@ export function tilesFastPath(context: ServerContext): FastPath {
     else response.end(body);
     const seconds = (performance.now() - started) / 1000;
     metrics.observe('tile', status, seconds);
-    if (logRequest(status)) logger.info({ method: request.method, url: redactUrl(request.url), status, ms: Math.round(seconds * 1e6) / 1e3 }, 'request');
+    logRequest(request.method, redactUrl(request.url), status, Math.round(seconds * 1e6) / 1e3);
   };
 
   const fail = (request: IncomingMessage, response: ServerResponse, status: number, headers: string[], message: string, started: number) => {
