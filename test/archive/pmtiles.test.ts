@@ -3,13 +3,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Compression, PMTiles, SharedPromiseCache, TileType, zxyToTileId, type Entry, type RangeResponse, type Source } from 'pmtiles';
 import { createArchive, openArchive } from '../../src/archive/open.js';
 import { PMTilesReader } from '../../src/archive/pmtiles/reader.js';
 import type { ArchiveMetadata, ArchiveTile } from '../../src/archive/types.js';
+import { InputError } from '../../src/errors.js';
 import { MEKAN_BIN } from '../support/mekanProcess.js';
 import { makeTempDir } from '../support/tempDir.js';
 
@@ -290,4 +293,51 @@ test('a file that is not a PMTiles archive, or one compressed with what we canno
   bytes[98] = Compression.Brotli;
   writeFileSync(brotli, bytes);
   assert.throws(() => openArchive(brotli), /tile compression Brotli is not supported/);
+});
+
+/** An archive whose root points at a leaf that points at itself: a walk without a depth limit never ends. */
+function writeLoopingArchive(path: string): void {
+  // One entry (tile id 0, run 0: a leaf) at offset 0 of the leaf section, 5 bytes long: the leaf itself.
+  const leaf = Buffer.from([1, 0, 0, 5, 1]);
+  const json = Buffer.from(JSON.stringify({ name: 'Loop', format: 'png' }));
+  const header = Buffer.alloc(127);
+  header.write('PMTiles', 0, 'latin1');
+  header[7] = 3;
+  const sections = [127, leaf.length, 127 + leaf.length, json.length, 127 + leaf.length + json.length, leaf.length];
+  [...sections, sections[4] + leaf.length, 0, 1, 1, 1].forEach((value, i) => header.writeBigUInt64LE(BigInt(value), 8 + i * 8));
+  header[97] = Compression.None;
+  header[98] = Compression.None;
+  header[99] = TileType.Png;
+  writeFileSync(path, Buffer.concat([header, leaf, json, leaf]));
+}
+
+test('directories nested deeper than three leaf levels (a leaf pointing at itself) are refused naming the archive, local and remote, not walked for ever', async () => {
+  const path = join(dir, 'loop.pmtiles');
+  writeLoopingArchive(path);
+  const nested = (where: string) => (error: Error) => error instanceof InputError && error.subject === where && /nest deeper than 3 levels/.test(error.message);
+  const local = PMTilesReader.openFile(path);
+  try {
+    assert.throws(() => local.getTile(0, 0, 0), nested(path));
+    await assert.rejects(async () => {
+      for await (const tile of local.tiles()) assert.fail(`a tile ${tile.z}/${tile.x}/${tile.y} from a loop`);
+    }, nested(path));
+  } finally {
+    local.close();
+  }
+  // The remote walk is the same walk, over range requests.
+  const bytes = readFileSync(path);
+  const server = createServer((request, response) => {
+    const [start, end] = /^bytes=(\d+)-(\d+)$/.exec(request.headers.range ?? '')!.slice(1).map(Number);
+    const last = Math.min(end, bytes.length - 1);
+    response.writeHead(206, { 'Content-Range': `bytes ${start}-${last}/${bytes.length}` }).end(bytes.subarray(start, last + 1));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/loop.pmtiles`;
+  try {
+    const remote = await PMTilesReader.openUrl(url);
+    await assert.rejects(async () => remote.getTile(0, 0, 0), nested(url));
+    remote.close();
+  } finally {
+    server.close();
+  }
 });
