@@ -49,6 +49,11 @@ export async function startMekan(folder: string, extra: string[] = []): Promise<
   };
 }
 
+/** LuaJIT's ffi and clock_gettime, declared once for the pieces that read a clock (a second declaration would clash). */
+const CLOCK = `local ffi = require("ffi")
+ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } bench_timespec; int clock_gettime(int, bench_timespec *); ]]
+`;
+
 /**
  * wrk's `delay` hook holding every connection's first request until `ms` after the first one was ready (LuaJIT's ffi
  * reads a monotonic clock), so that the server has accepted every connection before the load starts. Why: Node (libuv
@@ -58,9 +63,7 @@ export async function startMekan(folder: string, extra: string[] = []): Promise<
  * samples, 1.3–4 % of a 5-second run), which alone sets the p99 it prints. Idle, the server accepts all 64 in 7–9 ms.
  */
 function holdFirstRequests(ms: number): string {
-  return `local ffi = require("ffi")
-ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } bench_timespec; int clock_gettime(int, bench_timespec *); ]]
-local now_ts = ffi.new("bench_timespec")
+  return `local now_ts = ffi.new("bench_timespec")
 local function now_ms() ffi.C.clock_gettime(1, now_ts); return tonumber(now_ts.tv_sec) * 1000 + tonumber(now_ts.tv_nsec) / 1e6 end
 local open_until
 delay = function()
@@ -72,20 +75,26 @@ end
 `;
 }
 
+/** `?t=` and the time wrk sends the request, microseconds since the epoch (bench/tailProbe sets it against the server's record). */
+const SEND_TIME = `local send_ts = ffi.new("bench_timespec")
+local function send_time() ffi.C.clock_gettime(0, send_ts); return string.format("?t=%d", tonumber(send_ts.tv_sec) * 1000000 + math.floor(tonumber(send_ts.tv_nsec) / 1000)) end
+`;
+
 /**
  * A wrk script that walks `paths` in a random order per thread and reports counts wrk does not print by itself.
  * `openConnectionsMs`: hold every connection's first request that long (see holdFirstRequests), so that the
- * latencies are those of open connections, not of the server accepting a burst of new ones.
+ * latencies are those of open connections, not of the server accepting a burst of new ones. `sendTime`: each URL
+ * carries `?t=` and the time wrk sent it (wrk calls `request` just before it writes and starts its clock).
  */
-export function writeLua(file: string, paths: string[], { openConnectionsMs = 0 }: { openConnectionsMs?: number } = {}): void {
+export function writeLua(file: string, paths: string[], { openConnectionsMs = 0, sendTime = false }: { openConnectionsMs?: number; sendTime?: boolean } = {}): void {
   writeFileSync(
     file,
     `local paths = {\n${paths.map((path) => JSON.stringify(path)).join(',\n')}\n}
-${openConnectionsMs > 0 ? holdFirstRequests(openConnectionsMs) : ''}local threads = 0
+${openConnectionsMs > 0 || sendTime ? CLOCK : ''}${openConnectionsMs > 0 ? holdFirstRequests(openConnectionsMs) : ''}${sendTime ? SEND_TIME : ''}local threads = 0
 setup = function(thread) thread:set("seed", threads * 7919 + 17); threads = threads + 1 end
 init = function(args) math.randomseed(tonumber(seed)) end
 request = function()
-  return wrk.format("GET", paths[math.random(#paths)], { ["Accept-Encoding"] = "gzip" })
+  return wrk.format("GET", paths[math.random(#paths)]${sendTime ? ' .. send_time()' : ''}, { ["Accept-Encoding"] = "gzip" })
 end
 done = function(summary, latency, requests)
   local e = summary.errors
