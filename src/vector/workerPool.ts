@@ -9,10 +9,13 @@ import type { BuildReply, BuildRequest, BuildWorkerData } from './buildWorker.js
 import { handedOverDone, tilesInFlightCounter } from './tileGzip.js';
 
 /**
- * One a core but one: the main thread has a core's work of its own (gzipping the tiles handed over encoded,
- * SQLite writes, dedup hashing, messages).
- * On 2 cores a second worker made the world Natural Earth build (27k features) 6.6 → 5.7 s and added its own
- * heap and malloc arena: 160 → 216 MB of peak RSS.
+ * One a core but one: the main thread has work of its own (gzipping the tiles handed over encoded, SQLite writes,
+ * dedup hashing, messages), though it sits idle most of the tiling phase on 2 cores.
+ * On 2 cores a second worker takes the world Natural Earth build (z0–8) to about 0.7× the time for its own heap
+ * and malloc arena: 159 → 240 MB of peak RSS (2026-12-01, loaded machine, 44.9 → 28.5 s). Cutting the smallest
+ * partitions in the main thread beside the one worker moved 2–3 s of the worker's ~11 s of CPU onto the main
+ * thread but still took the peak to 170–186 MB (what the main thread's first cut leaves: code, buffers, arena);
+ * admitting its jobs only while the process's RSS is under 140 MB kept 160–172 MB. Neither fits the 160 MB budget.
  */
 export function defaultWorkerCount(): number {
   return Math.max(1, availableParallelism() - 1);
