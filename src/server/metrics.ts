@@ -10,6 +10,11 @@ interface Histogram {
   count: number;
 }
 
+interface RouteFigures {
+  histogram: Histogram;
+  statuses: Map<number, { count: number }>;
+}
+
 /** Everything a Metrics holds, as plain data: what workers send to be summed (see clusterMetrics.ts). */
 export interface MetricsSnapshot {
   requests: { route: string; status: number; count: number }[];
@@ -49,11 +54,9 @@ function escapeLabel(value: string): string {
 }
 
 export class Metrics {
-  private readonly requests = new Map<string, { route: string; status: number; count: number }>();
-  private readonly latency = new Map<string, Histogram>();
+  /** Each route's latency histogram and request counts by status: the hot path finds them without building a key string. */
+  private readonly routes = new Map<string, RouteFigures>();
   private readonly tiles = new Map<string, { count: number; bytes: number }>();
-  /** The same counters and histograms by route, then status: the hot path finds them without building a key string. */
-  private readonly routes = new Map<string, { histogram: Histogram; statuses: Map<number, { route: string; status: number; count: number }> }>();
   private summedCaches: CacheSnapshot | undefined;
 
   /** `caches` reads the process's caches when a snapshot or the text is made. */
@@ -61,26 +64,10 @@ export class Metrics {
 
   /** One answered request: `route` is a route name (`tile`, `tilejson`…), never the raw path. */
   observe(route: string, status: number, seconds: number): void {
-    let byRoute = this.routes.get(route);
-    if (!byRoute) {
-      let histogram = this.latency.get(route);
-      if (!histogram) {
-        histogram = { counts: new Array<number>(BUCKETS.length).fill(0), sum: 0, count: 0 };
-        this.latency.set(route, histogram);
-      }
-      byRoute = { histogram, statuses: new Map() };
-      this.routes.set(route, byRoute);
-    }
-    const counter = byRoute.statuses.get(status);
+    const { histogram, statuses } = this.route(route);
+    const counter = statuses.get(status);
     if (counter) counter.count++;
-    else {
-      const key = route + ' ' + status;
-      const first = this.requests.get(key) ?? { route, status, count: 0 };
-      first.count++;
-      this.requests.set(key, first);
-      byRoute.statuses.set(status, first);
-    }
-    const histogram = byRoute.histogram;
+    else statuses.set(status, { count: 1 });
     histogram.sum += seconds;
     histogram.count++;
     for (let i = 0; i < BUCKETS.length; i++) {
@@ -91,6 +78,15 @@ export class Metrics {
     }
   }
 
+  private route(route: string): RouteFigures {
+    let figures = this.routes.get(route);
+    if (!figures) {
+      figures = { histogram: { counts: new Array<number>(BUCKETS.length).fill(0), sum: 0, count: 0 }, statuses: new Map() };
+      this.routes.set(route, figures);
+    }
+    return figures;
+  }
+
   tileServed(tileset: string, bytes: number): void {
     const counter = this.tiles.get(tileset);
     if (counter) {
@@ -99,10 +95,15 @@ export class Metrics {
     } else this.tiles.set(tileset, { count: 1, bytes });
   }
 
+  /** Request counts, a route's statuses together. */
+  private *requests(): Iterable<{ route: string; status: number; count: number }> {
+    for (const [route, { statuses }] of this.routes) for (const [status, { count }] of statuses) yield { route, status, count };
+  }
+
   snapshot(): MetricsSnapshot {
     return {
-      requests: [...this.requests.values()].map((counter) => ({ ...counter })),
-      latency: [...this.latency].map(([route, histogram]) => [route, { ...histogram, counts: [...histogram.counts] }]),
+      requests: [...this.requests()],
+      latency: [...this.routes].map(([route, { histogram }]) => [route, { ...histogram, counts: [...histogram.counts] }]),
       tiles: [...this.tiles].map(([tileset, counter]) => [tileset, { ...counter }]),
       caches: this.cacheFigures(),
     };
@@ -113,19 +114,16 @@ export class Metrics {
     const total = new Metrics();
     for (const snapshot of snapshots) {
       for (const { route, status, count } of snapshot.requests) {
-        const key = route + ' ' + status;
-        const counter = total.requests.get(key);
+        const { statuses } = total.route(route);
+        const counter = statuses.get(status);
         if (counter) counter.count += count;
-        else total.requests.set(key, { route, status, count });
+        else statuses.set(status, { count });
       }
       for (const [route, histogram] of snapshot.latency) {
-        const into = total.latency.get(route);
-        if (!into) total.latency.set(route, { ...histogram, counts: [...histogram.counts] });
-        else {
-          into.sum += histogram.sum;
-          into.count += histogram.count;
-          histogram.counts.forEach((count, i) => (into.counts[i] += count));
-        }
+        const into = total.route(route).histogram;
+        into.sum += histogram.sum;
+        into.count += histogram.count;
+        histogram.counts.forEach((count, i) => (into.counts[i] += count));
       }
       for (const [tileset, { count, bytes }] of snapshot.tiles) {
         const counter = total.tiles.get(tileset);
@@ -160,9 +158,9 @@ export class Metrics {
       '# HELP mekan_http_requests_total HTTP requests answered, by route and status.',
       '# TYPE mekan_http_requests_total counter',
     ];
-    for (const { route, status, count } of this.requests.values()) lines.push(`mekan_http_requests_total{route="${escapeLabel(route)}",status="${status}"} ${count}`);
+    for (const { route, status, count } of this.requests()) lines.push(`mekan_http_requests_total{route="${escapeLabel(route)}",status="${status}"} ${count}`);
     lines.push('# HELP mekan_http_request_duration_seconds Time to answer a request, by route.', '# TYPE mekan_http_request_duration_seconds histogram');
-    for (const [route, histogram] of this.latency) {
+    for (const [route, { histogram }] of this.routes) {
       const label = escapeLabel(route);
       let cumulative = 0;
       BUCKETS.forEach((bound, i) => {
