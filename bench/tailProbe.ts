@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { flipRow } from '../src/grid/webMercator.js';
+import { listeningUrl } from '../test/support/mekanProcess.js';
 import { parseWrk, wrkArgs, writeLua, type WrkFigures } from './support/loadRig.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -90,15 +91,7 @@ async function run(lua: string, index: number): Promise<void> {
   });
   closeSync(log);
   const exited = new Promise<number | null>((done) => child.on('exit', done));
-  const url = await new Promise<string>((done, fail) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match) done(match[1]);
-    });
-    void exited.then((code) => fail(new Error(`mekan serve exited (${code}) before listening`)));
-  });
+  const url = await listeningUrl(child, exited, () => readFileSync(join(work, 'server.log'), 'utf8'));
   let start: number;
   let figures: WrkFigures;
   try {

@@ -7,7 +7,7 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import { makeTempDir } from '../support/tempDir.js';
-import { MEKAN_BIN } from '../support/mekanProcess.js';
+import { listeningUrl, MEKAN_BIN } from '../support/mekanProcess.js';
 import { writeVectorArchive } from '../server/core/fixtures.js';
 
 const dir = makeTempDir('mekan-request-log-');
@@ -19,15 +19,7 @@ async function serveLoggingTo(logFile: string, args: string[]): Promise<{ url: s
   const child = spawn(process.execPath, [MEKAN_BIN, 'serve', join(dir, 'basemap.mbtiles'), '--port', '0', ...args], { stdio: ['ignore', 'pipe', log] });
   closeSync(log);
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const url = await new Promise<string>((resolve, reject) => {
-    let stdout = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(stdout);
-      if (match) resolve(match[1]);
-    });
-    void exited.then((code) => reject(new Error(`mekan serve exited (${code}): ${readFileSync(logFile, 'utf8')}`)));
-  });
+  const url = await listeningUrl(child, exited, () => readFileSync(logFile, 'utf8'));
   return {
     url,
     stop: () => {

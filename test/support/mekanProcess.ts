@@ -18,7 +18,6 @@ export interface ServeProcess {
 /** Spawns `mekan serve ARGS` and resolves once it prints the URL it listens on (rejects if it exits first). */
 export async function spawnServe(args: string[]): Promise<ServeProcess> {
   const child = spawn(process.execPath, [MEKAN_BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
   let stderr = '';
   // The tail only: a long-running server (the soak benchmark) must not grow this string without end.
   const waiters = new Set<{ pattern: RegExp; resolve: () => void }>();
@@ -38,13 +37,22 @@ export async function spawnServe(args: string[]): Promise<ServeProcess> {
   });
   const printed = (pattern: RegExp) => new Promise<void>((resolvePrinted) => waiters.add({ pattern, resolve: resolvePrinted }));
   const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
-  const url = await new Promise<string>((resolveUrl, reject) => {
+  const url = await listeningUrl(child, exited, () => stderr);
+  return { child, url, exited, stderr: () => stderr, printed };
+}
+
+/**
+ * The URL a spawned `mekan serve` prints once it listens (read from its piped stdout); rejects if it exits first,
+ * with `why()` (its stderr, or its log file) in the message.
+ */
+export function listeningUrl(child: ChildProcess, exited: Promise<number | null>, why: () => string): Promise<string> {
+  return new Promise<string>((resolveUrl, reject) => {
+    let stdout = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const match = /listening on (http:\/\/\S+)/.exec(stdout);
       if (match) resolveUrl(match[1]);
     });
-    void exited.then((code) => reject(new Error(`mekan serve exited (${code}) before listening: ${stderr}`)));
+    void exited.then((code) => reject(new Error(`mekan serve exited (${code}) before listening: ${why()}`)));
   });
-  return { child, url, exited, stderr: () => stderr, printed };
 }
