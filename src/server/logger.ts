@@ -117,10 +117,42 @@ export function requestLogger(logger: Logger, log: ServerOptions['log']): Reques
   // `,"pid":123` (and a child logger's bindings): what pino puts after the time.
   const bindings = (logger as unknown as Record<symbol, string>)[pino.symbols.chindingsSym];
   const head = `{"level":${logger.levels.values.info},"time":`;
+  // The time as text, made once a millisecond: Date.now() is beyond a small integer, and V8 writes such a number out slowly.
+  let now = 0;
+  let nowText = '0';
   return (method, url, status, ms) => {
     if (!logs(status)) return;
     // pino leaves out a missing value; node:http always has both, so that rare case may take the slow road.
     if (method === undefined || url === undefined) return viaPino(method, url, status, ms);
-    batch.write(`${head}${Date.now()}${bindings},"method":${JSON.stringify(method)},"url":${JSON.stringify(url)},"status":${status},"ms":${ms},"msg":"request"}\n`);
+    const time = Date.now();
+    if (time !== now) {
+      now = time;
+      nowText = String(time);
+    }
+    batch.write(`${head}${nowText}${bindings},"method":${jsonString(method)},"url":${jsonString(url)},"status":${status},"ms":${millisecondsText(ms)},"msg":"request"}\n`);
   };
+}
+
+/** JSON.stringify(text), without the serializer for what request lines hold: a method, a URL with nothing to escape. */
+export function jsonString(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    // Control characters, `"` and `\` are escaped, and so are lone surrogates: JSON.stringify says how.
+    if (code < 0x20 || code === 0x22 || code === 0x5c || (code >= 0xd800 && code <= 0xdfff)) return JSON.stringify(text);
+  }
+  return `"${text}"`;
+}
+
+/** `.001` … `.999` without trailing zeros, and '' for whole milliseconds: what String(ms) ends with. */
+const FRACTIONS = Array.from({ length: 1000 }, (_, thousandths) => (thousandths === 0 ? '' : `.${String(thousandths).padStart(3, '0').replace(/0+$/, '')}`));
+
+/**
+ * String(ms) for a duration rounded to the microsecond, from integers: a fraction's shortest decimal is its three
+ * digits, so the text is the same, without V8's double-to-text.
+ */
+export function millisecondsText(ms: number): string {
+  const micros = Math.round(ms * 1000);
+  if (!(micros >= 0 && micros < 2 ** 31) || micros / 1000 !== ms) return String(ms);
+  const whole = Math.floor(micros / 1000);
+  return `${whole}${FRACTIONS[micros - whole * 1000]}`;
 }

@@ -96,24 +96,47 @@ test('lines logged in the turn a process exits in (process.exit, no flush) are w
   assert.deepEqual(lines.map((line) => [line.i, line.msg]), [[0, 'line'], [1, 'line'], [2, 'line']]);
 });
 
-test('a request line is what pino writes for logger.info({ method, url, status, ms }, "request"), escaping included', async () => {
+test('a request line is what pino writes for logger.info({ method, url, status, ms }, "request"), escaping and durations included', async () => {
   const logFile = join(dir, 'format.log');
   const log = openSync(logFile, 'w');
   const logger = new URL('../../src/server/logger.js', import.meta.url).href;
-  // A URL with what JSON must escape: a quote, a backslash, a control character, and non-ASCII.
+  // URLs with what JSON must escape (a quote, a backslash, a control character) and what it keeps (non-ASCII, DEL;
+  // node:http reads a request line as latin1, so a URL holds no lone surrogate); durations as the routes round them
+  // (to the microsecond): whole, with trailing zeros, large.
   const url = '/tiles/a"b\\\u0001é/1/2/3.pbf?token=[redacted]';
+  const cases: [string, string, number, number][] = [
+    ['GET', url, 404, 0.125],
+    ['HEAD', '/tiles/basemap/6/51/31.pbf', 200, 0],
+    ['GET', '/tiles/a"b/1/2/3.pbf', 400, 0.2],
+    ['GET', '/tiles/a\\b/1/2/3.pbf', 400, 0.02],
+    ['GET', '/tiles/a\tb/1/2/3.pbf', 400, 0.002],
+    ['GET', '/tiles/x\u007f\u00ff/1/2/3.pbf', 200, 0.001],
+    ['GET', '/catalog.json', 304, 0.01],
+    ['OPTIONS', '/tiles/basemap.json', 204, 1.5],
+    ['GET', '/', 500, 12.05],
+    ['GET', '/', 200, 1000.005],
+    ['GET', '/', 200, 7],
+    ['GET', '/', 200, Math.round(0.1 * 3 * 1e6) / 1e3],
+  ];
   const script = `import(${JSON.stringify(logger)}).then(({ createLogger, requestLogger }) => {
     const log = createLogger('info');
-    requestLogger(log, { level: 'info', requests: true, sampleRate: 1 })('GET', ${JSON.stringify(url)}, 404, 0.125);
-    log.info({ method: 'GET', url: ${JSON.stringify(url)}, status: 404, ms: 0.125 }, 'request');
+    const logRequest = requestLogger(log, { level: 'info', requests: true, sampleRate: 1 });
+    for (const [method, url, status, ms] of ${JSON.stringify(cases)}) {
+      logRequest(method, url, status, ms);
+      log.info({ method, url, status, ms }, 'request');
+    }
     process.exit(0);
   });`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', log] });
   closeSync(log);
   assert.equal(await new Promise<number | null>((resolve) => child.on('exit', resolve)), 0);
-  const [ours, pinos] = readFileSync(logFile, 'utf8').trim().split('\n');
+  const lines = readFileSync(logFile, 'utf8').trim().split('\n');
+  assert.equal(lines.length, cases.length * 2);
   const withoutTime = (line: string) => line.replace(/"time":\d+,/, '');
-  assert.equal(withoutTime(ours), withoutTime(pinos));
-  assert.deepEqual(JSON.parse(ours), { ...JSON.parse(pinos), time: (JSON.parse(ours) as { time: number }).time });
-  assert.equal((JSON.parse(ours) as { url: string }).url, url);
+  cases.forEach(([, caseUrl], i) => {
+    const [ours, pinos] = [lines[2 * i], lines[2 * i + 1]];
+    assert.equal(withoutTime(ours), withoutTime(pinos));
+    assert.deepEqual(JSON.parse(ours), { ...JSON.parse(pinos), time: (JSON.parse(ours) as { time: number }).time });
+    assert.equal((JSON.parse(ours) as { url: string }).url, caseUrl);
+  });
 });

@@ -99,6 +99,7 @@ function varyOf(tileset: Tileset, varyOrigin: boolean): string {
 export function tilesFastPath(context: ServerContext): FastPath {
   const { registry, metrics, cors, logger, options, caches } = context;
   const logRequest = requestLogger(logger, options.log);
+  const observe = metrics.recorder('tile');
   const tileCache = caches.tiles;
 
   // Headers go out in one writeHead with a flat [name, value, …] list: no per-header bookkeeping on the hot path.
@@ -107,7 +108,7 @@ export function tilesFastPath(context: ServerContext): FastPath {
     if (request.method === 'HEAD' || body === undefined) response.end();
     else response.end(body);
     const seconds = (performance.now() - started) / 1000;
-    metrics.observe('tile', status, seconds);
+    observe(status, seconds);
     logRequest(request.method, redactUrl(request.url), status, Math.round(seconds * 1e6) / 1e3);
   };
 
