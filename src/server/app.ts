@@ -184,8 +184,8 @@ export function createApp({ options, logger = createLogger(options.log.level), m
   };
   // Only a server with private tilesets pays for a per-request access scope.
   const handle = hasPrivate ? (request: IncomingMessage, response: ServerResponse) => withRequestAccess(request, () => answer(request, response)) : answer;
-  const server: Server = createServer({ keepAliveTimeout: 65_000, ...httpTimeouts }, handle);
-  const drain = drainable(server);
+  const server: Server = createServer({ keepAliveTimeout: 65_000, ...httpTimeouts });
+  const drain = drainable(server, handle);
   // A request node:http cannot even parse gets an HTTP answer, never a dropped socket or a 5xx: 431 for
   // oversized headers, 408 when the headers did not arrive in time, 400 for the rest.
   server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => {

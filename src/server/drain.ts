@@ -16,7 +16,11 @@ export interface Drain {
   close(graceMs: number): Promise<void>;
 }
 
-export function drainable(server: Server): Drain {
+/**
+ * `answer`: the server's request handler, given here rather than to createServer, so that the server has one 'request'
+ * listener: with two, node's emit copies its listener array for every request.
+ */
+export function drainable(server: Server, answer?: (request: IncomingMessage, response: ServerResponse) => void): Drain {
   const connections = new Map<Socket, Tracked>();
   let closing = false;
 
@@ -34,7 +38,7 @@ export function drainable(server: Server): Drain {
     if (closing && tracked.active === 0) socket.end();
   }
 
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+  const track = (request: IncomingMessage, response: ServerResponse) => {
     const tracked = connections.get(request.socket);
     if (!tracked) return;
     tracked.active++;
@@ -43,7 +47,16 @@ export function drainable(server: Server): Drain {
     // 'close' comes once per answer: just after 'finish' (the last byte handed to the OS, which still delivers it
     // after end()), or when the connection dies first.
     response.on('close', answerClosed);
-  });
+  };
+  server.on(
+    'request',
+    answer === undefined
+      ? track
+      : (request: IncomingMessage, response: ServerResponse) => {
+          track(request, response);
+          answer(request, response);
+        },
+  );
 
   return {
     close(graceMs) {
