@@ -4,7 +4,7 @@ import { InputError } from '../errors.js';
 import type { FeatureProblem, FeatureSource, PropertyValue } from '../sources/types.js';
 import { compileAttributeRules, FieldTypes } from './attributes.js';
 import { compileFilter, type FilterGeometryType } from './filter.js';
-import { clipGeometry, clipStripe, geometryBox, projectGeometry, projectX, projectY, shiftGeometry, simplifyGeometry, weighGeometry, type ProjectedBox, type ProjectedGeometry } from './geometry.js';
+import { clipGeometry, clipStripe, closeClipScope, geometryBox, openClipScope, projectGeometry, projectX, projectY, rewindClipSlabs, shiftGeometry, simplifyGeometry, weighGeometry, type ProjectedBox, type ProjectedGeometry } from './geometry.js';
 import { EXTENT, type BuildPlan, type LayerPlan } from './plan.js';
 import { PointSelection } from './pointSelection.js';
 import { encodeRecord, PartitionSpill, type SpilledAttributes, type SpillSegment } from './spill.js';
@@ -94,6 +94,8 @@ export async function readLayer(
     }
     const margin = (2 * plan.buffer) / EXTENT / 2 ** band.start;
     const childSize = 1 / 2 ** (z + 1);
+    // What this step clips is encoded into records by its end: its room in the clip slabs is reused.
+    openClipScope();
     // Each column's clip on x, made when a child of it first needs one (null: not yet; undefined: nothing left).
     const columns: (ProjectedGeometry | undefined | null)[] = [null, null];
     for (let child = 0; child < 4; child++) {
@@ -110,6 +112,7 @@ export async function readLayer(
       const clipped = column && clipStripe(column, clip[1], clip[3], 1);
       if (clipped) distribute(band, minzoom, props, clipped, geometryBox(clipped), z + 1, cx, cy);
     }
+    closeClipScope();
   };
 
   // Most features fit one partition, and a point is never clipped: those skip the quadtree descent.
@@ -184,6 +187,8 @@ export async function readLayer(
   for (const path of layer.sources) {
     const source = await open(path);
     for await (const feature of source.features(onProblem)) {
+      // What the last feature clipped is encoded into records by now (nothing awaits within a feature).
+      rewindClipSlabs();
       summary.featuresRead++;
       if (++unreported === 1000) {
         onFeatures(unreported);
