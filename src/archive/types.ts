@@ -54,6 +54,14 @@ export interface StoredTile {
   gzipped: boolean;
 }
 
+/**
+ * Memory one StoredTile held in a cache takes beyond its bytes and its key's characters: the Buffer's heap object
+ * and native backing-store record, the StoredTile object, the hash string and the LRU's slots. Measured with
+ * --expose-gc over 200,000 cached tiles of 200 and 1,300 bytes: the heap grew 318–335 B an entry, the process's
+ * RSS 590–650 B (the 300 B estimated before counted half of it, so /metrics showed less than the cache held).
+ */
+export const STORED_TILE_OVERHEAD = 640;
+
 /** A value now, or later from an async source (a remote PMTiles, PostGIS): callers await only a promise. */
 export type MaybePromise<T> = T | Promise<T>;
 

@@ -1,14 +1,8 @@
 // Live tiles kept in memory for a short time (lru-cache: a byte budget, least recently used go first, and a TTL so
 // that edits show), and one database query for many simultaneous requests of the same tile.
 import { LRUCache } from 'lru-cache';
-import type { CacheFigures, MaybePromise, StoredTile } from '../archive/types.js';
+import { STORED_TILE_OVERHEAD, type CacheFigures, type MaybePromise, type StoredTile } from '../archive/types.js';
 import { compressedLiveTile } from './liveTile.js';
-
-/**
- * Heap bytes of one entry beyond the tile's bytes, estimated like the archive tile cache's (src/server/tileCache.ts):
- * the Buffer and StoredTile objects, the key and ETag strings, the LRU's slots.
- */
-const ENTRY_OVERHEAD = 300;
 
 /** lru-cache holds no `undefined`: an empty tile (204) is kept as this, so that it too is not asked for again. */
 const EMPTY: StoredTile = { data: Buffer.alloc(0), hash: '', gzipped: false };
@@ -32,7 +26,7 @@ export class TileCache {
             maxSize: maxBytes,
             // One tile larger than a sixteenth of the budget would push out hundreds: it is not kept.
             maxEntrySize: Math.max(1, Math.floor(maxBytes / 16)),
-            sizeCalculation: (tile, key) => tile.data.length + key.length * 2 + ENTRY_OVERHEAD,
+            sizeCalculation: (tile, key) => tile.data.length + key.length * 2 + STORED_TILE_OVERHEAD,
             ttl: ttlMs,
             // Expired entries are dropped when met (get) or pushed out by the budget; no timer per entry.
             ttlAutopurge: false,

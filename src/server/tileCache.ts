@@ -1,10 +1,7 @@
 // Hot tiles kept in memory, bounded in bytes: a hit skips the archive read (and its hashing) entirely.
 import { LRUCache } from 'lru-cache';
-import type { CacheFigures, StoredTile } from '../archive/types.js';
+import { STORED_TILE_OVERHEAD, type CacheFigures, type StoredTile } from '../archive/types.js';
 import type { Tileset } from './registry.js';
-
-/** Heap bytes of one entry beyond the tile's bytes, estimated (not measured): the Buffer and StoredTile objects, the key and ETag strings, the LRU's slots. */
-const ENTRY_OVERHEAD = 300;
 
 export class TileCache {
   private readonly cache: LRUCache<string, StoredTile> | undefined;
@@ -18,7 +15,7 @@ export class TileCache {
   constructor(readonly maxBytes: number) {
     this.cache =
       maxBytes > 0
-        ? new LRUCache<string, StoredTile>({ maxSize: maxBytes, maxEntrySize: Math.max(1, Math.floor(maxBytes / 16)), sizeCalculation: (tile, key) => tile.data.length + key.length + ENTRY_OVERHEAD })
+        ? new LRUCache<string, StoredTile>({ maxSize: maxBytes, maxEntrySize: Math.max(1, Math.floor(maxBytes / 16)), sizeCalculation: (tile, key) => tile.data.length + key.length + STORED_TILE_OVERHEAD })
         : undefined;
   }
 

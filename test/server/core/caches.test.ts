@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { makeTempDir } from '../../support/tempDir.js';
 import { writeTippecanoeArchive, type LayoutTile } from '../../support/tippecanoeArchive.js';
+import { garbageCollector } from '../../../src/buildThreads.js';
+import { TileCache } from '../../../src/server/tileCache.js';
+import { tileDigest } from '../../../src/archive/tileHashes.js';
 import { get, startServer, type TestServer } from './fixtures.js';
 
 const dir = makeTempDir('mekan-caches-');
@@ -72,4 +75,26 @@ test('hot tiles and ETags are cached, counted in /metrics, equal to an uncached 
     assert.deepEqual(answer.body, data);
     assert.equal(answer.headers.etag, `"${sha1(data)}"`);
   }
+});
+
+test('the hot-tile cache counts at least the memory its tiles take, so its bound holds', () => {
+  // Tiles as an archive read returns them (each Buffer its own allocation) with their hashes; 20,000 of 200 bytes.
+  const collect = garbageCollector();
+  const cache = new TileCache(1 << 30);
+  const tileset = {} as Parameters<TileCache['keyOf']>[0];
+  const count = 20_000;
+  collect();
+  const before = process.memoryUsage();
+  for (let i = 0; i < count; i++) {
+    const data = Buffer.from(randomBytes(200));
+    cache.set(cache.keyOf(tileset, 12, i % 4096, Math.floor(i / 4096)), { data, hash: tileDigest(data), gzipped: true });
+  }
+  collect();
+  const after = process.memoryUsage();
+  const held = after.heapUsed - before.heapUsed + (after.external - before.external);
+  const counted = cache.stats().bytes;
+  assert.equal(cache.stats().entries, count);
+  // V8's own counters (heap and external) see less than the process pays (native records, page slack), so this
+  // is a floor: with the old 300-byte estimate the cache counted ~310 B an entry beyond the tile for ~340 held.
+  assert.ok(counted >= held, `cache counts ${counted} bytes for ${held} held by V8 (${(held / count).toFixed(0)} B a tile)`);
 });
