@@ -4,7 +4,8 @@ import type { PropertyValue } from '../sources/types.js';
 import type { RankRule } from './plan.js';
 import type { TileFeature, TileLayer } from './encode.js';
 import { simplifyFlat } from './geometry.js';
-import { repairPolygon, ringArea, type ClipBox } from './repair.js';
+import { repairPolygon, type ClipBox } from './repair.js';
+import { ringArea } from './rings.js';
 import type { PackedTile } from './tileGzip.js';
 
 export interface RankedLayer extends TileLayer {

@@ -6,7 +6,7 @@
 // at each shared point into the edge that bounds the same face. Each walk is a face's outline; what a walk encloses
 // that is not land (winding from all rings) is left out.
 import { nodeRings } from './crossings.js';
-import { cleanRing, containsRing, ringArea, type Ring } from './repair.js';
+import { cleanRing, containsRing, ringArea, type Ring } from './rings.js';
 
 /** The rings (exteriors positive, each followed by its holes) of the area the given rings wind positively around. */
 export function traceFaces(rings: ArrayLike<number>[]): Ring[] {

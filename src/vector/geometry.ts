@@ -2,7 +2,7 @@
 // bbox, clipping to a box and Douglas–Peucker, for partitioning and pre-simplification before geojson-vt.
 import type { Geometry, Position } from 'geojson';
 import { clampLatitude } from '../grid/webMercator.js';
-import { ringArea } from './repair.js';
+import { ringArea } from './rings.js';
 
 export type ProjectedGeometry =
   | { kind: 1; points: Float64Array }

@@ -4,7 +4,7 @@
 import ClipperLib, { type PolyNode } from 'clipper-lib';
 import { meetingRings, nodedWhereMeeting, nodeRings, ringsMeetAsAllowed, setsMeet } from './crossings.js';
 import { edgeWinding, splitAtPinches, traceFaces, windingOf } from './faces.js';
-import { containsRingTester, ringArea, ringBox, type Ring, type RingBox } from './repair.js';
+import { containsRingTester, ringArea, ringBox, type Ring, type RingBox } from './rings.js';
 
 type Path = { X: number; Y: number }[];
 

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { meetingRings, ringsCross, segmentsMeet } from '../../src/vector/crossings.js';
-import { containsRing, containsRingTester, repairPolygon, ringArea } from '../../src/vector/repair.js';
+import { repairPolygon } from '../../src/vector/repair.js';
+import { containsRing, containsRingTester, ringArea } from '../../src/vector/rings.js';
 
 /** Every pair of edges, as ringsCross defines a meeting: consecutive edges of a ring only when they fold back. */
 function meetingRingsByPairs(rings: number[][]): boolean[] {

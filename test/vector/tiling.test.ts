@@ -11,7 +11,7 @@ import { AttributeTable } from '../../src/vector/attributeTable.js';
 import { encodeTile } from '../../src/vector/encode.js';
 import type { PropertyValue } from '../../src/sources/types.js';
 import { clipGeometry, simplifyGeometry, type ProjectedGeometry } from '../../src/vector/geometry.js';
-import { ringArea } from '../../src/vector/repair.js';
+import { ringArea } from '../../src/vector/rings.js';
 import { quickPlan } from '../../src/vector/quickPlan.js';
 import { encodeRecord, PartitionSpill, SpillReader } from '../../src/vector/spill.js';
 import { makeTempDir } from '../support/tempDir.js';

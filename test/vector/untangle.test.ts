@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nodeRings, ringsCross, ringsMeetAsAllowed } from '../../src/vector/crossings.js';
 import { traceFaces } from '../../src/vector/faces.js';
-import { repairPolygon, ringArea } from '../../src/vector/repair.js';
+import { repairPolygon } from '../../src/vector/repair.js';
+import { ringArea } from '../../src/vector/rings.js';
 import { invalidPolygons } from '../support/tileMap.js';
 import type { DecodedTile } from '../support/vectorTiles.js';
 
