@@ -20,7 +20,7 @@ export interface Drain {
  * `answer`: the server's request handler, given here rather than to createServer, so that the server has one 'request'
  * listener: with two, node's emit copies its listener array for every request.
  */
-export function drainable(server: Server, answer?: (request: IncomingMessage, response: ServerResponse) => void): Drain {
+export function drainable(server: Server, answer: (request: IncomingMessage, response: ServerResponse) => void): Drain {
   const connections = new Map<Socket, Tracked>();
   let closing = false;
 
@@ -48,15 +48,10 @@ export function drainable(server: Server, answer?: (request: IncomingMessage, re
     // after end()), or when the connection dies first.
     response.on('close', answerClosed);
   };
-  server.on(
-    'request',
-    answer === undefined
-      ? track
-      : (request: IncomingMessage, response: ServerResponse) => {
-          track(request, response);
-          answer(request, response);
-        },
-  );
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    track(request, response);
+    answer(request, response);
+  });
 
   return {
     close(graceMs) {
