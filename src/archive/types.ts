@@ -60,7 +60,12 @@ export interface StoredTile {
  * --expose-gc over 200,000 cached tiles of 200 and 1,300 bytes: the heap grew 318–335 B an entry, the process's
  * RSS 590–650 B (the 300 B estimated before counted half of it, so /metrics showed less than the cache held).
  */
-export const STORED_TILE_OVERHEAD = 640;
+const STORED_TILE_OVERHEAD = 640;
+
+/** What one cached tile holds, as the tile caches count it: its bytes, its key (V8 keeps at most 2 bytes a character) and the overhead above. */
+export function storedTileBytes(tile: StoredTile, key: string): number {
+  return tile.data.length + key.length * 2 + STORED_TILE_OVERHEAD;
+}
 
 /** A value now, or later from an async source (a remote PMTiles, PostGIS): callers await only a promise. */
 export type MaybePromise<T> = T | Promise<T>;

@@ -1,6 +1,6 @@
 // Hot tiles kept in memory, bounded in bytes: a hit skips the archive read (and its hashing) entirely.
 import { LRUCache } from 'lru-cache';
-import { STORED_TILE_OVERHEAD, type CacheFigures, type StoredTile } from '../archive/types.js';
+import { storedTileBytes, type CacheFigures, type StoredTile } from '../archive/types.js';
 import type { Tileset } from './registry.js';
 
 export class TileCache {
@@ -15,7 +15,7 @@ export class TileCache {
   constructor(readonly maxBytes: number) {
     this.cache =
       maxBytes > 0
-        ? new LRUCache<string, StoredTile>({ maxSize: maxBytes, maxEntrySize: Math.max(1, Math.floor(maxBytes / 16)), sizeCalculation: (tile, key) => tile.data.length + key.length + STORED_TILE_OVERHEAD })
+        ? new LRUCache<string, StoredTile>({ maxSize: maxBytes, maxEntrySize: Math.max(1, Math.floor(maxBytes / 16)), sizeCalculation: storedTileBytes })
         : undefined;
   }
 
