@@ -1,6 +1,6 @@
 // The `mekan` command: dispatches to one module per subcommand and turns input errors into one line.
 import { readFileSync } from 'node:fs';
-import { useBuildMalloc } from '../buildMalloc.js';
+import { RASTER_BUILD_MALLOC, useBuildMalloc, VECTOR_BUILD_MALLOC, type BuildMalloc } from '../buildMalloc.js';
 import { isInputError, messageOf } from '../errors.js';
 import type { Command } from './command.js';
 import { closest } from './suggest.js';
@@ -8,12 +8,12 @@ import { closest } from './suggest.js';
 /**
  * Subcommands with their line for `mekan --help`, loaded on demand so that `mekan inspect` does not load
  * the server or the builders (loading all of them costs about 0.7 s, too much for a help text).
- * `buildMalloc`: glibc's malloc is set for a build before the command loads (src/buildMalloc.ts); set once
+ * `malloc`: glibc's malloc is set for a build before the command loads (src/buildMalloc.ts); set once
  * the command had loaded, V8's own threads had made arenas of their own and the world build peaked 6 MB higher.
  */
-const commands: Record<string, { summary: string; buildMalloc?: true; load: () => Promise<Command> }> = {
-  'build vector': { summary: 'vector layers (GeoJSON, Shapefile, GeoPackage, FlatGeobuf, CSV) to a vector-tile archive', buildMalloc: true, load: async () => (await import('./buildVector.js')).buildVectorCommand },
-  'build raster': { summary: 'GeoTIFF imagery to a raster tile archive', load: async () => (await import('./buildRaster.js')).buildRasterCommand },
+const commands: Record<string, { summary: string; malloc?: BuildMalloc; load: () => Promise<Command> }> = {
+  'build vector': { summary: 'vector layers (GeoJSON, Shapefile, GeoPackage, FlatGeobuf, CSV) to a vector-tile archive', malloc: VECTOR_BUILD_MALLOC, load: async () => (await import('./buildVector.js')).buildVectorCommand },
+  'build raster': { summary: 'GeoTIFF imagery to a raster tile archive', malloc: RASTER_BUILD_MALLOC, load: async () => (await import('./buildRaster.js')).buildRasterCommand },
   serve: { summary: 'serve archives: map viewer, tiles, TileJSON, styles, WMTS, OGC API Tiles', load: async () => (await import('./serve.js')).serveCommand },
   convert: { summary: 'MBTiles ↔ PMTiles, by the extensions of IN and OUT', load: async () => (await import('./convert.js')).convertCommand },
   inspect: { summary: "an archive's metadata, zoom range, tile counts and sizes per zoom", load: async () => (await import('./inspect.js')).inspectCommand },
@@ -58,7 +58,8 @@ async function main(argv: string[]): Promise<void> {
   }
   const command = commandOf(argv);
   if (command) {
-    if (commands[command.name].buildMalloc) useBuildMalloc();
+    const { malloc } = commands[command.name];
+    if (malloc) useBuildMalloc(malloc);
     return (await commands[command.name].load()).run(command.rest);
   }
   // A group word alone (`mekan build`, `mekan build --help`) lists its commands.

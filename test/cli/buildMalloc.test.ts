@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { useBuildMalloc } from '../../src/buildMalloc.js';
+import { useBuildMalloc, VECTOR_BUILD_MALLOC } from '../../src/buildMalloc.js';
 import { makeTempDir } from '../support/tempDir.js';
 
 const dir = makeTempDir();
@@ -17,7 +17,8 @@ writeFileSync(probe, `
 import { readFileSync } from 'node:fs';
 const rssKb = () => Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
 if (process.argv[2] === 'build') {
-  const settings = (await import(${JSON.stringify(pathToFileURL(resolve('dist/src/buildMalloc.js')).href)})).useBuildMalloc({});
+  const malloc = await import(${JSON.stringify(pathToFileURL(resolve('dist/src/buildMalloc.js')).href)});
+  const settings = malloc.useBuildMalloc(malloc.VECTOR_BUILD_MALLOC, {});
   if (!settings.applied) throw new Error(settings.reason);
 }
 // Inside a function, so that nothing on the module's frame keeps the buffer alive through gc().
@@ -41,7 +42,7 @@ function returnedMiB(mode: 'build' | 'default'): number {
   return (JSON.parse(result.stdout) as { returnedMiB: number }).returnedMiB;
 }
 
-test('with the build settings, freed buffers go back to the system even after glibc raised its threshold', { skip: process.platform !== 'linux' && 'glibc only' }, () => {
+test('with the vector build settings, freed buffers go back to the system even after glibc raised its threshold', { skip: process.platform !== 'linux' && 'glibc only' }, () => {
   const withDefaults = returnedMiB('default');
   const withBuild = returnedMiB('build');
   // Without them the buffers come from the heap, where the ones kept pin the ones freed: the probe is fair.
@@ -50,6 +51,6 @@ test('with the build settings, freed buffers go back to the system even after gl
 });
 
 test("an operator's own malloc settings are kept", () => {
-  assert.deepEqual(useBuildMalloc({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=4' }), { applied: false, reason: 'malloc is set by the environment' });
-  assert.deepEqual(useBuildMalloc({ MALLOC_ARENA_MAX: '4' }), { applied: false, reason: 'malloc is set by the environment' });
+  assert.deepEqual(useBuildMalloc(VECTOR_BUILD_MALLOC, { GLIBC_TUNABLES: 'glibc.malloc.arena_max=4' }), { applied: false, reason: 'malloc is set by the environment' });
+  assert.deepEqual(useBuildMalloc(VECTOR_BUILD_MALLOC, { MALLOC_ARENA_MAX: '4' }), { applied: false, reason: 'malloc is set by the environment' });
 });
