@@ -1,7 +1,10 @@
 // bench/serve: `mekan serve FILE` as users run it (defaults: request logs on, stderr appended to a log file as an
 // operator redirects it) against a bare node:http + better-sqlite3 server on the same file, for three archives
 // written from the same tiles: GDAL's (plain `tiles` table, no content hashes), Mekan's (map/images, MD5 ids) and
-// tippecanoe's layout (map/images keyed by zoom, FNV ids). wrk loads each with random tiles, Accept-Encoding: gzip.
+// tippecanoe's layout (map/images keyed by zoom, FNV ids): written by tile-join itself when one is installed
+// ($TILE_JOIN, tile-join beside $TIPPECANOE, or on PATH; tippecanoe's source builds with `make`), which re-encodes each
+// tile and adds SQLite's statistics (sqlite_stat1), else by test/support/tippecanoeArchive.ts from the same tiles.
+// wrk loads each with random tiles, Accept-Encoding: gzip.
 //
 // Usage: npm run bench:serve [-- SOURCE.mbtiles] [--duration S] [--rounds N] [--connections N] [--tiles N] [--no-workers] [--no-cache-row]
 //        [--tail-connections 16,32,64] [--tail-rounds N] [--tail-servers bare,memory,mekan,quiet,workers,bare-workers,nginx]
@@ -114,7 +117,15 @@ async function benchArchives(source: string): Promise<Record<string, string>> {
   const meta = new Database(source, { readonly: true });
   const rows = meta.prepare('SELECT name, value FROM metadata').all() as { name: string; value: string }[];
   meta.close();
-  writeTippecanoeArchive(paths.tippecanoe, sourceTiles(source), Object.fromEntries(rows.map((row) => [row.name, String(row.value)])));
+  const tileJoin = findTileJoin();
+  if (tileJoin) {
+    // -pk: no size limit, so every tile of the source stays (tile-join would drop one over 500 KB).
+    const result = spawnSync(tileJoin, ['-f', '-pk', '-q', '-o', paths.tippecanoe, source], { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`${tileJoin} failed: ${result.stderr}`);
+    console.log(`tippecanoe layout written by ${tileJoin}`);
+  } else {
+    writeTippecanoeArchive(paths.tippecanoe, sourceTiles(source), Object.fromEntries(rows.map((row) => [row.name, String(row.value)])));
+  }
   const all: Record<string, string> = paths;
   if (values.pmtiles) {
     all.pmtiles = join(folder, 'pmtiles.pmtiles');
@@ -122,6 +133,12 @@ async function benchArchives(source: string): Promise<Record<string, string>> {
   }
   const chosen = values.archives?.split(',') ?? Object.keys(all);
   return Object.fromEntries(Object.entries(all).filter(([id]) => chosen.includes(id)));
+}
+
+/** tippecanoe's tile-join: $TILE_JOIN, beside $TIPPECANOE, or on PATH; undefined without one. */
+function findTileJoin(): string | undefined {
+  const candidates = [process.env.TILE_JOIN, process.env.TIPPECANOE && join(dirname(process.env.TIPPECANOE), 'tile-join'), 'tile-join'];
+  return candidates.find((candidate): candidate is string => !!candidate && spawnSync(candidate, ['--version'], { stdio: 'ignore' }).status !== null);
 }
 
 /** What the bare server reads for an archive: a PMTiles archive's tiles in Mekan's MBTiles (it was converted from it). */
