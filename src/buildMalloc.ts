@@ -4,7 +4,7 @@
 // and it raises its mmap threshold to the largest block freed so far (2.1–2.4 MB during a vector build's
 // reading), so every later buffer below that comes from an arena. Two arenas for all threads, and for the vector
 // build a fixed 128 KiB threshold (glibc's starting value) that sends large buffers back to the kernel when
-// freed: world Natural Earth z0–8 peak RSS 153–170 → 142–150 MiB, CBERS pan raster z10–17 210–214 → 183–187 MiB,
+// freed: world Natural Earth z0–8 peak RSS 153–170 → 142–150 MiB, CBERS pan raster z10–17 204–224 → 188–203 MiB,
 // same wall times (docs/vector-build.md, docs/raster-build.md; the fixed threshold cost the raster build 6 %).
 // glibc reads GLIBC_TUNABLES only when a process starts and Node has no mallopt, hence koffi (a maintained FFI
 // with prebuilt binaries); an operator's own GLIBC_TUNABLES or MALLOC_* settings are left as they are.
