@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { MBTilesReader } from '../src/archive/mbtiles/reader.js';
 import { fileFromDebianPackage } from './support/debianData.js';
 import { measure } from './support/measure.js';
+import { commandRuns } from './support/tools.js';
 
 const LAYERS = ['ne_10m_land', 'ne_10m_admin_0_boundary_lines_land', 'ne_10m_admin_1_states_provinces_lines', 'ne_10m_populated_places_simple', 'ne_10m_rivers_lake_centerlines'];
 const NE_PATH = 'usr/share/magics/10m';
@@ -77,13 +78,7 @@ async function bestInTurn(contenders: Contender[]): Promise<Measured[]> {
 
 /** The tippecanoe to compare with: $TIPPECANOE, else one on PATH, else none. */
 function findTippecanoe(): string | undefined {
-  if (process.env.TIPPECANOE) return process.env.TIPPECANOE;
-  try {
-    execFileSync('tippecanoe', ['--version'], { stdio: 'ignore' });
-    return 'tippecanoe';
-  } catch {
-    return undefined;
-  }
+  return process.env.TIPPECANOE || (commandRuns('tippecanoe') ? 'tippecanoe' : undefined);
 }
 
 function tileCount(path: string): { tiles: number; maxBytes: number } {

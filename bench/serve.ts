@@ -41,6 +41,7 @@ import { startNginx } from '../test/support/nginx.js';
 import { writeTippecanoeArchive, type LayoutTile } from '../test/support/tippecanoeArchive.js';
 import { fileFromDebianPackage } from './support/debianData.js';
 import { parseWrk, wrkArgs, writeLua, type WrkFigures } from './support/loadRig.js';
+import { commandRuns } from './support/tools.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const work = join(tmpdir(), 'mekan-bench');
@@ -138,7 +139,7 @@ async function benchArchives(source: string): Promise<Record<string, string>> {
 /** tippecanoe's tile-join: $TILE_JOIN, beside $TIPPECANOE, or on PATH; undefined without one. */
 function findTileJoin(): string | undefined {
   const candidates = [process.env.TILE_JOIN, process.env.TIPPECANOE && join(dirname(process.env.TIPPECANOE), 'tile-join'), 'tile-join'];
-  return candidates.find((candidate): candidate is string => !!candidate && spawnSync(candidate, ['--version'], { stdio: 'ignore' }).status !== null);
+  return candidates.find((candidate): candidate is string => !!candidate && commandRuns(candidate));
 }
 
 /** What the bare server reads for an archive: a PMTiles archive's tiles in Mekan's MBTiles (it was converted from it). */
