@@ -63,8 +63,16 @@ export interface StoredTile {
 const STORED_TILE_OVERHEAD = 640;
 
 /** What one cached tile holds, as the tile caches count it: its bytes, its key (V8 keeps at most 2 bytes a character) and the overhead above. */
-export function storedTileBytes(tile: StoredTile, key: string): number {
+function storedTileBytes(tile: StoredTile, key: string): number {
   return tile.data.length + key.length * 2 + STORED_TILE_OVERHEAD;
+}
+
+/**
+ * The byte bound of a tile cache (the archive hot-tile cache, the PostGIS live cache), as lru-cache options: each
+ * tile counted as above, and none larger than a sixteenth of the budget kept (one would push out hundreds).
+ */
+export function tileCacheBounds(maxBytes: number): { maxSize: number; maxEntrySize: number; sizeCalculation: (tile: StoredTile, key: string) => number } {
+  return { maxSize: maxBytes, maxEntrySize: Math.max(1, Math.floor(maxBytes / 16)), sizeCalculation: storedTileBytes };
 }
 
 /** A value now, or later from an async source (a remote PMTiles, PostGIS): callers await only a promise. */

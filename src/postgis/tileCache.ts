@@ -1,7 +1,7 @@
 // Live tiles kept in memory for a short time (lru-cache: a byte budget, least recently used go first, and a TTL so
 // that edits show), and one database query for many simultaneous requests of the same tile.
 import { LRUCache } from 'lru-cache';
-import { storedTileBytes, type CacheFigures, type MaybePromise, type StoredTile } from '../archive/types.js';
+import { tileCacheBounds, type CacheFigures, type MaybePromise, type StoredTile } from '../archive/types.js';
 import { compressedLiveTile } from './liveTile.js';
 
 /** lru-cache holds no `undefined`: an empty tile (204) is kept as this, so that it too is not asked for again. */
@@ -23,10 +23,7 @@ export class TileCache {
     this.entries =
       ttlMs > 0 && maxBytes > 0
         ? new LRUCache<string, StoredTile>({
-            maxSize: maxBytes,
-            // One tile larger than a sixteenth of the budget would push out hundreds: it is not kept.
-            maxEntrySize: Math.max(1, Math.floor(maxBytes / 16)),
-            sizeCalculation: storedTileBytes,
+            ...tileCacheBounds(maxBytes),
             ttl: ttlMs,
             // Expired entries are dropped when met (get) or pushed out by the budget; no timer per entry.
             ttlAutopurge: false,

@@ -1,6 +1,6 @@
 // Hot tiles kept in memory, bounded in bytes: a hit skips the archive read (and its hashing) entirely.
 import { LRUCache } from 'lru-cache';
-import { storedTileBytes, type CacheFigures, type StoredTile } from '../archive/types.js';
+import { tileCacheBounds, type CacheFigures, type StoredTile } from '../archive/types.js';
 import type { Tileset } from './registry.js';
 
 export class TileCache {
@@ -15,7 +15,7 @@ export class TileCache {
   constructor(readonly maxBytes: number) {
     this.cache =
       maxBytes > 0
-        ? new LRUCache<string, StoredTile>({ maxSize: maxBytes, maxEntrySize: Math.max(1, Math.floor(maxBytes / 16)), sizeCalculation: storedTileBytes })
+        ? new LRUCache<string, StoredTile>(tileCacheBounds(maxBytes))
         : undefined;
   }
 
