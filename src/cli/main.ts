@@ -58,9 +58,9 @@ async function main(argv: string[]): Promise<void> {
   }
   const command = commandOf(argv);
   if (command) {
-    const { malloc } = commands[command.name];
-    if (malloc) useBuildMalloc(malloc);
-    return (await commands[command.name].load()).run(command.rest);
+    const entry = commands[command.name];
+    if (entry.malloc) useBuildMalloc(entry.malloc);
+    return (await entry.load()).run(command.rest);
   }
   // A group word alone (`mekan build`, `mekan build --help`) lists its commands.
   const group = Object.keys(commands).filter((name) => name.startsWith(`${first} `));
