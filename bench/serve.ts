@@ -41,6 +41,7 @@ import { startNginx } from '../test/support/nginx.js';
 import { writeTippecanoeArchive, type LayoutTile } from '../test/support/tippecanoeArchive.js';
 import { fileFromDebianPackage } from './support/debianData.js';
 import { parseWrk, wrkArgs, writeLua, type WrkFigures } from './support/loadRig.js';
+import { cpuTicks, stolenPercentSince } from './support/steal.js';
 import { commandRuns } from './support/tools.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -185,6 +186,8 @@ interface Contender {
 
 interface Run extends WrkFigures {
   perCpuSecond: number;
+  /** Percent of the machine's CPU time the hypervisor gave to other guests during the run (support/steal.ts). */
+  stolenPct: number;
   logLines?: number;
   /** GC pauses the server printed (--trace-gc) while the measured load ran. */
   gc?: GcPauses;
@@ -262,12 +265,14 @@ async function measure(contender: Contender, archive: string, id: string, lua: s
     });
     await runWrk(connectionCount, 2, lua, base); // warm-up: JIT, page cache, hot tiles
     const before = cpuSeconds(child.pid!);
+    const ticks = cpuTicks();
     measuring = true;
     const figures = await runWrk(connectionCount, duration, lua, base);
     measuring = false;
+    const stolenPct = stolenPercentSince(ticks);
     const cpu = cpuSeconds(child.pid!) - before;
     if (figures.badStatus > 0) throw new Error(`${figures.badStatus} answers were not 2xx/3xx (${id})`);
-    return { ...figures, perCpuSecond: cpu > 0 ? figures.requests / cpu : 0, gc: nodeFlags.includes('--trace-gc') ? gc : undefined };
+    return { ...figures, perCpuSecond: cpu > 0 ? figures.requests / cpu : 0, stolenPct, gc: nodeFlags.includes('--trace-gc') ? gc : undefined };
   } finally {
     child.kill('SIGTERM');
     await exited;
@@ -300,10 +305,12 @@ async function measureNginx(folder: string, lua: string, connectionCount: number
     await runWrk(connectionCount, 2, lua, nginx.url);
     const pid = Number(readFileSync(join(nginx.dir, 'nginx.pid'), 'utf8'));
     const before = cpuSeconds(pid);
+    const ticks = cpuTicks();
     const figures = await runWrk(connectionCount, duration, lua, nginx.url);
+    const stolenPct = stolenPercentSince(ticks);
     const cpu = cpuSeconds(pid) - before;
     if (figures.badStatus > 0) throw new Error(`${figures.badStatus} nginx answers were not 2xx/3xx`);
-    return { ...figures, perCpuSecond: cpu > 0 ? figures.requests / cpu : 0 };
+    return { ...figures, perCpuSecond: cpu > 0 ? figures.requests / cpu : 0, stolenPct };
   } finally {
     await nginx.stop();
   }
@@ -359,20 +366,23 @@ async function main(): Promise<void> {
         if (contender.logs) run.logLines = loggedRequests();
         const key = `${id}\t${contender.name}`;
         runs.set(key, [...(runs.get(key) ?? []), run]);
-        console.log(`  round ${round + 1}, ${id}: ${contender.name}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99ms.toFixed(2)} ms, ${run.perCpuSecond.toFixed(0)} req/CPU-s${run.logLines === undefined ? '' : `, ${run.logLines} request lines logged`}`);
+        console.log(`  round ${round + 1}, ${id}: ${contender.name}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99ms.toFixed(2)} ms, ${run.perCpuSecond.toFixed(0)} req/CPU-s, ${run.stolenPct.toFixed(1)} % of the CPU stolen${run.logLines === undefined ? '' : `, ${run.logLines} request lines logged`}`);
       }
     }
   }
 
-  if (rounds > 0) printTable(archives, contenders, runs);
+  if (rounds > 0) {
+    printTable(archives, contenders, runs);
+    printGoals(archives, contenders, runs);
+  }
   console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   if (!values['no-tail']) await tail(source, archives, tiles, contenders.slice(0, 2), contenders.find((contender) => contender.name.endsWith('--workers 2')));
 }
 
 /** The main table: medians over the rounds, ratios against the bare server's run of the same round. */
 function printTable(archives: Record<string, string>, contenders: Contender[], runs: Map<string, Run[]>): void {
-  console.log(`\n| archive | server | req/s | p50 ms | p99 ms | × bare | req/CPU-s | × bare |`);
-  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log(`\n| archive | server | req/s | p50 ms | p99 ms | × bare | req/CPU-s | × bare | CPU stolen % |`);
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const id of Object.keys(archives)) {
     const bare = runs.get(`${id}\t${contenders[0].name}`)!;
     for (const contender of contenders) {
@@ -381,9 +391,29 @@ function printTable(archives: Record<string, string>, contenders: Contender[], r
       const ratio = median(own.map((run, i) => run.rps / bare[i].rps));
       const cpuRatio = median(own.map((run, i) => run.perCpuSecond / bare[i].perCpuSecond));
       console.log(
-        `| ${id} | ${contender.name} | ${median(own.map((r) => r.rps)).toFixed(0)} | ${median(own.map((r) => r.p50ms)).toFixed(2)} | ${median(own.map((r) => r.p99ms)).toFixed(2)} | ${ratio.toFixed(2)} | ${median(own.map((r) => r.perCpuSecond)).toFixed(0)} | ${cpuRatio.toFixed(2)} |`,
+        `| ${id} | ${contender.name} | ${median(own.map((r) => r.rps)).toFixed(0)} | ${median(own.map((r) => r.p50ms)).toFixed(2)} | ${median(own.map((r) => r.p99ms)).toFixed(2)} | ${ratio.toFixed(2)} | ${median(own.map((r) => r.perCpuSecond)).toFixed(0)} | ${cpuRatio.toFixed(2)} | ${median(own.map((r) => r.stolenPct)).toFixed(1)} |`,
       );
     }
+  }
+}
+
+/** The issue's throughput goals against the bare server, by the server's name in the main table. */
+const RATIO_GOALS: Record<string, number> = { 'mekan serve FILE': 0.9, 'mekan serve FILE --workers 2': 1.2 };
+
+/** Each archive against the goals, from the main table's medians, with the CPU the hypervisor took meanwhile. */
+function printGoals(archives: Record<string, string>, contenders: Contender[], runs: Map<string, Run[]>): void {
+  console.log(`\ngoals: × bare ≥ ${RATIO_GOALS['mekan serve FILE']} on one process, ≥ ${RATIO_GOALS['mekan serve FILE --workers 2']} with --workers 2; p99 ≤ ${P99_GOAL_MS} ms at ${connections} connections`);
+  for (const id of Object.keys(archives)) {
+    const bare = runs.get(`${id}\t${contenders[0].name}`)!;
+    const parts = Object.entries(RATIO_GOALS).flatMap(([name, goal]) => {
+      const own = runs.get(`${id}\t${name}`);
+      if (!own) return [];
+      const ratio = median(own.map((run, i) => run.rps / bare[i].rps));
+      const p99 = median(own.map((run) => run.p99ms));
+      const mark = (holds: boolean) => (holds ? 'holds' : 'MISSED');
+      return [`${name}: ${ratio.toFixed(2)}× ${mark(ratio >= goal)}, p99 ${p99.toFixed(1)} ms ${mark(p99 <= P99_GOAL_MS)} (${median(own.map((run) => run.stolenPct)).toFixed(1)} % of the CPU stolen)`];
+    });
+    console.log(`  ${id}: ${parts.join('; ')}`);
   }
 }
 
@@ -428,9 +458,9 @@ async function tail(source: string, archives: Record<string, string>, tiles: str
     }
   }
   console.log(
-    '\n| archive | connections | server | req/s | p50 ms | p99 ms | connections ÷ req/s, ms | req/CPU-s | GC pauses in the run (full), answering processes | longest GC ms | young garbage KB/request | full GCs of the cluster primary |',
+    '\n| archive | connections | server | req/s | p50 ms | p99 ms | connections ÷ req/s, ms | req/CPU-s | CPU stolen % | GC pauses in the run (full), answering processes | longest GC ms | young garbage KB/request | full GCs of the cluster primary |',
   );
-  console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |');
+  console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |');
   for (const [key, figures] of runs) {
     const [id, count, name] = key.split('\t');
     console.log(tailRow(id, Number(count), name, figures));
@@ -478,7 +508,7 @@ function tailRow(id: string, count: number, name: string, figures: Run[]): strin
   const gc = figures.every((run) => run.gc)
     ? ` ${of((run) => run.gc!.count).toFixed(0)} (${of((run) => run.gc!.fullCount).toFixed(0)}), ${of((run) => run.gc!.totalMs).toFixed(1)} ms in all | ${of((run) => run.gc!.longestMs).toFixed(1)} | ${of((run) => (run.gc!.freedMb * 1024) / run.requests).toFixed(1)} | ${name.includes('--workers') ? of((run) => run.gc!.primaryFullCount).toFixed(0) : ''} |`
     : ' | | | |';
-  return `| ${id} | ${count} | ${name} | ${rps.toFixed(0)} | ${of((run) => run.p50ms).toFixed(2)} | ${of((run) => run.p99ms).toFixed(2)} | ${((count / rps) * 1000).toFixed(2)} | ${of((run) => run.perCpuSecond).toFixed(0)} |${gc}`;
+  return `| ${id} | ${count} | ${name} | ${rps.toFixed(0)} | ${of((run) => run.p50ms).toFixed(2)} | ${of((run) => run.p99ms).toFixed(2)} | ${((count / rps) * 1000).toFixed(2)} | ${of((run) => run.perCpuSecond).toFixed(0)} | ${of((run) => run.stolenPct).toFixed(1)} |${gc}`;
 }
 
 main().catch((error: unknown) => {
